@@ -1,0 +1,170 @@
+"""The grading engine: runs an assignment's hidden checks (with pytest) against a student's
+definitions, and scores them. Both grading paths use it: `grade.py` (isolated) passes a
+`RemoteBackend`, the nbgrader bridge a `LocalBackend`.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from .config import Assignment
+from .sandbox.launcher import SandboxError, StudentFailure
+from .student import Missing
+
+CHECKS_DIR = Path(__file__).resolve().parent / "checks"
+
+
+@dataclass
+class CheckResult:
+    name: str          # the check's function name
+    question: str      # its docstring's first line
+    exercise: str
+    weight: float
+    passed: bool
+    feedback: str = ""
+
+
+@dataclass
+class ExerciseResult:
+    name: str
+    points: float
+    checks: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return exercise_score(self.points, self.checks)
+
+
+def exercise_score(points: float, checks: list[CheckResult]) -> float:
+    """Points earned: the exercise's points times the passed share of its checks' weights."""
+    total = sum(c.weight for c in checks)
+    if total == 0:
+        return 0.0
+    return round(points * sum(c.weight for c in checks if c.passed) / total, 4)
+
+
+def check_file(assignment_id: str) -> Path:
+    return CHECKS_DIR / f"{assignment_id}.py"
+
+
+class StudentNamespace:
+    """The `student` fixture: `get(name)` looks a definition up once per run, failures included."""
+
+    def __init__(self, backend):
+        self.backend = backend
+        self._cache = {}
+
+    def get(self, name: str):
+        if name not in self._cache:
+            try:
+                self._cache[name] = self.backend.lookup(name)
+            except (Missing, StudentFailure, SandboxError) as exc:
+                self._cache[name] = exc
+        found = self._cache[name]
+        if isinstance(found, Exception):
+            raise found
+        return found
+
+
+def feedback_for(exc: BaseException, question: str) -> str:
+    """Turn what a check raised into the student's feedback."""
+    if isinstance(exc, StudentFailure):
+        if exc.type == "NotImplementedError":
+            return "Not implemented yet: the function still raises NotImplementedError."
+        if exc.type == "Timeout":
+            return exc.message
+        trace = f"\n{exc.traceback.rstrip()}" if exc.traceback else ""
+        return f"Your code raised {exc}{trace}"
+    if isinstance(exc, SandboxError):
+        return f"Your notebook's process stopped: {exc}"
+    if isinstance(exc, AssertionError):
+        return str(exc)
+    return (f"The check could not use what your code returned ({type(exc).__name__}: {exc}). "
+            "Check the type and shape of your return value against the docstring.")
+
+
+class _Collector:
+    def __init__(self, namespace: StudentNamespace, exercises: set[str] | None):
+        self.namespace = namespace
+        self.exercises = exercises
+        self.results: list[CheckResult] = []
+
+    @pytest.fixture
+    def student(self):
+        return self.namespace
+
+    def pytest_collection_modifyitems(self, session, config, items):
+        keep = [i for i in items if self.exercises is None or getattr(i.function, "exercise", None) in self.exercises]
+        dropped = [i for i in items if i not in keep]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        if call.when == "setup" and report.passed:
+            return
+        if call.when == "teardown" and report.passed:
+            return
+        function = item.function
+        question = (function.__doc__ or function.__name__).strip().splitlines()[0]
+        passed = report.passed and call.when == "call"
+        feedback = "" if passed else feedback_for(call.excinfo.value, question) if call.excinfo else report.longreprtext
+        existing = [r for r in self.results if r.name == item.name]
+        if existing:
+            existing[0].passed = existing[0].passed and passed
+            existing[0].feedback = existing[0].feedback or feedback
+            return
+        self.results.append(CheckResult(item.name, question, function.exercise, function.weight, passed, feedback))
+
+
+def run_checks(assignment: Assignment, backend, exercises: set[str] | None = None) -> list[ExerciseResult]:
+    """Run the hidden checks of `assignment` against the student's definitions.
+
+    Args:
+        assignment: from course.yaml.
+        backend: where the student's definitions live (`LocalBackend` or `RemoteBackend`).
+        exercises: only these exercises' checks (all by default).
+
+    Returns:
+        One `ExerciseResult` per exercise of course.yaml (in its order), with its checks.
+
+    Raises:
+        FileNotFoundError: the assignment has no checks module.
+    """
+    path = check_file(assignment.id)
+    if not path.exists():
+        raise FileNotFoundError(f"No hidden checks for {assignment.id}: expected {path}.")
+    collector = _Collector(StudentNamespace(backend), exercises)
+    args = [str(path), "-c", str(CHECKS_DIR / "pytest.ini"), "--rootdir", str(CHECKS_DIR.parent.parent),
+            "-p", "no:cacheprovider", "-p", "no:faulthandler", "-p", "no:randomly", "-p", "no:xdist",
+            "-s", "-q", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), _quiet_env():
+        code = pytest.main(args, plugins=[collector])
+    if code not in (0, 1, 5):
+        raise RuntimeError(f"pytest could not run the checks of {assignment.id} (exit {code}):\n{sink.getvalue()[-3000:]}")
+    results = []
+    for ex in assignment.exercises:
+        if exercises is not None and ex.name not in exercises:
+            continue
+        results.append(ExerciseResult(ex.name, ex.points, [r for r in collector.results if r.exercise == ex.name]))
+    return results
+
+
+@contextlib.contextmanager
+def _quiet_env():
+    old = os.environ.get("PYTEST_ADDOPTS")
+    os.environ.pop("PYTEST_ADDOPTS", None)
+    try:
+        yield
+    finally:
+        if old is not None:
+            os.environ["PYTEST_ADDOPTS"] = old

@@ -1,0 +1,98 @@
+"""Reading a submitted notebook: what to run, which assignment it is, and clear refusals."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from .config import Course, ConfigError
+
+MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
+
+
+class NotebookError(ValueError):
+    """The file is not a notebook this course can grade; the message is one line."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    index: int
+    source: str
+
+
+def read_notebook(path: str | Path) -> nbformat.NotebookNode:
+    """Read a notebook file, or raise `NotebookError` saying in one line why it cannot be read."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if not path.is_file():
+            raise NotebookError(f"{path} is not a file.")
+        if size == 0:
+            raise NotebookError(f"{path} is empty. Expected a Jupyter notebook (.ipynb).")
+        if size > MAX_NOTEBOOK_BYTES:
+            raise NotebookError(f"{path} is {size >> 20} MiB, over the {MAX_NOTEBOOK_BYTES >> 20} MiB limit "
+                                "(clear the outputs and submit again).")
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise NotebookError(f"{path} does not exist.") from None
+    except OSError as exc:
+        raise NotebookError(f"{path} cannot be read: {exc.strerror}.") from None
+    except UnicodeDecodeError:
+        raise NotebookError(f"{path} is not UTF-8 text. Expected a Jupyter notebook (.ipynb).") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise NotebookError(f"{path} is not valid JSON (line {exc.lineno}: {exc.msg}). "
+                            "Expected a Jupyter notebook (.ipynb); re-download it from Jupyter.") from None
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        raise NotebookError(f"{path} is JSON but not a Jupyter notebook (no list of cells).")
+    try:
+        notebook = nbformat.reads(text, as_version=4)
+    except Exception as exc:
+        raise NotebookError(f"{path} is not a notebook nbformat can read: {str(exc).splitlines()[0]}") from None
+    for i, cell in enumerate(notebook.cells):
+        if not isinstance(cell.get("source"), str) or not isinstance(cell.get("cell_type"), str):
+            raise NotebookError(f"{path}: cell {i} has no source text.")
+    return notebook
+
+
+def is_test_cell(cell) -> bool:
+    """An nbgrader 'autograder tests' cell: graded, not a solution. The grader never runs these."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(meta.get("grade")) and not meta.get("solution")
+
+
+def code_cells(notebook) -> list[Cell]:
+    """The cells the isolated grader runs: every code cell but the autograder test cells."""
+    return [Cell(i, cell.source) for i, cell in enumerate(notebook.cells)
+            if cell.cell_type == "code" and not is_test_cell(cell)]
+
+
+def assignment_of(notebook, path: str | Path, course: Course, given: str | None = None) -> str:
+    """The assignment id: given explicitly, else the notebook's metadata, else its file name.
+
+    Raises:
+        NotebookError: none of them names an assignment of course.yaml, or they disagree.
+    """
+    known = {a.id for a in course.assignments}
+    declared = notebook.metadata.get("autograder", {}).get("assignment")
+    stem = Path(path).stem
+    if given:
+        if given not in known:
+            raise NotebookError(f"Unknown assignment {given!r}. Expected one of: {', '.join(sorted(known))}.")
+        if declared in known and declared != given:
+            raise NotebookError(f"{Path(path).name} is a notebook of {declared}, not {given}. "
+                                "Submit the notebook of the assignment being graded.")
+        return given
+    if declared in known:
+        return declared
+    matches = [a for a in known if stem == a or stem.startswith(a)]
+    if len(matches) == 1:
+        return matches[0]
+    raise NotebookError(f"Cannot tell which assignment {Path(path).name} is: its metadata names none and its "
+                        f"file name matches none of {', '.join(sorted(known))}. Pass --assignment.")
+
+
+__all__ = ["Cell", "NotebookError", "read_notebook", "code_cells", "assignment_of", "is_test_cell", "ConfigError"]

@@ -1,0 +1,317 @@
+"""The grader's side of the sandbox: starts the student's process and talks to it.
+
+The student's notebook runs in a child process (`worker.py`) that the grader starts and
+limits from outside: wall-clock timeouts, a data-segment limit and a watch on the resident
+memory of its process tree, a cap on what it prints, and, where Linux namespaces are
+available, a read-only view of the machine in which the course's files are hidden, with no
+network and its own process tree that dies with it. Only plain data crosses (`wire`).
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from ..config import COURSE_ROOT, Limits
+from . import wire
+
+_HERE = Path(__file__).resolve().parent
+_UNSHARE = ["unshare", "--user", "--map-root-user", "--mount", "--net", "--pid", "--fork",
+            "--kill-child", "--mount-proc"]
+
+
+class SandboxError(Exception):
+    """The student's process died, timed out or broke the channel."""
+
+
+class CallTimeout(SandboxError):
+    pass
+
+
+@dataclass
+class StudentFailure(Exception):
+    """The student's code raised: the exception's type, message and the cells' traceback."""
+
+    type: str
+    message: str
+    traceback: str = ""
+
+    def __str__(self):
+        return f"{self.type}: {self.message}" if self.message else self.type
+
+
+@lru_cache(maxsize=1)
+def isolation_level() -> str:
+    """'namespaces' where unprivileged Linux namespaces work here, else 'process'."""
+    if os.environ.get("AUTOGRADER_ISOLATION") == "process" or not shutil.which("unshare"):
+        return "process"
+    try:
+        probe = subprocess.run([*_UNSHARE, "true"], capture_output=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return "process"
+    return "namespaces" if probe.returncode == 0 else "process"
+
+
+def _protected_paths(extra: tuple[str, ...]) -> list[str]:
+    """The course's files (all of the repository but the environment Python runs from) and extras."""
+    keep = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    hidden = []
+    root = COURSE_ROOT
+    if any(root in k.parents or root == k for k in keep):
+        for entry in root.iterdir():
+            if not any(entry == k or entry in k.parents for k in keep):
+                hidden.append(str(entry))
+    else:
+        hidden.append(str(root))
+    for path in extra:
+        p = Path(path).resolve()
+        if p != Path("/") and not any(p == k or p in k.parents for k in keep):
+            hidden.append(str(p))
+    return hidden
+
+
+def _set_limits(memory_mb: int):
+    def apply():
+        limit = memory_mb << 20
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    return apply
+
+
+def _tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        rss[int(entry)] = int(fields[21])
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        total += rss.get(p, 0)
+        todo.extend(children.get(p, []))
+    return total * resource.getpagesize() / 2**20
+
+
+@dataclass
+class Output:
+    """What the student's process printed, capped."""
+
+    limit: int
+    kept: bytearray = field(default_factory=bytearray)
+    dropped: int = 0
+
+    def text(self) -> str:
+        tail = f"\n[... {self.dropped} more bytes of output not kept]" if self.dropped else ""
+        return self.kept.decode("utf-8", "replace") + tail
+
+
+class Sandbox:
+    """One student process. Start it, `execute` cells, `request` calls; `close` kills it.
+
+    Args:
+        limits: the grading limits of course.yaml.
+        hide: more paths to keep out of the student's view (other submissions, outputs).
+    """
+
+    def __init__(self, limits: Limits, hide: tuple[str, ...] = ()):
+        self.limits = limits
+        self.hide = tuple(hide)
+        self.isolation = isolation_level()
+        self.proc: subprocess.Popen | None = None
+        self.output = Output(limit=limits.output_kb * 1024)
+        self._buffer = b""
+        self.died: str | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        self._tmp = tempfile.mkdtemp(prefix="autograder-")
+        runner = Path(self._tmp, "runner")
+        runner.mkdir()
+        for name in ("worker.py", "wire.py"):
+            shutil.copy(_HERE / name, runner / name)
+        workdir = Path(self._tmp, "work")
+        workdir.mkdir()
+        req_r, self._req_w = os.pipe()
+        self._resp_r, resp_w = os.pipe()
+        out_r, out_w = os.pipe()
+        paths = sysconfig.get_paths()
+        spec = {
+            "request_fd": req_r, "response_fd": resp_w, "runner_dir": str(runner),
+            "workdir": str(workdir), "site": [paths["purelib"], paths["platlib"]],
+            "root": None, "hide": [], "tmpfs_mb": 512,
+        }
+        command = [sys.executable, "-I", "-S", str(runner / "worker.py")]
+        if self.isolation == "namespaces":
+            root = Path(self._tmp, "root")
+            root.mkdir()
+            spec.update(root=str(root), hide=_protected_paths(self.hide))
+            command = [*_UNSHARE, *command]
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp/work", "LANG": "C.UTF-8",
+            "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONDONTWRITEBYTECODE": "1",
+            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        }
+        self.proc = subprocess.Popen(
+            [*command, json.dumps(spec)], stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
+            pass_fds=(req_r, resp_w), cwd=str(workdir), env=env, start_new_session=True,
+            preexec_fn=_set_limits(self.limits.memory_mb),
+        )
+        for fd in (req_r, resp_w, out_w):
+            os.close(fd)
+        self._drain = threading.Thread(target=self._read_output, args=(out_r,), daemon=True)
+        self._drain.start()
+        try:
+            message = self._receive(time.monotonic() + self.limits.startup_timeout)
+        except SandboxError as exc:
+            self.close()
+            raise SandboxError(f"the sandbox did not start ({exc}): {self.output.text()[-2000:]}") from None
+        if message.get("op") != "ready":
+            self.close()
+            raise SandboxError("the sandbox did not start: unexpected first message")
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self.proc is not None:
+            self.proc.wait()
+            self._drain.join(timeout=5)
+            for fd in (self._req_w, self._resp_r):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            shutil.rmtree(self._tmp, ignore_errors=True)
+        self.proc = None
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None and self.died is None
+
+    # -- channel ---------------------------------------------------------------------------
+    def request(self, message: dict, timeout: float, callbacks=None) -> dict:
+        """Send one request and wait for its result, answering callbacks on the way.
+
+        Raises:
+            CallTimeout: no answer within `timeout` seconds (the process is then killed).
+            SandboxError: the process died or sent something that is not a message.
+        """
+        if not self.alive:
+            raise SandboxError(self.died or "the student's process is not running")
+        deadline = time.monotonic() + timeout
+        try:
+            wire.send(self._req_w, message)
+            while True:
+                reply = self._receive(deadline)
+                if reply.get("op") == "callback":
+                    self._answer_callback(reply, callbacks)
+                    continue
+                if reply.get("op") != "result":
+                    raise SandboxError("the student's process sent an unexpected message")
+                return reply
+        except CallTimeout:
+            self._fail(f"no answer within {timeout:g} s (the limit of course.yaml); the process was stopped")
+            raise
+        except (OSError, EOFError, wire.WireError, ValueError, SandboxError) as exc:
+            self._fail(self.died or f"the channel broke: {exc}")
+            raise SandboxError(self.died) from None
+
+    def _answer_callback(self, message: dict, callbacks) -> None:
+        try:
+            function = callbacks(message["ref"])
+            args = wire.decode(message["args"])
+            kwargs = wire.decode(message["kwargs"])
+            reply = {"ok": True, "value": wire.encode(function(*args, **kwargs))}
+        except Exception as exc:  # the grader's probe refused the student's arguments
+            reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        wire.send(self._req_w, reply)
+
+    def _fail(self, reason: str) -> None:
+        self.died = self.died or reason
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def _receive(self, deadline: float) -> dict:
+        while True:
+            if len(self._buffer) >= 4:
+                (length,) = struct.unpack(">I", self._buffer[:4])
+                if length > wire.MAX_MESSAGE:
+                    raise wire.WireError("message over the size limit")
+                if len(self._buffer) >= 4 + length:
+                    body, self._buffer = self._buffer[4:4 + length], self._buffer[4 + length:]
+                    message = json.loads(body.decode("utf-8"))
+                    if type(message) is not dict:
+                        raise wire.WireError("a message must be a JSON object")
+                    return message
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise CallTimeout("timed out")
+            ready, _, _ = select.select([self._resp_r], [], [], min(remaining, 0.25))
+            if not ready:
+                self._check_memory()
+                if self.proc.poll() is not None:
+                    raise SandboxError(self._exit_reason())
+                continue
+            chunk = os.read(self._resp_r, 1 << 20)
+            if not chunk:
+                self.proc.wait()
+                raise SandboxError(self._exit_reason())
+            self._buffer += chunk
+
+    def _check_memory(self) -> None:
+        used = _tree_rss_mb(self.proc.pid)
+        if used > self.limits.memory_mb:
+            self._fail(f"the student's process used {used:.0f} MiB, over the {self.limits.memory_mb} MiB "
+                       "limit of course.yaml; it was stopped")
+            raise SandboxError(self.died)
+
+    def _exit_reason(self) -> str:
+        code = self.proc.wait()
+        if self.died:
+            return self.died
+        if code < 0:
+            return f"the student's process was killed by signal {signal.Signals(-code).name}"
+        return f"the student's process exited with code {code}"
+
+    def _read_output(self, fd: int) -> None:
+        with os.fdopen(fd, "rb", buffering=0) as stream:
+            while True:
+                chunk = stream.read(65536)
+                if not chunk:
+                    return
+                room = self.output.limit - len(self.output.kept)
+                self.output.kept += chunk[:max(room, 0)]
+                self.output.dropped += max(len(chunk) - max(room, 0), 0)

@@ -1,0 +1,173 @@
+"""The plain-data wire format between the grader and the student's process.
+
+Messages are JSON objects, each framed by a 4-byte big-endian length. Values are JSON
+scalars, lists, string-keyed dicts, and three tagged forms:
+
+- arrays: ``{"__nd__": base64, "dtype": "<f8", "shape": [..], "scalar": bool}``, numeric
+  and boolean dtypes only (never ``object``), read back with ``np.frombuffer``;
+- references to things that stay on one side: ``{"__ref__": id, "side": "grader"|"student",
+  "type": name, "kind": "callable"|"object"|"iterator"}``; the other side can only call
+  them or ask for an attribute, through the channel, and gets plain data back;
+- tuples ``{"__tuple__": [...]}`` and NumPy generators ``{"__rng__": seed}``.
+
+Nothing is ever unpickled. This module is copied into the sandbox next to the worker,
+so it imports only the standard library and NumPy.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import math
+import struct
+
+import numpy as np
+
+MAX_MESSAGE = 256 * 1024 * 1024
+_ALLOWED_KINDS = "biuf"
+
+
+class WireError(Exception):
+    """A message or a value does not follow the wire format."""
+
+
+class Rng:
+    """Asks the other side for ``np.random.default_rng(seed)``: a Generator cannot travel."""
+
+    def __init__(self, seed: int):
+        self.seed = int(seed)
+
+    def __repr__(self):
+        return f"np.random.default_rng({self.seed})"
+
+
+def encode(value, refer=None, depth=0):
+    """Turn a value into JSON-ready plain data.
+
+    Args:
+        value: what to send.
+        refer: called with anything that is not plain data (a function, an object, an
+            iterator); returns the reference dict that stands for it. None refuses them.
+
+    Returns:
+        Plain data made of dicts, lists, strings, numbers, booleans and None.
+    """
+    if depth > 64:
+        raise WireError("value nested more than 64 levels deep")
+    if value is None or type(value) in (bool, str):
+        return value
+    if type(value) is int:
+        return value if abs(value) < 2**63 else float(value)
+    if type(value) is float:
+        return _float(value)
+    if isinstance(value, np.ndarray) or isinstance(value, np.generic):
+        return _array(value)
+    if isinstance(value, Rng):
+        return {"__rng__": value.seed}
+    # Subclasses are reduced to their base values with the base type's own methods:
+    # a student's __eq__, __float__ or __iter__ never runs on the grader's side.
+    if isinstance(value, bool):
+        return bool(int.__index__(value))
+    if isinstance(value, int):
+        return encode(int.__index__(value), refer, depth)
+    if isinstance(value, float):
+        return _float(float.__float__(value))
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, (list, tuple)):
+        base = list if isinstance(value, list) else tuple
+        items = [encode(v, refer, depth + 1) for v in base.__iter__(value)]
+        return items if base is list else {"__tuple__": items}
+    if isinstance(value, dict) and all(type(k) is str for k in dict.keys(value)):
+        return {k: encode(v, refer, depth + 1) for k, v in dict.items(value) if not k.startswith("__")}
+    if refer is None:
+        raise WireError(f"cannot send a value of type {type(value).__name__}")
+    return refer(value)
+
+
+def _float(x: float):
+    if math.isfinite(x):
+        return x
+    return {"__float__": "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")}
+
+
+def _array(value) -> dict:
+    scalar = isinstance(value, np.generic)
+    arr = np.asarray(value) if scalar else np.ndarray.view(value, np.ndarray)
+    if arr.dtype.kind not in _ALLOWED_KINDS:
+        raise WireError(f"arrays of dtype {arr.dtype} cannot be sent; expected numbers or booleans")
+    return {
+        "__nd__": base64.b64encode(arr.tobytes(order="C")).decode("ascii"),
+        "dtype": arr.dtype.str,
+        "shape": list(arr.shape),
+        "scalar": scalar,
+    }
+
+
+def decode(data, resolve=None, depth=0):
+    """Turn plain data back into values; ``resolve`` maps a reference dict to a local stand-in."""
+    if depth > 64:
+        raise WireError("value nested more than 64 levels deep")
+    if data is None or type(data) in (bool, str, int, float):
+        return data
+    if type(data) is list:
+        return [decode(v, resolve, depth + 1) for v in data]
+    if type(data) is not dict:
+        raise WireError(f"unexpected {type(data).__name__} in a message")
+    if "__nd__" in data:
+        dtype = np.dtype(data["dtype"])
+        if dtype.kind not in _ALLOWED_KINDS:
+            raise WireError(f"refused an array of dtype {dtype}")
+        shape = tuple(int(n) for n in data["shape"])
+        raw = base64.b64decode(data["__nd__"].encode("ascii"), validate=True)
+        arr = np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+        return arr[()] if data.get("scalar") else arr
+    if "__float__" in data:
+        return float(data["__float__"])
+    if "__tuple__" in data:
+        return tuple(decode(v, resolve, depth + 1) for v in data["__tuple__"])
+    if "__rng__" in data:
+        return np.random.default_rng(int(data["__rng__"]))
+    if "__ref__" in data:
+        if resolve is None:
+            raise WireError("unexpected reference in a message")
+        return resolve(data)
+    return {k: decode(v, resolve, depth + 1) for k, v in data.items()}
+
+
+def send(fd: int, message: dict) -> None:
+    """Write one framed message to a file descriptor."""
+    body = json.dumps(message, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    _write_all(fd, struct.pack(">I", len(body)) + body)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    import os
+
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def read_exactly(fd: int, n: int) -> bytes:
+    import os
+
+    chunks, got = [], 0
+    while got < n:
+        chunk = os.read(fd, min(n - got, 1 << 20))
+        if not chunk:
+            raise EOFError("the other side closed the channel")
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def receive(fd: int) -> dict:
+    """Read one framed message (blocking)."""
+    (length,) = struct.unpack(">I", read_exactly(fd, 4))
+    if length > MAX_MESSAGE:
+        raise WireError(f"message of {length} bytes is over the {MAX_MESSAGE}-byte limit")
+    message = json.loads(read_exactly(fd, length).decode("utf-8"))
+    if type(message) is not dict:
+        raise WireError("a message must be a JSON object")
+    return message

@@ -1,0 +1,203 @@
+"""The student's side of the sandbox: runs notebook cells and answers the grader's calls.
+
+Started by `autograder.sandbox.launcher` as ``python -I worker.py SPEC_JSON`` with this file
+and `wire.py` copied into a scratch folder: it cannot import the rest of the project (and,
+under namespaces, cannot even see it). SPEC_JSON gives the channel's file descriptors and,
+when the launcher set up namespaces, the mounts to make before any student code runs.
+
+Everything the student's code produces crosses back as plain data (`wire.encode`); objects
+that cannot (instances, functions) are kept here and referred to by number.
+"""
+import json
+import os
+import subprocess
+import sys
+import traceback
+
+
+def _isolate(spec):
+    """Inside fresh user, mount, PID and network namespaces: build a read-only view of the
+    machine with the course's files hidden, then chroot into it."""
+    root = spec["root"]
+
+    def mount(*args):
+        subprocess.run(["mount", *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    mount("--rbind", "/", root)
+    mount("-o", "remount,bind,ro", root)
+    for path in ("/tmp", "/dev/shm", "/var/tmp"):
+        if os.path.isdir(root + path):
+            mount("-t", "tmpfs", "-o", f"size={spec['tmpfs_mb']}m,mode=1777", "tmpfs", root + path)
+    for path in spec["hide"]:
+        target = root + path
+        if os.path.isdir(target):
+            mount("-t", "tmpfs", "-o", "size=4k,ro,mode=555", "tmpfs", target)
+        elif os.path.exists(target):
+            mount("--bind", "/dev/null", target)
+    os.chroot(root)
+    os.makedirs("/tmp/work", exist_ok=True)
+    os.chdir("/tmp/work")
+
+
+SPEC = json.loads(sys.argv[1])
+sys.path[:0] = [SPEC["runner_dir"]]
+sys.path.extend(p for p in SPEC["site"] if p not in sys.path)
+
+import warnings  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import wire  # noqa: E402
+
+sys.path.remove(SPEC["runner_dir"])
+sys.modules.pop("wire", None)  # the student's code finds no channel module to patch by name
+if SPEC.get("root"):
+    _isolate(SPEC)
+else:
+    os.chdir(SPEC["workdir"])
+REQ, RESP = SPEC["request_fd"], SPEC["response_fd"]
+
+_objects = {}        # id -> object kept on this side
+_ids = {}            # id(object) -> id, so the same object gets the same number
+MAX_ITEMS = 1_000_000
+
+
+class _Shell:
+    """Stands in for `get_ipython()`: magics and shell escapes do nothing while grading."""
+
+    def run_line_magic(self, *args, **kwargs):
+        return None
+
+    run_cell_magic = system = getoutput = run_line_magic
+
+
+NAMESPACE = {"__name__": "__main__", "__builtins__": __builtins__, "get_ipython": _Shell}
+
+
+def _refer(value):
+    if isinstance(value, type(iter([]))) or hasattr(value, "__next__"):
+        items = []
+        for item in value:
+            items.append(item)
+            if len(items) > MAX_ITEMS:
+                raise wire.WireError(f"the iterator yielded more than {MAX_ITEMS} items")
+        return {"__tuple__": [wire.encode(v, _refer) for v in items], "iterated": True}
+    key = id(value)
+    if key not in _ids:
+        _ids[key] = len(_objects) + 1
+        _objects[_ids[key]] = value
+    kind = "callable" if callable(value) else "object"
+    return {"__ref__": _ids[key], "side": "student", "type": type(value).__name__, "kind": kind}
+
+
+class GraderFunction:
+    """A function of the grader's, passed as an argument: calling it asks the grader."""
+
+    def __init__(self, ref):
+        self._ref = ref["__ref__"]
+        self.__name__ = ref.get("type", "probe")
+
+    def __call__(self, *args, **kwargs):
+        wire.send(RESP, {"op": "callback", "ref": self._ref,
+                         "args": wire.encode(list(args), _refer), "kwargs": wire.encode(kwargs, _refer)})
+        reply = wire.receive(REQ)
+        if not reply.get("ok"):
+            raise RuntimeError(reply.get("error", "the grader's function failed"))
+        return wire.decode(reply["value"], _resolve)
+
+
+def _resolve(ref):
+    if ref.get("side") == "grader":
+        return GraderFunction(ref)
+    return _objects[ref["__ref__"]]
+
+
+def _error(exc):
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<cell")]
+    where = "".join(traceback.format_list(frames[-5:]))
+    return {"type": type(exc).__name__, "message": str(exc)[:2000], "traceback": where[-4000:]}
+
+
+def _snapshot(value, path="", out=None):
+    out = [] if out is None else out
+    if isinstance(value, np.ndarray):
+        out.append((path, value, value.copy()))
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _snapshot(item, f"{path}[{i}]", out)
+    elif isinstance(value, dict):
+        for k, item in value.items():
+            _snapshot(item, f"{path}[{k!r}]", out)
+    return out
+
+
+def _call(message):
+    target = _resolve(message["target"]) if isinstance(message["target"], dict) else NAMESPACE[message["target"]]
+    args = wire.decode(message["args"], _resolve)
+    kwargs = wire.decode(message["kwargs"], _resolve)
+    if message.get("method"):
+        target = getattr(target, message["method"])
+    before = _snapshot([args, kwargs])
+    with warnings.catch_warnings(record=True) as caught, np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
+        warnings.simplefilter("always")
+        value = target(*args, **kwargs)
+    mutated = [path for path, now, then in before
+               if now.shape != then.shape or not np.array_equal(now, then, equal_nan=now.dtype.kind in "fc")]
+    return {"value": wire.encode(value, _refer),
+            "warnings": [f"{w.category.__name__}: {w.message}" for w in caught][:20],
+            "mutated": mutated}
+
+
+def _lookup(message):
+    name = message["name"]
+    if name not in NAMESPACE:
+        return {"kind": "missing"}
+    value = NAMESPACE[name]
+    return {"kind": "class" if isinstance(value, type) else ("callable" if callable(value) else "value"),
+            "type": type(value).__name__, "ref": _refer(value) if callable(value) else None}
+
+
+def _getattr(message):
+    obj = _resolve(message["target"])
+    return {"value": wire.encode(getattr(obj, message["name"]), _refer)}
+
+
+def _exec(message):
+    code = message["code"]
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+        code = TransformerManager().transform_cell(code)
+    except Exception:  # without IPython, plain Python cells still run
+        pass
+    exec(compile(code, f"<cell {message.get('index', '?')}>", "exec"), NAMESPACE)
+    return {}
+
+
+HANDLERS = {"exec": _exec, "call": _call, "lookup": _lookup, "getattr": _getattr}
+
+
+def serve():
+    wire.send(RESP, {"op": "ready", "pid": os.getpid()})
+    while True:
+        try:
+            message = wire.receive(REQ)
+        except EOFError:
+            return
+        if message.get("op") == "shutdown":
+            return
+        try:
+            reply = HANDLERS[message["op"]](message)
+            reply["ok"] = True
+        except BaseException as exc:  # a student's SystemExit or KeyboardInterrupt is reported too
+            reply = {"ok": False, "error": _error(exc)}
+        try:
+            wire.send(RESP, {"op": "result", **reply})
+        except (wire.WireError, TypeError, ValueError) as exc:
+            wire.send(RESP, {"op": "result", "ok": False,
+                             "error": {"type": "WireError", "message": str(exc), "traceback": ""}})
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    serve()
+    os._exit(0)

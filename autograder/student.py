@@ -1,0 +1,305 @@
+"""The student's definitions, as the checks see them.
+
+A check receives `StudentCallable`s: calling one runs the student's function (in the sandbox
+on the isolated path, in the kernel on the nbgrader path) and returns plain data only:
+NumPy arrays and scalars, Python numbers, strings, lists, tuples, dicts, or a
+`StudentObject` standing for an instance that lives on the student's side. Every call
+enforces the curriculum's general rules: no RuntimeWarning, no input mutated.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import warnings
+
+import numpy as np
+
+from .sandbox import wire
+from .sandbox.launcher import CallTimeout, Sandbox, SandboxError, StudentFailure
+
+__all__ = ["Missing", "StudentCallable", "StudentObject", "LocalBackend", "RemoteBackend",
+           "StudentFailure", "SandboxError", "ContractViolation", "describe"]
+
+
+class Missing(AssertionError):
+    """The notebook does not define the name a check needs."""
+
+
+class ContractViolation(AssertionError):
+    """The call broke a general rule of the curriculum (a warning, a mutated input)."""
+
+
+def describe(value, limit: int = 160) -> str:
+    """A short readable rendering of an argument or a result, for feedback."""
+    if isinstance(value, np.ndarray):
+        if value.size <= 12:
+            text = np.array2string(value, precision=6, separator=", ", threshold=12)
+            return f"array({text}, dtype={value.dtype})" if value.dtype != np.float64 else f"array({text})"
+        return f"<array of shape {value.shape}, dtype {value.dtype}>"
+    if isinstance(value, np.generic):
+        return f"np.{type(value).__name__}({value!r})" if not isinstance(value, np.float64) else repr(float(value))
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(describe(v, 60) for v in value[:6]) + (", ..." if len(value) > 6 else "")
+        text = f"[{inner}]" if isinstance(value, list) else f"({inner}{',' if len(value) == 1 else ''})"
+    elif callable(value) and hasattr(value, "__name__"):
+        text = value.__name__
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def call_text(name: str, args, kwargs) -> str:
+    parts = [describe(a, 80) for a in args] + [f"{k}={describe(v, 80)}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(parts)})"
+
+
+class StudentCallable:
+    """A function or class of the student's; calling it returns plain data."""
+
+    def __init__(self, backend, target, name: str):
+        self._backend, self._target, self.__name__ = backend, target, name
+
+    def __call__(self, *args, **kwargs):
+        return self._backend.call(self._target, None, args, kwargs, self.__name__)
+
+    def __repr__(self):
+        return f"<student's {self.__name__}>"
+
+
+class StudentObject:
+    """An object that lives on the student's side: attributes and method calls travel as plain data."""
+
+    def __init__(self, backend, target, type_name: str, label: str):
+        object.__setattr__(self, "_backend", backend)
+        object.__setattr__(self, "_target", target)
+        object.__setattr__(self, "_type", type_name)
+        object.__setattr__(self, "_label", label)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._backend.getattr(self._target, name, f"{self._label}.{name}")
+
+    def __call__(self, *args, **kwargs):
+        return self._backend.call(self._target, None, args, kwargs, self._label)
+
+    def call_method(self, method: str, *args, **kwargs):
+        return self._backend.call(self._target, method, args, kwargs, f"{self._label}.{method}")
+
+    def __repr__(self):
+        return f"<student's {self._type} object>"
+
+
+class BoundMethod:
+    """`obj.method` of a student's object: calling it calls the method on the student's side."""
+
+    def __init__(self, obj: StudentObject, method: str):
+        self._obj, self._method = obj, method
+        self.__name__ = f"{obj._label}.{method}"
+
+    def __call__(self, *args, **kwargs):
+        return self._obj.call_method(self._method, *args, **kwargs)
+
+
+def _check_contract(label: str, args, kwargs, warnings_seen, mutated) -> None:
+    call = call_text(label, args, kwargs)
+    runtime = [w for w in warnings_seen if w.startswith("RuntimeWarning")]
+    if runtime:
+        raise ContractViolation(
+            f"{call} emitted {runtime[0]}.\nExpected: no RuntimeWarning for finite inputs "
+            "(overflow, division by zero and invalid values must be avoided, not silenced).\n"
+            "How to fix: rewrite the formula so that no intermediate value overflows, for example by "
+            "treating positive and negative inputs separately or by clipping."
+        )
+    if mutated:
+        raise ContractViolation(
+            f"{call} changed its argument {mutated[0]} in place.\nExpected: inputs left untouched.\n"
+            "How to fix: work on a copy (np.array(x, dtype=float)) or build new arrays instead of "
+            "using in-place operators (+=, *=, x[...] = ...) on the arguments."
+        )
+
+
+class LocalBackend:
+    """The student's definitions in this process (the nbgrader kernel, or tests of the reference).
+
+    Values still cross the same plain-data conversion as on the isolated path, so checks see
+    the same types either way and an object's own comparison methods never run.
+    """
+
+    isolation = "none"
+
+    def __init__(self, namespace: dict):
+        self.namespace = namespace
+        self._objects: dict[int, object] = {}
+
+    def lookup(self, name: str):
+        if name not in self.namespace:
+            raise Missing(_missing_message(name))
+        value = self.namespace[name]
+        if not callable(value):
+            raise Missing(f"{name} is defined in your notebook, but as a {type(value).__name__}, "
+                          f"not a function or class. Expected: def {name}(...) or class {name}.")
+        return StudentCallable(self, value, name)
+
+    def _refer(self, value):
+        key = id(value)
+        self._objects[key] = value
+        return {"__ref__": key, "side": "student", "type": type(value).__name__,
+                "kind": "callable" if callable(value) else "object"}
+
+    def _plain(self, value, label):
+        data = wire.encode(value, self._refer_iter)
+        return wire.decode(data, lambda ref: self._stand_in(ref, label))
+
+    def _refer_iter(self, value):
+        if hasattr(value, "__next__"):
+            return {"__tuple__": [wire.encode(v, self._refer_iter) for v in value], "iterated": True}
+        return self._refer(value)
+
+    def _stand_in(self, ref, label):
+        return StudentObject(self, self._objects[ref["__ref__"]], ref["type"], label)
+
+    def call(self, target, method, args, kwargs, label):
+        function = getattr(target, method) if method else target
+        sent_args, sent_kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
+        sent_args = [_unwrap(a) for a in sent_args]
+        before = [(i, np.array(a, copy=True)) for i, a in enumerate(sent_args) if isinstance(a, np.ndarray)]
+        sink = io.StringIO()
+        try:
+            with warnings.catch_warnings(record=True) as caught, _numpy_defaults(), \
+                    contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+                warnings.simplefilter("always")
+                value = function(*sent_args, **{k: _unwrap(v) for k, v in sent_kwargs.items()})
+                result = self._plain(value, label)
+        except (AssertionError, Missing) as exc:
+            raise StudentFailure(type(exc).__name__, str(exc)) from None
+        except Exception as exc:
+            raise StudentFailure(type(exc).__name__, str(exc)) from None
+        mutated = [f"#{i + 1}" for i, old in before
+                   if not np.array_equal(old, sent_args[i], equal_nan=old.dtype.kind in "fc")]
+        _check_contract(label, args, kwargs, [f"{w.category.__name__}: {w.message}" for w in caught], mutated)
+        return result
+
+    def getattr(self, target, name, label):
+        try:
+            value = getattr(target, name)
+        except Exception as exc:
+            raise StudentFailure(type(exc).__name__, str(exc)) from None
+        if callable(value) and not isinstance(value, type):
+            return BoundMethod(StudentObject(self, target, type(target).__name__, label.rsplit(".", 1)[0]), name)
+        return self._plain(value, label)
+
+
+def _numpy_defaults():
+    """NumPy's default error handling (the notebook may have changed it): warn, but not on underflow."""
+    return np.errstate(over="warn", divide="warn", invalid="warn", under="ignore")
+
+
+def _unwrap(value):
+    """Arguments that name a generator travel as `wire.Rng`; locally they become the real thing."""
+    if isinstance(value, wire.Rng):
+        return np.random.default_rng(value.seed)
+    return value
+
+
+def _missing_message(name: str) -> str:
+    return (f"{name} is not defined in your notebook.\nExpected: the cell that defines {name} "
+            "(keep its name and signature as given), run without errors before it.")
+
+
+class RemoteBackend:
+    """The student's definitions in a sandboxed process, reached through the plain-data channel.
+
+    If the process dies or times out, the notebook's cells are run again in a fresh one for
+    the next check, at most `max_restarts` times.
+    """
+
+    def __init__(self, start_sandbox, run_cells, max_restarts: int = 3):
+        self._start, self._run_cells, self.max_restarts = start_sandbox, run_cells, max_restarts
+        self.sandbox: Sandbox | None = None
+        self.generation = 0
+        self.restarts = 0
+        self._probes: dict[int, object] = {}
+
+    @property
+    def isolation(self):
+        return self.sandbox.isolation if self.sandbox else "namespaces"
+
+    def ensure(self) -> Sandbox:
+        if self.sandbox is not None and self.sandbox.alive:
+            return self.sandbox
+        if self.sandbox is not None:
+            self.sandbox.close()
+            if self.restarts >= self.max_restarts:
+                raise SandboxError("your notebook's process stopped too many times; the remaining checks were not run")
+            self.restarts += 1
+        self.generation += 1
+        self.sandbox = self._start()
+        self._run_cells(self.sandbox)
+        return self.sandbox
+
+    def close(self):
+        if self.sandbox is not None:
+            self.sandbox.close()
+
+    def lookup(self, name: str):
+        reply = self._request({"op": "lookup", "name": name})
+        if reply["kind"] == "missing":
+            raise Missing(_missing_message(name))
+        if reply["ref"] is None:
+            raise Missing(f"{name} is defined in your notebook, but as a {reply['type']}, not a function or "
+                          f"class. Expected: def {name}(...) or class {name}.")
+        return StudentCallable(self, (self.generation, reply["ref"]), name)
+
+    def _request(self, message, callbacks=None):
+        sandbox = self.ensure()
+        reply = sandbox.request(message, sandbox.limits.call_timeout, callbacks)
+        if not reply.get("ok"):
+            error = reply.get("error") or {}
+            raise StudentFailure(error.get("type", "Error"), error.get("message", ""), error.get("traceback", ""))
+        return reply
+
+    def _target(self, target):
+        generation, ref = target
+        if generation != self.generation:
+            raise SandboxError("this object was created in a process that has since been stopped")
+        return ref
+
+    def _grader_ref(self, value):
+        if callable(value):
+            self._probes[id(value)] = value
+            return {"__ref__": id(value), "side": "grader", "type": getattr(value, "__name__", "function"),
+                    "kind": "callable"}
+        if isinstance(value, (StudentCallable, StudentObject)):
+            return value._target[1]
+        raise wire.WireError(f"cannot send a {type(value).__name__} to the student's code")
+
+    def _encode_arg(self, value):
+        if isinstance(value, (StudentCallable, StudentObject)):
+            return self._target(value._target)
+        return wire.encode(value, self._grader_ref)
+
+    def call(self, target, method, args, kwargs, label):
+        ref = self._target(target)
+        message = {"op": "call", "target": ref, "method": method,
+                   "args": [self._encode_arg(a) for a in args],
+                   "kwargs": {k: self._encode_arg(v) for k, v in kwargs.items()}}
+        try:
+            reply = self._request(message, callbacks=self._probes.__getitem__)
+        except CallTimeout:
+            raise StudentFailure(
+                "Timeout", f"{call_text(label, args, kwargs)} did not return within "
+                f"{self.sandbox.limits.call_timeout:g} s. Look for a loop that never ends.") from None
+        _check_contract(label, args, kwargs, reply.get("warnings", []), reply.get("mutated", []))
+        return wire.decode(reply["value"], lambda r: self._stand_in(r, label))
+
+    def _stand_in(self, ref, label):
+        return StudentObject(self, (self.generation, ref), ref.get("type", "object"), label)
+
+    def getattr(self, target, name, label):
+        reply = self._request({"op": "getattr", "target": self._target(target), "name": name})
+        value = wire.decode(reply["value"], lambda r: self._stand_in(r, label))
+        if isinstance(value, StudentObject) and value._type == "method":
+            return BoundMethod(StudentObject(self, target, "object", label.rsplit(".", 1)[0]), name)
+        return value

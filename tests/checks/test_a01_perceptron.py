@@ -1,0 +1,238 @@
+"""The catalogue of a01 mistakes and correct alternatives, graded by the real hidden checks."""
+import pytest
+
+from tests.catalogue import feedback, full_marks, scores
+
+A = "a01_perceptron"
+
+# (exercise, what the mistake is, the student's cell, words the feedback must contain)
+MISTAKES = [
+    ("sigmoid", "sign of the exponent flipped", """
+def sigmoid(z):
+    return 1 / (1 + np.exp(z))
+""", "sign of the exponent"),
+    ("sigmoid", "naive formula overflows at -1000", """
+def sigmoid(z):
+    return 1 / (1 + np.exp(-np.asarray(z, dtype=float)))
+""", "RuntimeWarning"),
+    ("sigmoid", "missing 1 + in the denominator", """
+def sigmoid(z):
+    return 1 / np.exp(-np.asarray(z, dtype=float))
+""", "1 +"),
+    ("sigmoid", "returns a list for arrays", """
+def sigmoid(z):
+    return [1 / (1 + np.exp(-v)) for v in np.ravel(z)] if np.ndim(z) else 1 / (1 + np.exp(-z))
+""", "shape"),
+    ("sigmoid", "clips z to [-10, 10], wrong in the tails", """
+def sigmoid(z):
+    z = np.clip(z, -10, 10)
+    return 1 / (1 + np.exp(-z))
+""", "Called"),
+    ("sigmoid_derivative", "derivative taken at sigmoid(z)", """
+def sigmoid_derivative(z):
+    s = sigmoid(sigmoid(z))
+    return s * (1 - s)
+""", "at sigmoid(z) instead of z"),
+    ("sigmoid_derivative", "formula applied to z", """
+def sigmoid_derivative(z):
+    return z * (1 - z)
+""", "applied to z itself"),
+    ("sigmoid_derivative", "missing (1 - s)", """
+def sigmoid_derivative(z):
+    return sigmoid(z)
+""", "factor is missing"),
+    ("sigmoid_derivative", "naive exp overflows", """
+def sigmoid_derivative(z):
+    z = np.asarray(z, dtype=float)
+    return np.exp(-z) / (1 + np.exp(-z)) ** 2
+""", "RuntimeWarning"),
+    ("tanh", "sigmoid instead of tanh", """
+def tanh(z):
+    return sigmoid(z)
+""", "sigmoid, not tanh"),
+    ("tanh", "naive formula gives nan at 1000", """
+def tanh(z):
+    z = np.asarray(z, dtype=float)
+    return (np.exp(z) - np.exp(-z)) / (np.exp(z) + np.exp(-z))
+""", "RuntimeWarning"),
+    ("tanh", "sinh", """
+def tanh(z):
+    return (np.exp(z) - np.exp(-z)) / 2
+""", "sinh"),
+    ("tanh", "sign flipped", """
+def tanh(z):
+    return -np.tanh(z)
+""", "sign is flipped"),
+    ("tanh_derivative", "the slide's typo", """
+def tanh_derivative(z):
+    t = tanh(z)
+    return t * (1 - t)
+""", "typo"),
+    ("tanh_derivative", "square missing", """
+def tanh_derivative(z):
+    return 1 - tanh(z)
+""", "square is missing"),
+    ("tanh_derivative", "derivative taken at tanh(z)", """
+def tanh_derivative(z):
+    return 1 - tanh(tanh(z)) ** 2
+""", "at tanh(z) instead of z"),
+    ("tanh_derivative", "formula applied to z", """
+def tanh_derivative(z):
+    return 1 - np.asarray(z) ** 2
+""", "applied to z itself"),
+    ("relu", "absolute value", """
+def relu(z):
+    return np.abs(z)
+""", "absolute value"),
+    ("relu", "np.max reduces the array", """
+def relu(z):
+    return np.max(z, 0)
+""", "np.maximum"),
+    ("relu", "the mask instead of the value", """
+def relu(z):
+    return (np.asarray(z) > 0).astype(float)
+""", "the derivative"),
+    ("relu", "min instead of max", """
+def relu(z):
+    return np.minimum(z, 0)
+""", "min(0, z)"),
+    ("relu_derivative", "1 at z = 0", """
+def relu_derivative(z):
+    return (np.asarray(z) >= 0).astype(float)
+""", "z = 0"),
+    ("relu_derivative", "relu instead of its derivative", """
+def relu_derivative(z):
+    return relu(z)
+""", "relu(z) itself"),
+    ("relu_derivative", "mask reversed", """
+def relu_derivative(z):
+    return (np.asarray(z) <= 0).astype(float)
+""", "reversed"),
+    ("relu_derivative", "returns booleans of the wrong shape for scalars", """
+def relu_derivative(z):
+    return np.atleast_1d(np.asarray(z) > 0).astype(float)
+""", "scalar"),
+    ("perceptron_forward", "bias missing", """
+def perceptron_forward(X, w0, w, g=sigmoid):
+    return g(np.asarray(X) @ w)
+""", "bias w0 is missing"),
+    ("perceptron_forward", "bias after the activation", """
+def perceptron_forward(X, w0, w, g=sigmoid):
+    return g(np.asarray(X) @ w) + w0
+""", "after the activation"),
+    ("perceptron_forward", "always the sigmoid", """
+def perceptron_forward(X, w0, w, g=sigmoid):
+    return sigmoid(w0 + np.asarray(X) @ w)
+""", "g argument"),
+    ("perceptron_forward", "activation not applied", """
+def perceptron_forward(X, w0, w, g=sigmoid):
+    return w0 + np.asarray(X) @ w
+""", "not applied"),
+    ("perceptron_forward", "one example returned as a (1,) array", """
+def perceptron_forward(X, w0, w, g=sigmoid):
+    X = np.atleast_2d(X)
+    return g(w0 + X @ w)
+""", "scalar"),
+]
+
+# (exercise, how it differs from the reference, the student's cell)
+ALTERNATIVES = [
+    ("sigmoid", "scipy-free expit via tanh", """
+def sigmoid(z):
+    return 0.5 * (1 + np.tanh(0.5 * np.asarray(z, dtype=np.result_type(np.asarray(z), 1.0))))
+"""),
+    ("sigmoid", "piecewise with boolean masks", """
+def sigmoid(z):
+    z = np.array(z, dtype=np.result_type(np.asarray(z), 1.0))
+    out = np.empty_like(z)
+    pos = z >= 0
+    out[pos] = 1 / (1 + np.exp(-z[pos]))
+    e = np.exp(z[~pos])
+    out[~pos] = e / (1 + e)
+    return out
+"""),
+    ("sigmoid_derivative", "via exp(-|z|)", """
+def sigmoid_derivative(z):
+    e = np.exp(-np.abs(np.asarray(z, dtype=np.result_type(np.asarray(z), 1.0))))
+    return e / (1 + e) ** 2
+"""),
+    ("sigmoid_derivative", "with sigmoid(-z)", """
+def sigmoid_derivative(z):
+    return sigmoid(z) * sigmoid(-np.asarray(z))
+"""),
+    ("tanh", "np.tanh", """
+def tanh(z):
+    return np.tanh(z)
+"""),
+    ("tanh", "from the sigmoid", """
+def tanh(z):
+    return 2 * sigmoid(2 * np.asarray(z)) - 1
+"""),
+    ("tanh_derivative", "np.tanh squared", """
+def tanh_derivative(z):
+    return 1 - np.tanh(z) ** 2
+"""),
+    ("tanh_derivative", "1 / cosh^2 without overflow", """
+def tanh_derivative(z):
+    t = np.tanh(z)
+    return (1 - t) * (1 + t)
+"""),
+    ("relu", "where", """
+def relu(z):
+    z = np.asarray(z, dtype=np.result_type(np.asarray(z), 1.0))
+    return np.where(z > 0, z, 0.0).astype(z.dtype)
+"""),
+    ("relu", "z times the mask", """
+def relu(z):
+    z = np.asarray(z, dtype=np.result_type(np.asarray(z), 1.0))
+    return z * (z > 0)
+"""),
+    ("relu_derivative", "where", """
+def relu_derivative(z):
+    return np.where(np.asarray(z) > 0, 1.0, 0.0)
+"""),
+    ("relu_derivative", "heaviside with 0 at 0", """
+def relu_derivative(z):
+    return np.heaviside(z, 0.0)
+"""),
+    ("perceptron_forward", "np.dot", """
+def perceptron_forward(X, w0, w, g=sigmoid):
+    return g(np.dot(X, w) + w0)
+"""),
+    ("perceptron_forward", "explicit sum over features", """
+def perceptron_forward(X, w0, w, g=sigmoid):
+    X = np.asarray(X)
+    z = w0 + (X * np.asarray(w)).sum(axis=-1)
+    return g(z)
+"""),
+]
+
+
+def test_reference_gets_full_marks():
+    """Does the reference solution get every point?"""
+    got = scores(A)
+    assert got == {name: full_marks(A, name) for name in got}
+
+
+@pytest.mark.parametrize("exercise, what, code, words", MISTAKES, ids=[f"{m[0]}: {m[1]}" for m in MISTAKES])
+def test_mistake_is_caught(exercise, what, code, words):
+    """Does this classic mistake lose points on its exercise, with feedback that names it?"""
+    got = scores(A, code, {exercise})
+    assert got[exercise] < full_marks(A, exercise), f"{what} kept all points"
+    assert words in feedback(A, exercise, code)
+
+
+@pytest.mark.parametrize("exercise, what, code", ALTERNATIVES, ids=[f"{m[0]}: {m[1]}" for m in ALTERNATIVES])
+def test_alternative_is_accepted(exercise, what, code):
+    """Does this correct implementation, written differently, keep every point of the assignment?"""
+    got = scores(A, code)
+    assert got == {name: full_marks(A, name) for name in got}
+
+
+def test_catalogue_covers_every_exercise():
+    """Has every exercise at least four mistakes and two alternatives?"""
+    from autograder.config import load_course
+
+    for ex in load_course().assignment(A).exercises:
+        assert sum(m[0] == ex.name for m in MISTAKES) >= 4, ex.name
+        assert sum(a[0] == ex.name for a in ALTERNATIVES) >= 2, ex.name
