@@ -227,6 +227,11 @@ class RemoteBackend:
         return self.sandbox.isolation if self.sandbox else "namespaces"
 
     def ensure(self) -> Sandbox:
+        """The running sandbox, started (or restarted after a failed call) with the cells run.
+
+        A cell that breaks the process makes `run_cells` skip it and raise; the cells are then
+        run again in a fresh process, so each bad cell costs one restart and only what it defines.
+        """
         if self.sandbox is not None and self.sandbox.alive:
             return self.sandbox
         if self.sandbox is not None:
@@ -234,10 +239,14 @@ class RemoteBackend:
             if self.restarts >= self.max_restarts:
                 raise SandboxError("your notebook's process stopped too many times; the remaining checks were not run")
             self.restarts += 1
-        self.generation += 1
-        self.sandbox = self._start()
-        self._run_cells(self.sandbox)
-        return self.sandbox
+        while True:
+            self.generation += 1
+            self.sandbox = self._start()
+            try:
+                self._run_cells(self.sandbox)
+                return self.sandbox
+            except SandboxError:
+                self.sandbox.close()
 
     def close(self):
         if self.sandbox is not None:

@@ -1,0 +1,115 @@
+"""Isolated grading of one notebook: its cells run in a sandboxed child process, the hidden
+checks run here and reach the student's definitions through the plain-data channel."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import Course, load_course
+from .engine import ExerciseResult, run_checks
+from .notebook import Cell, assignment_of, code_cells, read_notebook
+from .sandbox.launcher import CallTimeout, Sandbox, SandboxError
+from .student import RemoteBackend
+
+
+@dataclass
+class GradeResult:
+    """The outcome of grading one notebook."""
+
+    notebook: str
+    assignment: str
+    exercises: list[ExerciseResult]
+    notes: list[str] = field(default_factory=list)      # cells that failed, limits hit
+    output: str = ""                                     # what the student's code printed (capped)
+    isolation: str = "namespaces"
+    execution_time: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return round(sum(e.score for e in self.exercises), 4)
+
+    @property
+    def max_score(self) -> float:
+        return sum(e.points for e in self.exercises)
+
+
+class _CellRunner:
+    """Runs the notebook's cells in a sandbox; a cell that hangs or kills the process is
+    skipped in the next attempt, so it costs only what it prevents."""
+
+    def __init__(self, cells: list[Cell], course: Course):
+        self.cells, self.limits = cells, course.limits
+        self.skipped: set[int] = set()
+        self.notes: list[str] = []
+        self.budget = course.limits.notebook_timeout
+
+    def __call__(self, sandbox: Sandbox) -> None:
+        for cell in self.cells:
+            if cell.index in self.skipped:
+                continue
+            if self.budget <= 0:
+                self._note(f"cell {cell.index} and the cells after it were not run: the notebook used its "
+                           f"{self.limits.notebook_timeout:g} s (notebook_timeout in course.yaml)")
+                self.skipped.update(c.index for c in self.cells if c.index >= cell.index)
+                return
+            timeout = min(self.limits.cell_timeout, self.budget)
+            started = time.monotonic()
+            try:
+                reply = sandbox.request({"op": "exec", "code": cell.source, "index": cell.index}, timeout)
+            except CallTimeout:
+                self.skipped.add(cell.index)
+                self._note(f"cell {cell.index} did not finish within {timeout:g} s and was skipped")
+                raise
+            except SandboxError as exc:
+                self.skipped.add(cell.index)
+                self._note(f"cell {cell.index} stopped the notebook's process ({exc}) and was skipped")
+                raise
+            finally:
+                self.budget -= time.monotonic() - started
+            if not reply.get("ok"):
+                error = reply.get("error", {})
+                self._note(f"cell {cell.index} raised {error.get('type')}: {error.get('message', '')[:300]}")
+
+    def _note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+
+def grade_notebook(path: str | Path, *, assignment: str | None = None, course: Course | None = None,
+                   hide: tuple[str, ...] = ()) -> GradeResult:
+    """Grade one notebook on the isolated path.
+
+    Args:
+        path: the submitted .ipynb.
+        assignment: the assignment id; by default from the notebook's metadata or file name.
+        course: the configuration (course.yaml by default).
+        hide: more paths the student's process must not see (other submissions, outputs).
+
+    Returns:
+        The `GradeResult`, whatever the score.
+
+    Raises:
+        NotebookError: the file is not a readable notebook of a known assignment.
+    """
+    started = time.monotonic()
+    course = course or load_course()
+    notebook = read_notebook(path)
+    assignment_id = assignment_of(notebook, path, course, assignment)
+    runner = _CellRunner(code_cells(notebook), course)
+    hidden = (str(Path(path).resolve().parent), *hide)
+
+    def start():
+        sandbox = Sandbox(course.limits, hide=hidden)
+        sandbox.start()
+        return sandbox
+
+    backend = RemoteBackend(start, runner, max_restarts=3)
+    try:
+        exercises = run_checks(course.assignment(assignment_id), backend)
+    finally:
+        backend.close()
+    output = backend.sandbox.output.text() if backend.sandbox else ""
+    return GradeResult(str(path), assignment_id, exercises, runner.notes, output,
+                       backend.sandbox.isolation if backend.sandbox else "none",
+                       round(time.monotonic() - started, 3))

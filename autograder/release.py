@@ -1,0 +1,72 @@
+"""Releasing student notebooks with nbgrader's own `generate_assignment`."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from . import nbgrader_config
+from .authoring import source_path
+from .config import COURSE_ROOT, Course, load_course
+
+
+class ReleaseError(RuntimeError):
+    """nbgrader could not generate the student version."""
+
+
+def nbgrader(args: list[str], course_dir: Path, timeout: float = 1800) -> subprocess.CompletedProcess:
+    """Run one nbgrader command in a course directory, with this project importable by its kernels."""
+    env = _env()
+    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir, env=env,
+                            capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0:
+        raise ReleaseError(f"nbgrader {' '.join(args)} failed (exit {result.returncode}):\n{result.stderr[-3000:]}")
+    return result
+
+
+def _env() -> dict:
+    import os
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(COURSE_ROOT), env.get("PYTHONPATH")]))
+    # nbgrader runs `alembic` and `jupyter` from PATH: use this environment's.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    env.setdefault("MPLBACKEND", "Agg")
+    return env
+
+
+def generate(assignment_id: str, course_dir: Path, course: Course) -> Path:
+    """Put the source notebook in an nbgrader course directory and generate its release there."""
+    nbgrader_config.write(course, course_dir)
+    target = course_dir / "source" / assignment_id
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source_path(assignment_id), target / f"{assignment_id}.ipynb")
+    nbgrader(["generate_assignment", assignment_id, "--force"], course_dir)
+    return course_dir / "release" / assignment_id / f"{assignment_id}.ipynb"
+
+
+def release(assignment_id: str, *, out_dir: Path | None = None, course: Course | None = None) -> Path:
+    """Generate the student notebook of an assignment into assignments/<aid>/ (or `out_dir`).
+
+    Args:
+        assignment_id: the assignment of course.yaml.
+        out_dir: where to write the notebook; assignments/<aid>/ by default.
+
+    Returns:
+        The path of the released notebook.
+
+    Raises:
+        ReleaseError: nbgrader failed.
+    """
+    course = course or load_course()
+    course.assignment(assignment_id)
+    out_dir = Path(out_dir) if out_dir else COURSE_ROOT / "assignments" / assignment_id
+    with tempfile.TemporaryDirectory(prefix="release-") as tmp:
+        released = generate(assignment_id, Path(tmp), course)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        destination = out_dir / f"{assignment_id}.ipynb"
+        shutil.copy(released, destination)
+    return destination
