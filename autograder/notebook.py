@@ -58,16 +58,17 @@ def read_notebook(path: str | Path) -> nbformat.NotebookNode:
     return notebook
 
 
-def is_test_cell(cell) -> bool:
-    """An nbgrader 'autograder tests' cell: graded, not a solution. The grader never runs these."""
+def is_check_cell(cell) -> bool:
+    """A cell of the course's checks: an nbgrader test cell (graded, not a solution) or a locked
+    visible-checks cell. They define nothing the grading needs, so the isolated grader skips them."""
     meta = cell.get("metadata", {}).get("nbgrader", {})
-    return bool(meta.get("grade")) and not meta.get("solution")
+    return not meta.get("solution") and bool(meta.get("grade") or meta.get("locked"))
 
 
 def code_cells(notebook) -> list[Cell]:
-    """The cells the isolated grader runs: every code cell but the autograder test cells."""
+    """The cells the isolated grader runs: every code cell but the course's check cells."""
     return [Cell(i, cell.source) for i, cell in enumerate(notebook.cells)
-            if cell.cell_type == "code" and not is_test_cell(cell)]
+            if cell.cell_type == "code" and not is_check_cell(cell)]
 
 
 def assignment_of(notebook, path: str | Path, course: Course, given: str | None = None) -> str:
@@ -95,4 +96,4 @@ def assignment_of(notebook, path: str | Path, course: Course, given: str | None 
                         f"file name matches none of {', '.join(sorted(known))}. Pass --assignment.")
 
 
-__all__ = ["Cell", "NotebookError", "read_notebook", "code_cells", "assignment_of", "is_test_cell", "ConfigError"]
+__all__ = ["Cell", "NotebookError", "read_notebook", "code_cells", "assignment_of", "is_check_cell", "ConfigError"]

@@ -221,6 +221,7 @@ class RemoteBackend:
         self.generation = 0
         self.restarts = 0
         self._probes: dict[int, object] = {}
+        self._names: dict[tuple[int, str], dict] = {}
 
     @property
     def isolation(self):
@@ -253,13 +254,22 @@ class RemoteBackend:
             self.sandbox.close()
 
     def lookup(self, name: str):
-        reply = self._request({"op": "lookup", "name": name})
-        if reply["kind"] == "missing":
-            raise Missing(_missing_message(name))
-        if reply["ref"] is None:
-            raise Missing(f"{name} is defined in your notebook, but as a {reply['type']}, not a function or "
-                          f"class. Expected: def {name}(...) or class {name}.")
-        return StudentCallable(self, (self.generation, reply["ref"]), name)
+        self._ref_of_name(name)
+        return StudentCallable(self, ("name", name), name)
+
+    def _ref_of_name(self, name: str) -> dict:
+        """The reference to a top-level name in the current process (looked up once per process)."""
+        self.ensure()
+        key = (self.generation, name)
+        if key not in self._names:
+            reply = self._request({"op": "lookup", "name": name})
+            if reply["kind"] == "missing":
+                raise Missing(_missing_message(name))
+            if reply["ref"] is None:
+                raise Missing(f"{name} is defined in your notebook, but as a {reply['type']}, not a function or "
+                              f"class. Expected: def {name}(...) or class {name}.")
+            self._names[key] = reply["ref"]
+        return self._names[key]
 
     def _request(self, message, callbacks=None):
         sandbox = self.ensure()
@@ -270,6 +280,9 @@ class RemoteBackend:
         return reply
 
     def _target(self, target):
+        self.ensure()
+        if target[0] == "name":
+            return self._ref_of_name(target[1])
         generation, ref = target
         if generation != self.generation:
             raise SandboxError("this object was created in a process that has since been stopped")

@@ -1,0 +1,47 @@
+"""A real nbgrader course directory: release, collect, autograde, feedback, export, gradebook."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from .config import Course, load_course
+from .release import generate, nbgrader
+
+
+def create(course_dir: Path, assignment_ids: list[str], course: Course | None = None) -> Path:
+    """An nbgrader course directory with the assignments released (source/, release/, gradebook.db)."""
+    course = course or load_course()
+    course_dir = Path(course_dir)
+    for assignment_id in assignment_ids:
+        generate(assignment_id, course_dir, course)
+    return course_dir
+
+
+def submit(course_dir: Path, assignment_id: str, student: str, notebook: Path) -> Path:
+    """Place a student's notebook where `nbgrader collect` would: submitted/<student>/<aid>/."""
+    target = Path(course_dir) / "submitted" / student / assignment_id / f"{assignment_id}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(notebook, target)
+    return target
+
+
+def autograde(course_dir: Path, assignment_id: str) -> None:
+    """`nbgrader autograde` (creating unknown students), then `generate_feedback` and `export`."""
+    nbgrader(["autograde", assignment_id, "--create", "--force"], course_dir)
+    nbgrader(["generate_feedback", assignment_id, "--force"], course_dir)
+    nbgrader(["export", "--to", str(Path(course_dir) / "grades.csv")], course_dir)
+
+
+def gradebook_scores(course_dir: Path, assignment_id: str) -> dict[str, float]:
+    """Student id -> total score of the assignment, read through nbgrader's own Gradebook API."""
+    from nbgrader.api import Gradebook
+
+    db_url = f"sqlite:///{Path(course_dir).resolve() / 'gradebook.db'}"
+    with Gradebook(db_url) as gradebook:
+        return {s.student.id: s.score for s in gradebook.assignment_submissions(assignment_id)}
+
+
+def feedback_files(course_dir: Path, assignment_id: str) -> dict[str, Path]:
+    """Student id -> the HTML feedback nbgrader generated."""
+    root = Path(course_dir) / "feedback"
+    return {p.parts[-3]: p for p in root.glob(f"*/{assignment_id}/*.html")}
