@@ -1,0 +1,317 @@
+"""The catalogue of a02 mistakes and correct alternatives, graded by the real hidden checks."""
+import gc
+
+import pytest
+
+from autograder.config import load_course
+from autograder.engine import run_checks
+from autograder.student import LocalBackend
+from tests.catalogue import full_marks, scores, variant_namespace
+
+A = "a02_dense"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _frozen_heap():
+    """Import Keras once, then keep its objects out of the garbage collector for this module's tests.
+
+    Each grading run ends with pytest's gc.collect(), which takes about 1.8 s once TensorFlow's objects
+    are on the heap and about 0.1 s when they are frozen: this keeps the catalogue's run short.
+    """
+    scores(A)
+    gc.freeze()
+    yield
+    gc.unfreeze()
+
+
+def _grade(code, exercise):
+    """(points, feedback) of one exercise for the variant, from a single grading run."""
+    (result,) = run_checks(load_course().assignment(A), LocalBackend(variant_namespace(A, code)), {exercise})
+    return result.score, "\n".join(c.feedback for c in result.checks if not c.passed)
+
+
+def _layer(init="""
+        rng = np.random.default_rng(seed)
+        limit = np.sqrt(6 / (input_dim + output_dim))
+        self.W = rng.uniform(-limit, limit, size=(input_dim, output_dim))
+        self.b = np.zeros(output_dim)
+""", call="""
+        return dense_forward(X, self.W, self.b, self.activation)
+""", get="""
+        return [self.W.copy(), self.b.copy()]
+"""):
+    """A DenseLayer cell with one part replaced by a student's version."""
+    return f"""
+class DenseLayer:
+    def __init__(self, input_dim, output_dim, activation="sigmoid", seed=None):
+        self.activation = activation
+{init.strip(chr(10))}
+
+    def __call__(self, X):
+{call.strip(chr(10))}
+
+    def get_weights(self):
+{get.strip(chr(10))}
+
+    def set_weights(self, weights):
+        self.W, self.b = np.array(weights[0]), np.array(weights[1])
+"""
+
+
+# (exercise, what the mistake is, the student's cell, words the feedback must contain)
+MISTAKES = [
+    ("dense_forward", "transposed kernel", """
+def dense_forward(X, W, b, activation):
+    g = {"sigmoid": sigmoid, "tanh": tanh, "relu": relu, "linear": lambda z: z}.get(activation, activation)
+    return g(np.asarray(X) @ np.asarray(W).T + b)
+""", "transposed kernel"),
+    ("dense_forward", "bias missing", """
+def dense_forward(X, W, b, activation):
+    g = {"sigmoid": sigmoid, "tanh": tanh, "relu": relu, "linear": lambda z: z}.get(activation, activation)
+    return g(np.asarray(X) @ W)
+""", "bias b is missing"),
+    ("dense_forward", "bias added after the activation", """
+def dense_forward(X, W, b, activation):
+    g = {"sigmoid": sigmoid, "tanh": tanh, "relu": relu, "linear": lambda z: z}.get(activation, activation)
+    return g(np.asarray(X) @ W) + b
+""", "after the activation"),
+    ("dense_forward", "always the sigmoid, as in the lecture's snippet", """
+def dense_forward(X, W, b, activation):
+    return sigmoid(np.asarray(X) @ W + b)
+""", "instead of the activation asked for"),
+    ("dense_forward", "a callable activation is ignored", """
+def dense_forward(X, W, b, activation):
+    Z = np.asarray(X) @ W + b
+    if activation == "sigmoid":
+        return sigmoid(Z)
+    if activation == "tanh":
+        return tanh(Z)
+    if activation == "relu":
+        return relu(Z)
+    return Z
+""", "activation is not applied"),
+    ("dense_forward", "naive sigmoid overflows for large pre-activations", """
+def dense_forward(X, W, b, activation):
+    Z = np.asarray(X) @ W + b
+    g = {"sigmoid": lambda z: 1 / (1 + np.exp(-z)), "tanh": np.tanh, "relu": relu,
+         "linear": lambda z: z}.get(activation, activation)
+    return g(Z)
+""", "RuntimeWarning"),
+    ("dense_forward", "output transposed", """
+def dense_forward(X, W, b, activation):
+    g = {"sigmoid": sigmoid, "tanh": tanh, "relu": relu, "linear": lambda z: z}.get(activation, activation)
+    return g(np.asarray(W).T @ np.asarray(X).T + np.asarray(b)[:, None])
+""", "transposed"),
+    ("DenseLayer", "transposed kernel", _layer(init="""
+        rng = np.random.default_rng(seed)
+        limit = np.sqrt(6 / (input_dim + output_dim))
+        self.W = rng.uniform(-limit, limit, size=(output_dim, input_dim))
+        self.b = np.zeros(output_dim)
+""", call="""
+        return dense_forward(X, self.W.T, self.b, self.activation)
+"""), "kernel is transposed"),
+    ("DenseLayer", "the lecture's bias of shape (1, output_dim)", _layer(init="""
+        rng = np.random.default_rng(seed)
+        limit = np.sqrt(6 / (input_dim + output_dim))
+        self.W = rng.uniform(-limit, limit, size=(input_dim, output_dim))
+        self.b = np.zeros((1, output_dim))
+"""), "one-dimensional"),
+    ("DenseLayer", "He-uniform limit sqrt(6 / input_dim)", _layer(init="""
+        rng = np.random.default_rng(seed)
+        limit = np.sqrt(6 / input_dim)
+        self.W = rng.uniform(-limit, limit, size=(input_dim, output_dim))
+        self.b = np.zeros(output_dim)
+"""), "He uniform"),
+    ("DenseLayer", "Glorot-normal instead of Glorot-uniform", _layer(init="""
+        rng = np.random.default_rng(seed)
+        self.W = rng.normal(0, np.sqrt(2 / (input_dim + output_dim)), size=(input_dim, output_dim))
+        self.b = np.zeros(output_dim)
+"""), "normal"),
+    ("DenseLayer", "uniform on [0, limit]", _layer(init="""
+        rng = np.random.default_rng(seed)
+        limit = np.sqrt(6 / (input_dim + output_dim))
+        self.W = rng.uniform(0, limit, size=(input_dim, output_dim))
+        self.b = np.zeros(output_dim)
+"""), "not [0, limit]"),
+    ("DenseLayer", "seed ignored", _layer(init="""
+        rng = np.random.default_rng()
+        limit = np.sqrt(6 / (input_dim + output_dim))
+        self.W = rng.uniform(-limit, limit, size=(input_dim, output_dim))
+        self.b = np.zeros(output_dim)
+"""), "seed is ignored"),
+    ("DenseLayer", "activation ignored in __call__", _layer(call="""
+        return dense_forward(X, self.W, self.b, "sigmoid")
+"""), "activation argument is ignored"),
+    ("DenseLayer", "get_weights in the wrong order", _layer(get="""
+        return [self.b, self.W]
+"""), "reversed"),
+    ("mlp_forward", "no activation on the output layer", """
+def mlp_forward(X, weights, activations):
+    A = X
+    n_layers = len(activations)
+    for l in range(n_layers):
+        Z = A @ weights[2 * l] + weights[2 * l + 1]
+        A = dense_forward(A, weights[2 * l], weights[2 * l + 1], activations[l]) if l < n_layers - 1 else Z
+    return A
+""", "last layer's activation is not applied"),
+    ("mlp_forward", "activations in reverse order", """
+def mlp_forward(X, weights, activations):
+    A = X
+    for l, g in enumerate(reversed(activations)):
+        A = dense_forward(A, weights[2 * l], weights[2 * l + 1], g)
+    return A
+""", "reverse order"),
+    ("mlp_forward", "X fed to every layer", """
+def mlp_forward(X, weights, activations):
+    A = X
+    for l, g in enumerate(activations):
+        A = dense_forward(X, weights[2 * l], weights[2 * l + 1], g)
+    return A
+""", "previous layer's output"),
+    ("mlp_forward", "first activation for every layer", """
+def mlp_forward(X, weights, activations):
+    A = X
+    for l in range(len(activations)):
+        A = dense_forward(A, weights[2 * l], weights[2 * l + 1], activations[0])
+    return A
+""", "first activation is used for every layer"),
+    ("mlp_forward", "returns every layer's output", """
+def mlp_forward(X, weights, activations):
+    outputs = [X]
+    for l, g in enumerate(activations):
+        outputs.append(dense_forward(outputs[-1], weights[2 * l], weights[2 * l + 1], g))
+    return outputs[1:]
+""", "Expected: one array"),
+    ("mlp_forward", "weights indexed by layer, not by pair", """
+def mlp_forward(X, weights, activations):
+    A = X
+    for l, g in enumerate(activations):
+        A = dense_forward(A, weights[l], weights[l + 1], g)
+    return A
+""", "weights[2 l]"),
+]
+
+# (exercise, how it differs from the reference, the student's cell)
+ALTERNATIVES = [
+    ("dense_forward", "einsum and an if-chain with callable()", """
+def dense_forward(X, W, b, activation):
+    Z = np.einsum("nm,md->nd", np.asarray(X), np.asarray(W)) + np.asarray(b)[None, :]
+    if callable(activation):
+        return activation(Z)
+    if activation == "sigmoid":
+        return 0.5 * (1 + np.tanh(0.5 * Z))
+    if activation == "tanh":
+        return np.tanh(Z)
+    if activation == "relu":
+        return np.where(Z > 0, Z, 0)
+    if activation == "linear":
+        return Z
+    raise ValueError(activation)
+"""),
+    ("dense_forward", "one unit at a time, like the lecture's z_j formula", """
+def dense_forward(X, W, b, activation):
+    X, W, b = np.asarray(X), np.asarray(W), np.asarray(b)
+    Z = np.stack([b[j] + (X * W[:, j]).sum(axis=1) for j in range(W.shape[1])], axis=1)
+    names = {"sigmoid": sigmoid, "tanh": tanh, "relu": relu, "linear": lambda z: z}
+    g = names[activation] if isinstance(activation, str) else activation
+    return g(Z)
+"""),
+    ("DenseLayer", "RandomState, float32 weights, weights kept in a list", """
+class DenseLayer:
+    def __init__(self, input_dim, output_dim, activation="sigmoid", seed=None):
+        limit = (6.0 / (input_dim + output_dim)) ** 0.5
+        W = np.random.RandomState(seed).uniform(-limit, limit, (input_dim, output_dim)).astype(np.float32)
+        self._weights = [W, np.zeros(output_dim, dtype=np.float32)]
+        self.activation = activation
+
+    @property
+    def W(self):
+        return self._weights[0]
+
+    @property
+    def b(self):
+        return self._weights[1]
+
+    def __call__(self, X):
+        return dense_forward(X, self.W, self.b, self.activation)
+
+    def get_weights(self):
+        return [w.copy() for w in self._weights]
+
+    def set_weights(self, weights):
+        self._weights = [np.array(w) for w in weights]
+"""),
+    ("DenseLayer", "rng.random scaled, forward written inline", """
+class DenseLayer:
+    def __init__(self, input_dim, output_dim, activation="sigmoid", seed=None):
+        rng = np.random.default_rng(seed)
+        limit = np.sqrt(6 / (input_dim + output_dim))
+        self.W = (2 * rng.random((input_dim, output_dim)) - 1) * limit
+        self.b = np.zeros((output_dim,))
+        self.g = {"sigmoid": sigmoid, "tanh": tanh, "relu": relu, "linear": lambda z: z}.get(activation, activation)
+
+    def __call__(self, X):
+        return self.g(np.dot(X, self.W) + self.b)
+
+    def get_weights(self):
+        return [np.copy(self.W), np.copy(self.b)]
+
+    def set_weights(self, weights):
+        W, b = weights
+        self.W = np.asarray(W).copy()
+        self.b = np.asarray(b).copy()
+"""),
+    ("mlp_forward", "zip over kernels, biases and activations", """
+def mlp_forward(X, weights, activations):
+    out = X
+    for W, b, g in zip(weights[0::2], weights[1::2], activations):
+        out = dense_forward(out, W, b, g)
+    return out
+"""),
+    ("mlp_forward", "recursion over layers", """
+def mlp_forward(X, weights, activations):
+    if not activations:
+        return X
+    A = dense_forward(X, weights[0], weights[1], activations[0])
+    return mlp_forward(A, weights[2:], activations[1:])
+"""),
+    ("mlp_forward", "a list of DenseLayer objects", """
+def mlp_forward(X, weights, activations):
+    layers = []
+    for l, g in enumerate(activations):
+        layer = DenseLayer(*weights[2 * l].shape, activation=g, seed=0)
+        layer.set_weights(weights[2 * l: 2 * l + 2])
+        layers.append(layer)
+    for layer in layers:
+        X = layer(X)
+    return X
+"""),
+]
+
+
+def test_reference_gets_full_marks():
+    """Does the reference solution get every point?"""
+    got = scores(A)
+    assert got == {name: full_marks(A, name) for name in got}
+
+
+@pytest.mark.parametrize("exercise, what, code, words", MISTAKES, ids=[f"{m[0]}: {m[1]}" for m in MISTAKES])
+def test_mistake_is_caught(exercise, what, code, words):
+    """Does this classic mistake lose points on its exercise, with feedback that names it?"""
+    score, text = _grade(code, exercise)
+    assert score < full_marks(A, exercise), f"{what} kept all points"
+    assert words in text, text
+
+
+@pytest.mark.parametrize("exercise, what, code", ALTERNATIVES, ids=[f"{m[0]}: {m[1]}" for m in ALTERNATIVES])
+def test_alternative_is_accepted(exercise, what, code):
+    """Does this correct implementation, written differently, keep every point of the assignment?"""
+    got = scores(A, code)
+    assert got == {name: full_marks(A, name) for name in got}
+
+
+def test_catalogue_covers_every_exercise():
+    """Has every exercise at least four mistakes and two alternatives?"""
+    for ex in load_course().assignment(A).exercises:
+        assert sum(m[0] == ex.name for m in MISTAKES) >= 4, ex.name
+        assert sum(a[0] == ex.name for a in ALTERNATIVES) >= 2, ex.name
