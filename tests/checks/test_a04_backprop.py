@@ -1,0 +1,475 @@
+"""The catalogue of a04 mistakes and correct alternatives, graded by the real hidden checks."""
+import gc
+
+import pytest
+
+from autograder.config import load_course
+from autograder.engine import run_checks
+from autograder.student import LocalBackend
+from tests.catalogue import full_marks, scores, variant_namespace
+
+A = "a04_backprop"
+
+# (exercise, what the mistake is, the student's cell, words the feedback must contain)
+MISTAKES = [
+    ("perceptron_gradients", "sign flipped", """
+def perceptron_gradients(X, y, w0, w):
+    dz = (y - sigmoid(w0 + X @ w)) / len(y)
+    return dz.sum(), X.T @ dz
+""", "sign is flipped"),
+    ("perceptron_gradients", "sum instead of mean", """
+def perceptron_gradients(X, y, w0, w):
+    dz = sigmoid(w0 + X @ w) - y
+    return dz.sum(), X.T @ dz
+""", "sum instead of the mean"),
+    ("perceptron_gradients", "sigmoid derivative multiplied again", """
+def perceptron_gradients(X, y, w0, w):
+    p = sigmoid(w0 + X @ w)
+    dz = (p - y) * p * (1 - p) / len(y)
+    return dz.sum(), X.T @ dz
+""", "second time"),
+    ("perceptron_gradients", "gradient of the MSE", """
+def perceptron_gradients(X, y, w0, w):
+    p = sigmoid(w0 + X @ w)
+    dz = 2 * (p - y) * p * (1 - p) / len(y)
+    return dz.sum(), X.T @ dz
+""", "mean squared error"),
+    ("perceptron_gradients", "activation derivative taken of the output", """
+def perceptron_gradients(X, y, w0, w):
+    p = sigmoid(w0 + X @ w)
+    dJ_dp = (-(y / p) + (1 - y) / (1 - p)) / len(y)
+    s = sigmoid(p)
+    dz = dJ_dp * s * (1 - s)
+    return dz.sum(), X.T @ dz
+""", "taken of the output"),
+    ("perceptron_gradients", "missing 1/n in dw only", """
+def perceptron_gradients(X, y, w0, w):
+    dz = sigmoid(w0 + X @ w) - y
+    return dz.mean(), X.T @ dz
+""", "1/n"),
+    ("dense_backward", "activation derivative missing", """
+def dense_backward(dA, X, W, b, activation):
+    return dA @ W.T, X.T @ dA, dA.sum(axis=0)
+""", "derivative is missing"),
+    ("dense_backward", "activation derivative taken of the output", """
+def dense_backward(dA, X, W, b, activation):
+    A = activate(X @ W + b, activation)
+    dZ = dA * activation_derivative(A, activation)
+    return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)
+""", "taken of the output"),
+    ("dense_backward", "transposed kernel gradient", """
+def dense_backward(dA, X, W, b, activation):
+    dZ = dA * activation_derivative(X @ W + b, activation)
+    return dZ @ W.T, dZ.T @ X, dZ.sum(axis=0)
+""", "transposed kernel"),
+    ("dense_backward", "mean over the batch instead of sum", """
+def dense_backward(dA, X, W, b, activation):
+    dZ = dA * activation_derivative(X @ W + b, activation)
+    n = len(X)
+    return dZ @ W.T / n, X.T @ dZ / n, dZ.mean(axis=0)
+""", "divided by n"),
+    ("dense_backward", "sign flipped", """
+def dense_backward(dA, X, W, b, activation):
+    dZ = -dA * activation_derivative(X @ W + b, activation)
+    return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)
+""", "sign is flipped"),
+    ("dense_backward", "the slide's tanh typo", """
+def dense_backward(dA, X, W, b, activation):
+    Z = X @ W + b
+    if activation == "tanh":
+        t = np.tanh(Z)
+        dZ = dA * t * (1 - t)
+    else:
+        dZ = dA * activation_derivative(Z, activation)
+    return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)
+""", "typo"),
+    ("dense_backward", "relu derivative 1 at z = 0", """
+def dense_backward(dA, X, W, b, activation):
+    Z = X @ W + b
+    g = (Z >= 0).astype(float) if activation == "relu" else activation_derivative(Z, activation)
+    dZ = dA * g
+    return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)
+""", "relu'(0) is 0"),
+    ("mlp_gradients", "sign flipped", """
+_right = mlp_gradients
+def mlp_gradients(X, y, weights, activations):
+    return [-g for g in _right(X, y, weights, activations)]
+""", "sign is flipped"),
+    ("mlp_gradients", "sum instead of mean", """
+_right = mlp_gradients
+def mlp_gradients(X, y, weights, activations):
+    return [len(X) * g for g in _right(X, y, weights, activations)]
+""", "sum instead of the mean"),
+    ("mlp_gradients", "derivative taken of the hidden output", """
+def mlp_gradients(X, y, weights, activations):
+    A, inputs, outputs = X, [], []
+    for k, act in enumerate(activations):
+        inputs.append(A)
+        A = activate(A @ weights[2 * k] + weights[2 * k + 1], act)
+        outputs.append(A)
+    dZ = (A - np.reshape(y, A.shape)) / len(X)
+    grads = [None] * len(weights)
+    for k in reversed(range(len(activations))):
+        if k < len(activations) - 1:
+            dZ = dA * activation_derivative(outputs[k], activations[k])
+        grads[2 * k], grads[2 * k + 1] = inputs[k].T @ dZ, dZ.sum(axis=0)
+        dA = dZ @ weights[2 * k].T
+    return grads
+""", "taken of the output"),
+    ("mlp_gradients", "hidden activation derivative missing", """
+def mlp_gradients(X, y, weights, activations):
+    A, inputs = X, []
+    for k, act in enumerate(activations):
+        inputs.append(A)
+        A = activate(A @ weights[2 * k] + weights[2 * k + 1], act)
+    dZ = (A - np.reshape(y, A.shape)) / len(X)
+    grads = [None] * len(weights)
+    for k in reversed(range(len(activations))):
+        grads[2 * k], grads[2 * k + 1] = inputs[k].T @ dZ, dZ.sum(axis=0)
+        dZ = dZ @ weights[2 * k].T
+    return grads
+""", "derivative is missing"),
+    ("mlp_gradients", "transposed kernel gradients", """
+_right = mlp_gradients
+def mlp_gradients(X, y, weights, activations):
+    return [g.T for g in _right(X, y, weights, activations)]
+""", "transposed kernel"),
+    ("mlp_gradients", "output sigmoid derivative applied twice", """
+def mlp_gradients(X, y, weights, activations):
+    A, inputs, zs = X, [], []
+    for k, act in enumerate(activations):
+        inputs.append(A)
+        zs.append(A @ weights[2 * k] + weights[2 * k + 1])
+        A = activate(zs[-1], act)
+    dA = (A - np.reshape(y, A.shape)) / len(X)
+    grads = [None] * len(weights)
+    for k in reversed(range(len(activations))):
+        dZ = dA * activation_derivative(zs[k], activations[k])
+        grads[2 * k], grads[2 * k + 1] = inputs[k].T @ dZ, dZ.sum(axis=0)
+        dA = dZ @ weights[2 * k].T
+    return grads
+""", "multiplied in again"),
+    ("mlp_gradients", "y of shape (n,) broadcast against (n, 1)", """
+def mlp_gradients(X, y, weights, activations):
+    A, inputs, zs = X, [], []
+    for k, act in enumerate(activations):
+        inputs.append(A)
+        zs.append(A @ weights[2 * k] + weights[2 * k + 1])
+        A = activate(zs[-1], act)
+    dZ = (A - y) / len(X)
+    grads = [None] * len(weights)
+    for k in reversed(range(len(activations))):
+        if k < len(activations) - 1:
+            dZ = dA * activation_derivative(zs[k], activations[k])
+        grads[2 * k], grads[2 * k + 1] = inputs[k].T @ dZ, dZ.sum(axis=0)
+        dA = dZ @ weights[2 * k].T
+    return grads
+""", "shape"),
+    ("numerical_gradient", "one-sided difference", """
+def numerical_gradient(f, x, h=1e-5):
+    x = np.array(x, dtype=float)
+    grad, f0 = np.zeros_like(x), f(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = h
+        grad[i] = (f(x + e) - f0) / h
+    return grad
+""", "one-sided difference"),
+    ("numerical_gradient", "h instead of 2h", """
+def numerical_gradient(f, x, h=1e-5):
+    x = np.array(x, dtype=float)
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = h
+        grad[i] = (f(x + e) - f(x - e)) / h
+    return grad
+""", "instead of 2h"),
+    ("numerical_gradient", "h ignored", """
+def numerical_gradient(f, x, h=1e-5):
+    x = np.array(x, dtype=float)
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = 1e-5
+        grad[i] = (f(x + e) - f(x - e)) / 2e-5
+    return grad
+""", "ignored"),
+    ("numerical_gradient", "x not restored", """
+def numerical_gradient(f, x, h=1e-5):
+    grad = np.zeros(np.shape(x))
+    for i in np.ndindex(x.shape):
+        x[i] += h
+        f_plus = f(x)
+        x[i] -= 2 * h
+        grad[i] = (f_plus - f(x)) / (2 * h)
+    return grad
+""", "in place"),
+    ("numerical_gradient", "every entry moved at once", """
+def numerical_gradient(f, x, h=1e-5):
+    x = np.asarray(x, dtype=float)
+    return np.full(x.shape, (f(x + h) - f(x - h)) / (2 * h))
+""", "one entry at a time"),
+    ("numerical_gradient", "flattened result", """
+_right = numerical_gradient
+def numerical_gradient(f, x, h=1e-5):
+    return _right(f, x, h).ravel()
+""", "shape"),
+    ("gradient_descent", "sign flipped", """
+def gradient_descent(grad, w_init, lr, n_steps, tol=None):
+    w, history = np.array(w_init, dtype=float), []
+    for _ in range(n_steps):
+        w = w + lr * grad(w)
+        history.append(w)
+    return w, history
+""", "sign is flipped"),
+    ("gradient_descent", "the same array appended every step", """
+def gradient_descent(grad, w_init, lr, n_steps, tol=None):
+    w, history = np.array(w_init, dtype=float), []
+    for _ in range(n_steps):
+        step = lr * grad(w)
+        w -= step
+        history.append(w)
+        if tol is not None and np.linalg.norm(step) < tol:
+            break
+    return w, history
+""", "same array"),
+    ("gradient_descent", "history starts with w_init", """
+def gradient_descent(grad, w_init, lr, n_steps, tol=None):
+    w = np.array(w_init, dtype=float)
+    history = [w]
+    for _ in range(n_steps):
+        w = w - lr * grad(w)
+        history.append(w)
+    return w, history
+""", "w_init too"),
+    ("gradient_descent", "tol ignored", """
+def gradient_descent(grad, w_init, lr, n_steps, tol=None):
+    w, history = np.array(w_init, dtype=float), []
+    for _ in range(n_steps):
+        w = w - lr * grad(w)
+        history.append(w)
+    return w, history
+""", "tol is ignored"),
+    ("gradient_descent", "tol compared with the gradient's norm", """
+def gradient_descent(grad, w_init, lr, n_steps, tol=None):
+    w, history = np.array(w_init, dtype=float), []
+    for _ in range(n_steps):
+        g = grad(w)
+        w = w - lr * g
+        history.append(w)
+        if tol is not None and np.linalg.norm(g) < tol:
+            break
+    return w, history
+""", "gradient's norm"),
+    ("gradient_descent", "w_init changed in place", """
+def gradient_descent(grad, w_init, lr, n_steps, tol=None):
+    w, history = w_init, []
+    for _ in range(n_steps):
+        step = lr * grad(w)
+        w -= step
+        history.append(w.copy())
+        if tol is not None and np.linalg.norm(step) < tol:
+            break
+    return w, history
+""", "in place"),
+    ("gradient_descent", "learning rate not applied", """
+def gradient_descent(grad, w_init, lr, n_steps, tol=None):
+    w, history = np.array(w_init, dtype=float), []
+    for _ in range(n_steps):
+        w = w - grad(w)
+        history.append(w)
+    return w, history
+""", "learning rate is not applied"),
+]
+
+# (exercise, how it differs from the reference, the student's cell)
+ALTERNATIVES = [
+    ("perceptron_gradients", "the literal chain rule dJ/dy_hat * dy_hat/dz * dz/dw", """
+def perceptron_gradients(X, y, w0, w):
+    z = w0 + X @ w
+    y_hat = sigmoid(z)
+    dJ_dyhat = (-(y / y_hat) + (1 - y) / (1 - y_hat)) / len(y)
+    dyhat_dz = y_hat * (1 - y_hat)
+    dz = dJ_dyhat * dyhat_dz
+    return np.sum(dz), dz @ X
+"""),
+    ("perceptron_gradients", "a loop over the examples", """
+def perceptron_gradients(X, y, w0, w):
+    n, m = X.shape
+    dw0, dw = 0.0, np.zeros(m)
+    for i in range(n):
+        err = 1 / (1 + np.exp(-(w0 + X[i] @ w))) - y[i]
+        dw0 += err / n
+        dw += err * X[i] / n
+    return dw0, dw
+"""),
+    ("perceptron_gradients", "means over the batch", """
+def perceptron_gradients(X, y, w0, w):
+    err = sigmoid(w0 + np.dot(X, w)) - y
+    return float(np.mean(err)), np.mean(err[:, None] * X, axis=0)
+"""),
+    ("dense_backward", "einsum and its own table of derivatives", """
+def dense_backward(dA, X, W, b, activation):
+    Z = np.einsum("nm,md->nd", X, W) + b
+    derivative = {
+        "sigmoid": lambda z: np.exp(-np.abs(z)) / (1 + np.exp(-np.abs(z))) ** 2,
+        "tanh": lambda z: 1 / np.cosh(np.clip(z, -300, 300)) ** 2,
+        "relu": lambda z: np.where(z > 0, 1.0, 0.0),
+        "linear": lambda z: np.ones_like(z),
+    }[activation]
+    dZ = dA * derivative(Z)
+    return np.einsum("nd,md->nm", dZ, W), np.einsum("nm,nd->md", X, dZ), np.einsum("nd->d", dZ)
+"""),
+    ("dense_backward", "the derivative written with the output A = g(Z)", """
+def dense_backward(dA, X, W, b, activation):
+    Z = X @ W + b
+    A = activate(Z, activation)
+    if activation == "sigmoid":
+        g = A * (1 - A)
+    elif activation == "tanh":
+        g = 1 - A ** 2
+    elif activation == "relu":
+        g = (A > 0) * 1.0
+    else:
+        g = 1.0
+    dZ = dA * g
+    return np.dot(dZ, W.T), np.dot(X.T, dZ), np.sum(dZ, axis=0)
+"""),
+    ("mlp_gradients", "dense_backward per layer, from the literal BCE derivative", """
+def mlp_gradients(X, y, weights, activations):
+    A, cache = X, []
+    for k, act in enumerate(activations):
+        cache.append(A)
+        A = activate(A @ weights[2 * k] + weights[2 * k + 1], act)
+    y = y.reshape(-1, 1)
+    dA = (A - y) / (A * (1 - A)) / len(y)
+    grads = []
+    for k in reversed(range(len(activations))):
+        dA, dW, db = dense_backward(dA, cache[k], weights[2 * k], weights[2 * k + 1], activations[k])
+        grads = [dW, db] + grads
+    return grads
+"""),
+    ("mlp_gradients", "a recursive backward pass", """
+def mlp_gradients(X, y, weights, activations):
+    def backward(A_in, k):
+        Z = A_in @ weights[2 * k] + weights[2 * k + 1]
+        A = activate(Z, activations[k])
+        if k == len(activations) - 1:
+            dZ = (A - np.asarray(y).reshape(A.shape)) / A.shape[0]
+            rest = []
+        else:
+            dA, rest = backward(A, k + 1)
+            dZ = dA * activation_derivative(Z, activations[k])
+        return dZ @ weights[2 * k].T, [A_in.T @ dZ, dZ.sum(axis=0)] + rest
+    return backward(X, 0)[1]
+"""),
+    ("numerical_gradient", "unit vectors over the flattened array", """
+def numerical_gradient(f, x, h=1e-5):
+    x = np.asarray(x, dtype=float)
+    grad = np.empty(x.size)
+    for i in range(x.size):
+        e = np.zeros(x.size)
+        e[i] = h
+        e = e.reshape(x.shape)
+        grad[i] = (f(x + e) - f(x - e)) / (2 * h)
+    return grad.reshape(x.shape)
+"""),
+    ("numerical_gradient", "perturbs the caller's x in place and restores it", """
+def numerical_gradient(f, x, h=1e-5):
+    grad = np.zeros(x.shape)
+    it = np.nditer(x, flags=["multi_index"])
+    for _ in it:
+        i = it.multi_index
+        old = x[i].copy()
+        x[i] = old + h
+        up = f(x)
+        x[i] = old - h
+        down = f(x)
+        x[i] = old
+        grad[i] = (up - down) / h / 2
+    return grad
+"""),
+    ("gradient_descent", "tests the step before applying it, in a while loop", """
+def gradient_descent(grad, w_init, lr, n_steps, tol=None):
+    w = np.copy(w_init).astype(float)
+    history, step_count = [], 0
+    while step_count < n_steps:
+        step = lr * grad(w)
+        if tol is not None and np.sqrt(np.sum(step ** 2)) < tol:
+            break
+        w = w - step
+        history.append(w)
+        step_count += 1
+    return w, history
+"""),
+    ("gradient_descent", "updates a copy in place and appends copies", """
+def gradient_descent(grad, w_init, lr, n_steps, tol=None):
+    w = np.array(w_init, dtype=float, copy=True)
+    history = []
+    for _ in range(n_steps):
+        step = lr * grad(w)
+        w -= step
+        history.append(w.copy())
+        if tol is not None and np.linalg.norm(step.ravel()) < tol:
+            break
+    return w, history
+"""),
+]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _frozen_heap():
+    """TensorFlow's import leaves a huge heap that every engine run's gc.collect() walks again:
+    freeze it once (warmed up by grading the reference), so this file stays fast."""
+    scores(A)
+    gc.collect()
+    gc.freeze()
+    yield
+    gc.unfreeze()
+
+
+def _grade(code, exercise):
+    """(points earned, all failure messages) of one exercise for the variant, from a single run."""
+    assignment = load_course().assignment(A)
+    (result,) = run_checks(assignment, LocalBackend(variant_namespace(A, code)), {exercise})
+    return result.score, "\n".join(c.feedback for c in result.checks if not c.passed)
+
+
+def test_reference_gets_full_marks():
+    """Does the reference solution get every point?"""
+    got = scores(A)
+    assert got == {name: full_marks(A, name) for name in got}
+
+
+def test_stubs_get_zero():
+    """Do the released stubs (raise NotImplementedError) get zero on every exercise, without crashing?"""
+    stubs = "".join(f"\ndef {name}(*args, **kwargs):\n    raise NotImplementedError()\n"
+                    for name in ("perceptron_gradients", "dense_backward", "mlp_gradients", "numerical_gradient",
+                                 "gradient_descent"))
+    assignment = load_course().assignment(A)
+    results = run_checks(assignment, LocalBackend(variant_namespace(A, stubs)))
+    assert {r.name: r.score for r in results} == {e.name: 0.0 for e in assignment.exercises}
+    assert all("Not implemented yet" in c.feedback for r in results for c in r.checks)
+
+
+@pytest.mark.parametrize("exercise, what, code, words", MISTAKES, ids=[f"{m[0]}: {m[1]}" for m in MISTAKES])
+def test_mistake_is_caught(exercise, what, code, words):
+    """Does this classic mistake lose points on its exercise, with feedback that names it?"""
+    got, text = _grade(code, exercise)
+    assert got < full_marks(A, exercise), f"{what} kept all points"
+    assert words in text, text
+
+
+@pytest.mark.parametrize("exercise, what, code", ALTERNATIVES, ids=[f"{m[0]}: {m[1]}" for m in ALTERNATIVES])
+def test_alternative_is_accepted(exercise, what, code):
+    """Does this correct implementation, written differently, keep every point of the assignment?"""
+    got = scores(A, code)
+    assert got == {name: full_marks(A, name) for name in got}
+
+
+def test_catalogue_covers_every_exercise():
+    """Has every exercise at least four mistakes and two alternatives?"""
+    for ex in load_course().assignment(A).exercises:
+        assert sum(m[0] == ex.name for m in MISTAKES) >= 4, ex.name
+        assert sum(a[0] == ex.name for a in ALTERNATIVES) >= 2, ex.name
