@@ -1,0 +1,686 @@
+"""Hidden checks of a07_keras_equivalence: the student's NumpyMLP against the same Keras model.
+
+Every Keras reference is built in float64 (`dtype="float64"` on the layers and the loss, so
+no global Keras setting is touched), once per process (`functools.lru_cache`). The student's
+results are compared with it at tolerances that a network computing in float32 meets:
+
+- forward, loss, gradients, one SGD step: rtol=1e-4, atol=1e-6 (`STEP_TOL`);
+- fit (history and final weights, several epochs): rtol=1e-4, atol=1e-5 (`FIT_TOL`); Keras
+  keeps `History.history["loss"]` in a float32 metric, so it is exact to about 1e-7 only;
+- dropout in training: statistics over 10 000 units with a fixed seed, tolerances below.
+
+The reference solution itself agrees with these Keras models to 1e-10 (tests/checks).
+Labels, weights and inputs are chosen so that the output logits stay within about +/-8, where
+Keras' loss (computed from the logits of a sigmoid output) and the loss computed from clipped
+probabilities agree; `test_loss_with_saturated_outputs` handles larger logits on purpose.
+"""
+from functools import lru_cache
+
+import numpy as np
+
+from solutions import a07_keras_equivalence as ref
+
+from ..sandbox.launcher import StudentFailure
+from ..student import describe
+from .kit import CheckFailure, Mistake, exercise, expect, expect_close, fail
+
+STEP_TOL = {"rtol": 1e-4, "atol": 1e-6}
+FIT_TOL = {"rtol": 1e-4, "atol": 1e-5}
+LR = 0.5  # a power of two: Keras keeps the learning rate in float32, and 0.5 is exact there
+
+# name -> (layer_sizes, activations): one and two hidden layers, every hidden activation,
+# a sigmoid output, no square kernel (a transposed kernel cannot pass).
+ARCHS = {
+    "tanh": ((3, 5, 1), ("tanh", "sigmoid")),
+    "relu-sigmoid": ((4, 6, 3, 1), ("relu", "sigmoid", "sigmoid")),
+    "linear": ((2, 7, 1), ("linear", "sigmoid")),
+    "tanh-relu": ((5, 3, 4, 1), ("tanh", "relu", "sigmoid")),
+}
+DROPOUT_ARCH = ((3, 6, 5, 1), ("relu", "tanh", "sigmoid"))
+DROPOUT_RATE = 0.4
+
+
+def _arch_text(sizes, activations, rate=0.0):
+    extra = f", dropout_rate={rate}" if rate else ""
+    return f"NumpyMLP({list(sizes)}, {list(activations)}{extra})"
+
+
+# -- the data of each case ---------------------------------------------------------------------
+
+@lru_cache(maxsize=None)
+def _data(arch, n=10, seed=0):
+    """(X, y, weights) for an architecture: Keras-order weights with non-zero biases."""
+    sizes, _ = ARCHS[arch] if arch in ARCHS else DROPOUT_ARCH
+    rng = np.random.default_rng(1000 + seed + 17 * len(arch))
+    X = rng.normal(size=(n, sizes[0]))
+    y = (np.arange(n) % 2 == 0).astype(float)
+    rng.shuffle(y)
+    weights = []
+    for m, d in zip(sizes[:-1], sizes[1:]):
+        weights += [rng.normal(0, 0.9, size=(m, d)), rng.normal(0, 0.4, size=d)]
+    return X, y, weights
+
+
+def _arch(arch):
+    return ARCHS[arch] if arch in ARCHS else DROPOUT_ARCH
+
+
+# -- Keras references (float64, built once) ----------------------------------------------------
+
+def _keras():
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+
+    return keras
+
+
+def _bce():
+    return _keras().losses.BinaryCrossentropy(dtype="float64")
+
+
+def _build(sizes, activations, rate):
+    keras = _keras()
+    layers = [keras.Input(shape=(sizes[0],), dtype="float64")]
+    for i, (units, activation) in enumerate(zip(sizes[1:], activations)):
+        layers.append(keras.layers.Dense(units, activation=activation, dtype="float64"))
+        if rate > 0 and i < len(activations) - 1:
+            layers.append(keras.layers.Dropout(rate, seed=i, dtype="float64"))
+    return keras.Sequential(layers)
+
+
+@lru_cache(maxsize=None)
+def _keras_model(sizes, activations, rate=0.0):
+    return _build(sizes, activations, rate)
+
+
+@lru_cache(maxsize=None)
+def _keras_eval(arch, rate=0.0, label_shape="(n,)"):
+    """Keras' output, loss and tf.GradientTape gradients at the case's weights (inference)."""
+    import tensorflow as tf
+
+    sizes, activations = _arch(arch)
+    X, y, weights = _data(arch)
+    y = y.reshape(-1, 1) if label_shape == "(n, 1)" else y
+    model = _keras_model(sizes, activations, rate)
+    model.set_weights(weights)
+    with tf.GradientTape() as tape:
+        output = model(X, training=False)
+        loss = _bce()(y, output)
+    grads = tape.gradient(loss, model.trainable_weights)
+    return np.array(output), float(loss), [np.array(g) for g in grads]
+
+
+@lru_cache(maxsize=None)
+def _keras_step(arch, lr=LR):
+    """The weights after one `train_on_batch` with SGD(lr) on the whole case (one batch)."""
+    keras = _keras()
+    sizes, activations = _arch(arch)
+    X, y, weights = _data(arch)
+    model = _build(sizes, activations, 0.0)
+    model.compile(optimizer=keras.optimizers.SGD(lr), loss=_bce(), run_eagerly=True)
+    model.set_weights(weights)
+    model.train_on_batch(X, y)
+    return [np.array(w) for w in model.get_weights()]
+
+
+@lru_cache(maxsize=None)
+def _keras_fit(arch, epochs, batch_size, lr=LR):
+    """(history, final weights, weights after every batch) of model.fit(shuffle=False)."""
+    keras = _keras()
+    sizes, activations = _arch(arch)
+    X, y, weights = _data(arch)
+    model = _build(sizes, activations, 0.0)
+    model.compile(optimizer=keras.optimizers.SGD(lr), loss=_bce())
+    model.set_weights(weights)
+    snapshots = []
+
+    class _Snapshots(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            snapshots.append([np.array(w) for w in self.model.get_weights()])
+
+    history = model.fit(X, y, epochs=epochs, batch_size=batch_size, shuffle=False, verbose=0,
+                        callbacks=[_Snapshots()])
+    return list(history.history["loss"]), [np.array(w) for w in model.get_weights()], snapshots
+
+
+# -- a plain NumPy network for the wrong variants (the named mistakes) -------------------------
+
+def _act(z, name, derivative=False):
+    if name == "sigmoid":
+        s = ref.NumpyMLP._activate(z, "sigmoid")
+        return s * (1 - s) if derivative else s
+    if name == "tanh":
+        return 1 - np.tanh(z) ** 2 if derivative else np.tanh(z)
+    if name == "relu":
+        return (z > 0).astype(float) if derivative else np.maximum(z, 0)
+    return np.ones_like(z) if derivative else z
+
+
+def _variant_forward(weights, activations, X, *, bias=True, all_sigmoid=False):
+    a = X
+    for i, name in enumerate(activations):
+        z = a @ weights[2 * i] + (weights[2 * i + 1] if bias else 0)
+        a = _act(z, "sigmoid" if all_sigmoid else name)
+    return a
+
+
+def _variant_loss(weights, activations, X, y, *, reduce="mean", broadcast=False):
+    with np.errstate(all="ignore"):
+        p = _variant_forward(weights, activations, X)
+        y = np.asarray(y, dtype=float)
+        y = y if broadcast else y.reshape(p.shape)
+        p = np.clip(p, 1e-7, 1 - 1e-7)
+        terms = y * np.log(p) + (1 - y) * np.log(1 - p)
+        return {"mean": -np.mean(terms), "sum": -np.sum(terms), "sign": np.mean(terms)}[reduce]
+
+
+def _variant_grads(weights, activations, X, y, *, average=True, output_derivative=False, sign=1.0):
+    """Backprop with one known mistake switched on."""
+    inputs, zs, a = [X], [], X
+    for i, name in enumerate(activations):
+        z = a @ weights[2 * i] + weights[2 * i + 1]
+        a = _act(z, name)
+        zs.append(z)
+        inputs.append(a)
+    y = np.asarray(y, dtype=float).reshape(a.shape)
+    delta = (a - y) / (y.size if average else 1)
+    grads = [None] * len(weights)
+    for i in range(len(activations) - 1, -1, -1):
+        grads[2 * i] = sign * inputs[i].T @ delta
+        grads[2 * i + 1] = sign * delta.sum(axis=0)
+        if i > 0:
+            # The mistake evaluates g' at the layer's output a = g(z) instead of at z.
+            at = inputs[i] if output_derivative else zs[i - 1]
+            delta = (delta @ weights[2 * i].T) * _act(at, activations[i - 1], derivative=True)
+    return grads
+
+
+def _gradient_mistakes(weights, activations, X, y):
+    return [
+        ("the gradients are not averaged over the batch: divide dJ/dz of the output by the "
+         "number of examples (the loss is a mean, so its gradient is one too).",
+         _variant_grads(weights, activations, X, y, average=False)),
+        ("the activation's derivative was taken of the layer's output a = g(z) instead of its "
+         "pre-activation z: use g'(z), keeping z from the forward pass.",
+         _variant_grads(weights, activations, X, y, output_derivative=True)),
+        ("the sign is flipped: these are the gradients of -J (use y_hat - y, not y - y_hat).",
+         _variant_grads(weights, activations, X, y, sign=-1.0)),
+    ]
+
+
+# -- calling the student's code with teaching failures -----------------------------------------
+
+def _call(function, *args, call, hint="", **kwargs):
+    """Call the student's code; when it raises, say what was called and, if given, why it may fail."""
+    try:
+        return function(*args, **kwargs)
+    except StudentFailure as exc:
+        if exc.type == "NotImplementedError" or not hint:
+            raise
+        fail(f"Called: {call}\nYour code raised {exc}\n{hint}")
+
+
+SHAPE_HINT = ("Hint: Keras stores a Dense kernel with shape (inputs, units) and computes X @ W + b; "
+              "kernels stored as (units, inputs) (out, in) fail on these non-square layers.")
+
+
+def _new(NumpyMLP, arch, rate=0.0, seed=0):
+    sizes, activations = _arch(arch)
+    text = _arch_text(sizes, activations, rate)
+    mlp = _call(NumpyMLP, list(sizes), list(activations), dropout_rate=rate, seed=seed, call=text)
+    return mlp, text
+
+
+def _with_weights(NumpyMLP, arch, weights, rate=0.0):
+    mlp, text = _new(NumpyMLP, arch, rate)
+    _call(mlp.set_weights, [w.copy() for w in weights], call=f"{text}.set_weights(weights)", hint=SHAPE_HINT)
+    return mlp, text
+
+
+def _weight_name(k):
+    return f"{'kernel W' if k % 2 == 0 else 'bias b'}{k // 2 + 1} (layer {k // 2 + 1})"
+
+
+def _as_list(got, n, call):
+    if not isinstance(got, (list, tuple)):
+        fail(f"Called: {call}\nExpected: a list of {n} arrays [W1, b1, W2, b2, ...]\nReceived: {describe(got)}")
+    expect(len(got) == n, f"Called: {call}\nExpected: {n} arrays [W1, b1, W2, b2, ...] (one kernel and one "
+                          f"bias per layer, in Keras order)\nReceived: {len(got)} items")
+    return list(got)
+
+
+def _matches(got, values, rtol=1e-4, atol=1e-6):
+    try:
+        return all(np.shape(g) == np.shape(v) and np.allclose(np.asarray(g, dtype=float), v, rtol=rtol, atol=atol)
+                   for g, v in zip(got, values, strict=True))
+    except (TypeError, ValueError):
+        return False
+
+
+def _expect_weights(got, expected, *, call, what="weights", mistakes=(), tol=STEP_TOL):
+    """Compare lists of arrays in Keras order; localise the first difference (layer, weight, entry)."""
+    got = _as_list(got, len(expected), call)
+    named = next((text for text, values in mistakes if _matches(got, values)), "")
+    hint = f"Likely mistake: {named}" if named else ""
+    for k, (g, e) in enumerate(zip(got, expected)):
+        shape = np.shape(g)
+        if shape != e.shape:
+            transposed = len(shape) == 2 and shape == e.shape[::-1]
+            fail(f"Called: {call}\nExpected: the {what} {_weight_name(k)} of shape {e.shape}\n"
+                 f"Received: shape {shape}\n"
+                 + ("Likely mistake: the kernel is stored as (out, in) = (units, inputs); Keras' kernel is "
+                    "(inputs, units)." if transposed else
+                    "Hint: a bias has shape (units,), a kernel (inputs, units)."))
+        expect_close(g, e, call=f"{call}, {what} {_weight_name(k)}", hint=hint, **tol)
+
+
+def _history_array(got, call):
+    if not isinstance(got, (list, tuple, np.ndarray)) or not all(np.ndim(v) == 0 for v in np.asarray(got, dtype=object).ravel()):
+        fail(f"Called: {call}\nExpected: the history, a list with one loss per epoch\nReceived: {describe(got)}")
+    return np.asarray([float(v) for v in np.ravel(np.asarray(got, dtype=object))])
+
+
+# -- construction, get_weights, set_weights ----------------------------------------------------
+
+@exercise("NumpyMLP", weight=2)
+def test_initial_weights(NumpyMLP):
+    """get_weights returns [W1, b1, ...] in Keras shapes: kernels (inputs, units) Glorot-uniform, biases zero"""
+    for arch in ("tanh", "relu-sigmoid"):
+        sizes, activations = _arch(arch)
+        mlp, text = _new(NumpyMLP, arch, seed=3)
+        got = _as_list(_call(mlp.get_weights, call=f"{text}.get_weights()"), 2 * (len(sizes) - 1),
+                       f"{text}.get_weights()")
+        for k, g in enumerate(got):
+            m, d = sizes[k // 2], sizes[k // 2 + 1]
+            want = (m, d) if k % 2 == 0 else (d,)
+            if np.shape(g) != want:
+                transposed = np.shape(g) == (d, m)
+                fail(f"Called: {text}.get_weights()\nExpected: {_weight_name(k)} of shape {want}\n"
+                     f"Received: shape {np.shape(g)}\n"
+                     + ("Likely mistake: kernels stored as (out, in) = (units, inputs); Keras' kernel is (inputs, units), "
+                        "so that a layer computes X @ W + b." if transposed else
+                        "Hint: Keras order is [W1, b1, W2, b2, ...], W of shape (inputs, units), b of shape (units,)."))
+            g = np.asarray(g, dtype=float)
+            if k % 2:
+                expect(np.all(g == 0), f"Called: {text}.get_weights()\nExpected: the {_weight_name(k)} "
+                                       f"initialised to zeros, as Keras' Dense does\nReceived: {describe(g)}")
+            else:
+                limit = np.sqrt(6 / (m + d))
+                expect(np.all(np.abs(g) <= limit + 1e-12) and np.std(g) > limit / 10,
+                       f"Called: {text}.get_weights()\nExpected: the {_weight_name(k)} drawn Glorot-uniform, "
+                       f"from U(-{limit:.4f}, {limit:.4f}) with limit = sqrt(6 / (inputs + units))\n"
+                       f"Received: values in [{g.min():.4f}, {g.max():.4f}] with standard deviation {g.std():.4f}")
+        again, _ = _new(NumpyMLP, arch, seed=3)
+        expect(_matches(_call(again.get_weights, call=f"{text}.get_weights()"), got, 0, 0),
+               f"Called: {text} twice with seed=3\nExpected: the same initial weights (the seed fixes them)\n"
+               "Received: different weights. Draw them from np.random.default_rng(seed).")
+
+
+@exercise("NumpyMLP", weight=2)
+def test_weights_round_trip_through_keras(NumpyMLP):
+    """the weights round-trip: your initial weights load into the Keras model (model.set_weights), and Keras' back into yours"""
+    arch = "relu-sigmoid"
+    sizes, activations = _arch(arch)
+    mlp, text = _new(NumpyMLP, arch, seed=5)
+    mine = _as_list(_call(mlp.get_weights, call=f"{text}.get_weights()"), 6, f"{text}.get_weights()")
+    model = _keras_model(sizes, activations)
+    try:
+        model.set_weights([np.asarray(w, dtype=np.float64) for w in mine])
+    except Exception as exc:  # Keras names the shape it wanted
+        fail(f"Called: model.set_weights({text}.get_weights()) on the Keras twin\nExpected: the weights in "
+             f"Keras order and shapes {[tuple(w.shape) for w in model.get_weights()]}\n"
+             f"Received: shapes {[np.shape(w) for w in mine]}\nKeras said: {str(exc)[:300]}")
+    X, y, weights = _data(arch)
+    expect_close(_call(mlp.forward, X, call=f"{text}.forward(X)"), np.array(model(X, training=False)),
+                 call=f"{text}.forward(X of shape {X.shape}) against model(X) with your initial weights", **STEP_TOL)
+    _call(mlp.set_weights, [w.copy() for w in weights], call=f"{text}.set_weights(weights)", hint=SHAPE_HINT)
+    _expect_weights(_call(mlp.get_weights, call=f"{text}.get_weights()"), weights,
+                    call=f"{text}.set_weights(weights) then .get_weights()",
+                    tol={"rtol": 1e-6, "atol": 0})  # exact, up to storing the weights in float32
+
+
+# -- predictions --------------------------------------------------------------------------------
+
+@exercise("NumpyMLP", weight=3)
+def test_forward_equals_keras(NumpyMLP):
+    """forward(X) equals model(X) for one and two hidden layers, every hidden activation (tol 1e-4 rel)"""
+    for arch in ARCHS:
+        sizes, activations = _arch(arch)
+        X, _, weights = _data(arch)
+        mlp, text = _with_weights(NumpyMLP, arch, weights)
+        expected, _, _ = _keras_eval(arch)
+        call = f"{text}.forward(X of shape {X.shape}) against the Keras model with the same weights"
+        got = _call(mlp.forward, X, call=call, hint=SHAPE_HINT)
+        expect_close(got, expected, call=call, **STEP_TOL, mistakes=[
+            Mistake("the biases are not added: z = X @ W + b in every layer.",
+                    _variant_forward(weights, activations, X, bias=False)),
+            Mistake("the sigmoid is applied in every layer: use each layer's own activation.",
+                    _variant_forward(weights, activations, X, all_sigmoid=True)),
+        ], hint="" if np.shape(got) == expected.shape else "forward returns shape (n, layer_sizes[-1]).")
+        got_default = _call(mlp.forward, X, training=False, call=f"{text}.forward(X, training=False)")
+        expect_close(got_default, expected, call=f"{text}.forward(X, training=False)", **STEP_TOL)
+
+
+@exercise("NumpyMLP")
+def test_forward_float32(NumpyMLP):
+    """forward works on float32 inputs and weights (tol 1e-4 rel against Keras in float64)"""
+    arch = "tanh-relu"
+    X, _, weights = _data(arch)
+    mlp, text = _with_weights(NumpyMLP, arch, [w.astype(np.float32) for w in weights])
+    X32 = X.astype(np.float32)
+    model = _keras_model(*_arch(arch))
+    model.set_weights([w.astype(np.float32).astype(np.float64) for w in weights])
+    expected = np.array(model(X32.astype(np.float64), training=False))
+    expect_close(_call(mlp.forward, X32, call=f"{text}.forward(X float32)"), expected,
+                 call=f"{text}.forward(X float32 of shape {X.shape}) with float32 weights", **STEP_TOL)
+
+
+# -- loss ---------------------------------------------------------------------------------------
+
+@exercise("NumpyMLP", weight=2)
+def test_loss_equals_keras(NumpyMLP):
+    """loss(X, y) equals BinaryCrossentropy()(y, model(X)) for labels of shape (n,) and (n, 1) (tol 1e-4 rel)"""
+    for arch in ("tanh", "relu-sigmoid", "linear"):
+        sizes, activations = _arch(arch)
+        X, y, weights = _data(arch)
+        mlp, text = _with_weights(NumpyMLP, arch, weights)
+        for shape in ("(n,)", "(n, 1)"):
+            labels = y.reshape(-1, 1) if shape == "(n, 1)" else y
+            _, expected, _ = _keras_eval(arch, label_shape=shape)
+            call = f"{text}.loss(X of shape {X.shape}, y of shape {labels.shape})"
+            got = _call(mlp.loss, X, labels, call=call)
+            expect(np.ndim(got) == 0, f"Called: {call}\nExpected: one number, the mean loss over the batch\n"
+                                      f"Received: {describe(got)} of shape {np.shape(got)}")
+            expect_close(got, expected, call=call, **STEP_TOL, mistakes=[
+                Mistake("the losses are summed instead of averaged: J is the mean over the batch "
+                        "(the 1/n is missing).", _variant_loss(weights, activations, X, labels, reduce="sum")),
+                Mistake("the sign is flipped: J = -mean(y log y_hat + (1 - y) log(1 - y_hat)).",
+                        _variant_loss(weights, activations, X, labels, reduce="sign")),
+                Mistake("labels of shape (n,) were broadcast against outputs of shape (n, 1), giving an "
+                        "(n, n) matrix of losses: reshape y to the output's shape first.",
+                        _variant_loss(weights, activations, X, labels, broadcast=True)),
+            ])
+
+
+@exercise("NumpyMLP")
+def test_loss_with_saturated_outputs(NumpyMLP):
+    """loss stays finite, without RuntimeWarning, when the output logits reach +/-40 (Keras' value from the logits, or the clipped-probability value)"""
+    arch = "tanh"
+    X, y, weights = _data(arch)
+    big = [w.copy() for w in weights]
+    big[2] = np.sign(big[2]) * 12.0
+    big[3] = np.array([4.0])
+    mlp, text = _with_weights(NumpyMLP, arch, big)
+    model = _keras_model(*_arch(arch))
+    model.set_weights(big)
+    keras_value = float(_bce()(y, model(X, training=False)))
+    clipped = _variant_loss(big, _arch(arch)[1], X, y)
+    call = f"{text}.loss(X, y) with output logits up to +/-40"
+    got = _call(mlp.loss, X, y, call=call)
+    expect(np.ndim(got) == 0 and np.isfinite(float(got)),
+           f"Called: {call}\nExpected: a finite loss ({keras_value:.6g})\nReceived: {describe(got)}\n"
+           "How to fix: compute from the logits, or clip y_hat to [1e-7, 1 - 1e-7] before the logarithms.")
+    if not (np.isclose(float(got), keras_value, rtol=1e-4) or np.isclose(float(got), clipped, rtol=1e-4)):
+        fail(f"Called: {call}\nExpected: {keras_value:.8g} (Keras, from the logits) or {clipped:.8g} "
+             f"(probabilities clipped to [1e-7, 1 - 1e-7]), within rtol 1e-4\nReceived: {float(got):.8g}")
+
+
+# -- gradients ----------------------------------------------------------------------------------
+
+@exercise("NumpyMLP", weight=3)
+def test_gradients_equal_gradient_tape(NumpyMLP):
+    """gradients(X, y) equal tf.GradientTape on the Keras model's loss, for every layer and weight (tol 1e-4 rel)"""
+    for arch in ARCHS:
+        sizes, activations = _arch(arch)
+        X, y, weights = _data(arch)
+        mlp, text = _with_weights(NumpyMLP, arch, weights)
+        for shape in ("(n,)", "(n, 1)") if arch == "tanh" else ("(n,)",):
+            labels = y.reshape(-1, 1) if shape == "(n, 1)" else y
+            _, _, expected = _keras_eval(arch, label_shape=shape)
+            call = f"{text}.gradients(X of shape {X.shape}, y of shape {labels.shape})"
+            got = _call(mlp.gradients, X, labels, call=call, hint=SHAPE_HINT)
+            _expect_weights(got, expected, call=call + " against tf.GradientTape", what="gradient of",
+                            mistakes=_gradient_mistakes(weights, activations, X, labels))
+
+
+# -- one step, and fit ----------------------------------------------------------------------------
+
+@exercise("NumpyMLP", weight=2)
+def test_train_step_equals_keras_sgd(NumpyMLP):
+    """train_step returns the batch's loss before the step, and leaves the weights of one keras.optimizers.SGD step"""
+    for arch in ("tanh", "tanh-relu"):
+        sizes, activations = _arch(arch)
+        X, y, weights = _data(arch)
+        mlp, text = _with_weights(NumpyMLP, arch, weights)
+        _, loss_before, grads = _keras_eval(arch)
+        after = _keras_step(arch)
+        call = f"{text}.train_step(X of shape {X.shape}, y, lr={LR})"
+        got_loss = _call(mlp.train_step, X, y, LR, call=call, hint=SHAPE_HINT)
+        got_weights = _call(mlp.get_weights, call=f"{text}.get_weights()")
+        wrong = [
+            ("the gradients are not averaged over the batch (the step is n times too large).",
+             [w - LR * g for w, g in zip(weights, _variant_grads(weights, activations, X, y, average=False))]),
+            ("the step goes uphill: w <- w - lr * gradient, not w + lr * gradient.",
+             [w + LR * g for w, g in zip(weights, grads)]),
+            ("the activation's derivative was taken of the output a = g(z) instead of z.",
+             [w - LR * g for w, g in zip(weights, _variant_grads(weights, activations, X, y, output_derivative=True))]),
+            ("the learning rate is ignored.", [w - g for w, g in zip(weights, grads)]),
+        ]
+        _expect_weights(got_weights, after, call=call + ", then get_weights(), against one SGD step in Keras",
+                        mistakes=wrong)
+        loss_after = _variant_loss(after, activations, X, y)
+        expect_close(got_loss, loss_before, call=call + " (its return value)", **STEP_TOL, mistakes=[
+            Mistake("the loss was taken after the update: return the loss computed in the forward pass "
+                    "that gave the gradients, before the step.", loss_after)])
+
+
+EPOCHS, BATCH = 3, 4  # 10 rows: batches of 4, 4 and a final partial batch of 2
+
+
+@lru_cache(maxsize=None)
+def _fit_mistakes(arch):
+    """Histories of known wrong fit loops, computed with the reference class."""
+    sizes, activations = _arch(arch)
+    X, y, weights = _data(arch)
+    starts = list(range(0, len(X), BATCH))
+
+    def run(drop_last=False, after=False, weighted=True, whole=False):
+        net = ref.NumpyMLP(list(sizes), list(activations))
+        net.set_weights(weights)
+        history = []
+        for _ in range(EPOCHS):
+            losses, sizes_ = [], []
+            for s in starts:
+                rows = slice(s, s + BATCH)
+                if drop_last and len(X[rows]) < BATCH:
+                    continue
+                loss = net.train_step(X[rows], y[rows], LR)
+                losses.append(net.loss(X[rows], y[rows]) if after else loss)
+                sizes_.append(len(X[rows]))
+            history.append(net.loss(X, y) if whole else np.average(losses, weights=sizes_ if weighted else None))
+        return np.array(history), net.get_weights()
+
+    return {
+        "drop_last": run(drop_last=True),
+        "after": run(after=True),
+        "unweighted": run(weighted=False),
+        "whole": run(whole=True),
+    }
+
+
+HISTORY_MISTAKES = {
+    "drop_last": "the last, partial batch is dropped: an epoch visits every row, and its final batch "
+                 "holds the remaining n % batch_size rows.",
+    "after": "each batch's loss is taken after its update: Keras records the loss of the forward pass "
+             "that computed the gradients, before the step.",
+    "unweighted": "the batches' losses are averaged without weights: weight each by its batch size "
+                  "(the final partial batch counts less), as Keras' History does.",
+    "whole": "the history holds the loss on the whole data set at the end of each epoch; Keras' History "
+             "holds the mean of the batches' losses during the epoch.",
+}
+
+
+@exercise("NumpyMLP", weight=3)
+def test_fit_history_equals_keras(NumpyMLP):
+    """fit(shuffle=False) over 3 epochs with a final partial batch: the history equals History.history["loss"] (tol 1e-4 rel)"""
+    for arch in ("tanh", "relu-sigmoid"):
+        X, y, weights = _data(arch)
+        mlp, text = _with_weights(NumpyMLP, arch, weights)
+        expected, _, _ = _keras_fit(arch, EPOCHS, BATCH)
+        call = f"{text}.fit(X of shape {X.shape}, y, epochs={EPOCHS}, batch_size={BATCH}, lr={LR}, shuffle=False)"
+        got = _history_array(_call(mlp.fit, X, y, EPOCHS, BATCH, LR, shuffle=False, call=call, hint=SHAPE_HINT), call)
+        if len(got) == EPOCHS * 3:
+            fail(f"Called: {call}\nExpected: {EPOCHS} losses, one per epoch\nReceived: {len(got)} losses, "
+                 "one per batch: average each epoch's batch losses, weighted by batch size.")
+        expect(len(got) == EPOCHS, f"Called: {call}\nExpected: {EPOCHS} losses, one per epoch\n"
+                                   f"Received: {len(got)} values")
+        variants = _fit_mistakes(arch)
+        expected = np.array(expected)
+        bad = np.flatnonzero(~np.isclose(got, expected, **FIT_TOL))
+        if bad.size:
+            e = int(bad[0])
+            named = next((text_ for key, text_ in HISTORY_MISTAKES.items()
+                          if np.allclose(got, variants[key][0], rtol=1e-4, atol=1e-6)), "")
+            fail(f"Called: {call}\nExpected: History.history['loss'] = {describe(expected)}\n"
+                 f"Received: {describe(got)}\nFirst difference at epoch {e + 1}: expected {expected[e]:.8g}, "
+                 f"received {got[e]:.8g} (by {got[e] - expected[e]:.3g}; tolerance rtol=1e-4, atol=1e-5)"
+                 + (f"\nLikely mistake: {named}" if named else ""))
+
+
+@exercise("NumpyMLP", weight=2)
+def test_fit_final_weights_equal_keras(NumpyMLP):
+    """after fit(shuffle=False), the weights equal Keras' after model.fit; a difference is traced to its epoch and batch"""
+    arch = "tanh"
+    sizes, activations = _arch(arch)
+    X, y, weights = _data(arch)
+    _, final, snapshots = _keras_fit(arch, EPOCHS, BATCH)
+    mlp, text = _with_weights(NumpyMLP, arch, weights)
+    call = f"{text}.fit(X of shape {X.shape}, y, epochs={EPOCHS}, batch_size={BATCH}, lr={LR})"
+    _call(mlp.fit, X, y, EPOCHS, BATCH, LR, call=call, hint=SHAPE_HINT)
+    got = _as_list(_call(mlp.get_weights, call=f"{text}.get_weights()"), len(weights), f"{text}.get_weights()")
+    if _matches(got, final, **FIT_TOL):
+        return
+    # Localise: one epoch from the same start, against Keras' weights after each of its batches.
+    one, _ = _with_weights(NumpyMLP, arch, weights)
+    _call(one.fit, X, y, 1, BATCH, LR, call=call.replace(f"epochs={EPOCHS}", "epochs=1"))
+    got_one = _call(one.get_weights, call=f"{text}.get_weights()")
+    per_epoch = len(snapshots) // EPOCHS
+    if _matches(got_one, snapshots[per_epoch - 1], **FIT_TOL):
+        where = "Your first epoch matches Keras; the difference starts in a later epoch."
+    elif _matches(got_one, snapshots[per_epoch - 2], **FIT_TOL):
+        where = ("After one epoch your weights equal Keras' after batch 2 of 3.\nLikely mistake: "
+                 + HISTORY_MISTAKES["drop_last"])
+    elif _matches(got_one, weights, rtol=0, atol=0):
+        where = "After one epoch your weights have not changed: apply each batch's update."
+    elif _matches(got_one, snapshots[0], **FIT_TOL):
+        where = "After one epoch your weights equal Keras' after its first batch only: visit every batch."
+    else:
+        where = "Your weights already differ within the first epoch: check train_step on each batch in order."
+    try:
+        _expect_weights(got, final, call=call + ", then get_weights(), against Keras' model.fit", tol=FIT_TOL)
+    except CheckFailure as exc:
+        fail(f"{exc}\n{where}")
+    fail(f"Called: {call}\nExpected: the weights after Keras' model.fit\n{where}")
+
+
+# -- dropout ------------------------------------------------------------------------------------
+
+@exercise("NumpyMLP", weight=2)
+def test_dropout_inference_equals_keras(NumpyMLP):
+    """with dropout_rate=0.4, inference (training=False) equals the Keras model with Dropout layers: forward, loss and gradients"""
+    arch = "dropout"
+    sizes, activations = DROPOUT_ARCH
+    X, y, weights = _data(arch)
+    mlp, text = _with_weights(NumpyMLP, arch, weights, rate=DROPOUT_RATE)
+    output, loss, grads = _keras_eval(arch, rate=DROPOUT_RATE)
+    call = f"{text}.forward(X of shape {X.shape}, training=False)"
+    got = _call(mlp.forward, X, training=False, call=call, hint=SHAPE_HINT)
+    expect_close(got, output, call=call, **STEP_TOL,
+                 hint="Likely mistake: dropout is active at inference; apply it only when training=True."
+                 if np.shape(got) == output.shape and np.mean(np.asarray(got) != output) > 0.1 else "")
+    expect_close(_call(mlp.forward, X, call=f"{text}.forward(X)"), output,
+                 call=f"{text}.forward(X) (training defaults to False)", **STEP_TOL,
+                 hint="training must default to False: dropout only when asked for.")
+    expect_close(_call(mlp.loss, X, y, call=f"{text}.loss(X, y)"), loss, call=f"{text}.loss(X, y)", **STEP_TOL,
+                 hint="loss is computed in inference mode: no dropout.")
+    try:
+        _expect_weights(_call(mlp.gradients, X, y, call=f"{text}.gradients(X, y)"), grads,
+                        call=f"{text}.gradients(X, y) against tf.GradientTape (inference mode)", what="gradient of")
+    except CheckFailure as exc:
+        fail(f"{exc}\nHint: gradients(X, y) works in inference mode (training=False): no dropout.")
+
+
+def _probe(NumpyMLP, hidden_layers, rate, seed=7):
+    """A net whose output reveals its dropout: tanh units, then identity kernels, then a sigmoid."""
+    units = 200
+    sizes = [4] + [units] * (hidden_layers + 1)
+    activations = ["tanh"] + ["linear"] * (hidden_layers - 1) + ["sigmoid"]
+    rng = np.random.default_rng(seed)
+    W1, b1 = rng.normal(0, 0.5, size=(4, units)), rng.normal(0, 0.1, size=units)
+    weights = [W1, b1]
+    for _ in range(hidden_layers):
+        weights += [np.eye(units), np.zeros(units)]
+    text = _arch_text(sizes, activations, rate)
+    mlp = _call(NumpyMLP, sizes, activations, dropout_rate=rate, seed=seed, call=text)
+    _call(mlp.set_weights, weights, call=f"{text}.set_weights(weights)", hint=SHAPE_HINT)
+    X = rng.normal(size=(50, 4))
+    return mlp, text, X, np.tanh(X @ W1 + b1)
+
+
+@exercise("NumpyMLP", weight=2)
+def test_dropout_training_statistics(NumpyMLP):
+    """in training, the fraction dropped is close to the rate (+/-0.03 over 10 000 units), kept units are scaled by 1/(1 - rate), so expected activations are preserved (+/-0.04)"""
+    for hidden_layers, rate in ((1, 0.3), (2, 0.3)):
+        mlp, text, X, hidden = _probe(NumpyMLP, hidden_layers, rate)
+        keep = (1 - rate) ** hidden_layers  # a unit survives every hidden layer's dropout
+        call = f"{text}.forward(X of shape {X.shape}, training=True) with identity kernels after the tanh layer"
+        outs = [np.asarray(_call(mlp.forward, X, training=True, call=call), dtype=float) for _ in range(2)]
+        for out in outs:
+            expect(out.shape == hidden.shape, f"Called: {call}\nExpected: shape {hidden.shape}\nReceived: shape {out.shape}")
+            if np.any(out <= 0) or np.any(out >= 1):
+                fail(f"Called: {call}\nExpected: sigmoid outputs strictly between 0 and 1\nReceived: some outputs are "
+                     "exactly 0 or 1.\nLikely mistake: dropout is applied after the output layer; it follows the "
+                     "hidden layers only.")
+        z = np.log(outs[0]) - np.log1p(-outs[0])  # the output's logits: the hidden units after dropout
+        dropped = np.abs(z) < 1e-6
+        fraction = dropped.mean()
+        expected_fraction = 1 - keep
+        layers_text = "each of the 2 hidden layers" if hidden_layers == 2 else "the hidden layer"
+        if abs(fraction - expected_fraction) > 0.03:
+            if abs(fraction - (1 - rate) ** 1) < 0.03 and hidden_layers == 1:
+                named = "the rate is used as the probability of keeping a unit: rate is the fraction DROPPED."
+            elif abs(fraction) < 1e-9:
+                named = "no unit is dropped: dropout is not applied when training=True."
+            elif hidden_layers == 2 and abs(fraction - rate) < 0.03:
+                named = "dropout follows only the first hidden layer: add it after every hidden layer."
+            else:
+                named = ""
+            fail(f"Called: {call}\nExpected: a fraction {expected_fraction:.3f} of the units dropped (rate={rate} "
+                 f"after {layers_text}), within 0.03\nReceived: {fraction:.3f}"
+                 + (f"\nLikely mistake: {named}" if named else ""))
+        # Units near 0 are left out: their ratio is imprecise when the output is computed in float32.
+        clear = ~dropped & (np.abs(hidden) > 0.05)
+        ratio = z[clear] / hidden[clear]
+        scale = 1 / keep
+        if not np.allclose(ratio, scale, rtol=1e-3):
+            named = ""
+            if np.allclose(ratio, 1, rtol=1e-3):
+                named = ("the kept units are not rescaled: divide them by (1 - rate) (inverted dropout, as Keras), "
+                         "so that expected activations are preserved.")
+            elif np.allclose(ratio, keep, rtol=1e-3):
+                named = "the kept units are multiplied by (1 - rate); divide by it instead."
+            fail(f"Called: {call}\nExpected: every kept unit equal to its value without dropout times "
+                 f"{scale:.6g} = 1/(1 - rate){'^2' if hidden_layers == 2 else ''} (rtol 1e-3)\n"
+                 f"Received: ratios from {ratio.min():.6g} to {ratio.max():.6g}"
+                 + (f"\nLikely mistake: {named}" if named else ""))
+        preserved = np.mean(z[np.abs(hidden) > 0.05] / hidden[np.abs(hidden) > 0.05])
+        expect(abs(preserved - 1) < 0.04,
+               f"Called: {call}\nExpected: the mean over units of (activation with dropout) / (activation without) "
+               f"close to 1 (expected activations preserved), within 0.04\nReceived: {preserved:.4f}")
+        z2 = np.log(outs[1]) - np.log1p(-outs[1])
+        expect(np.mean((np.abs(z2) < 1e-6) != dropped) > 0.05,
+               f"Called: {call} twice\nExpected: a new random mask on every call\n"
+               "Received: the same units dropped both times. Draw the mask in forward, from a generator "
+               "created once (np.random.default_rng(seed)) and reused.")
