@@ -45,7 +45,7 @@ def exercise_score(points: float, checks: list[CheckResult]) -> float:
     total = sum(c.weight for c in checks)
     if total == 0:
         return 0.0
-    return round(points * sum(c.weight for c in checks if c.passed) / total, 4)
+    return points * sum(c.weight for c in checks if c.passed) / total
 
 
 def check_file(assignment_id: str) -> Path:
@@ -145,6 +145,8 @@ def run_checks(assignment: Assignment, backend, exercises: set[str] | None = Non
     collector = _Collector(StudentNamespace(backend), exercises)
     args = [str(path), "-c", str(CHECKS_DIR / "pytest.ini"), "--rootdir", str(CHECKS_DIR.parent.parent),
             "-p", "no:cacheprovider", "-p", "no:faulthandler", "-p", "no:randomly", "-p", "no:xdist",
+            # these two call gc.collect() around every check: seconds per run once TensorFlow is loaded
+            "-p", "no:unraisableexception", "-p", "no:threadexception",
             "-s", "-q", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), _quiet_env():

@@ -27,7 +27,7 @@ class GradeResult:
 
     @property
     def score(self) -> float:
-        return round(sum(e.score for e in self.exercises), 4)
+        return sum(e.score for e in self.exercises)
 
     @property
     def max_score(self) -> float:

@@ -10,6 +10,9 @@ cannot promise, and use `python -m autograder grade`, the isolated path, where t
 """
 from __future__ import annotations
 
+import contextlib
+import os
+
 from .config import load_course
 from .engine import run_checks
 from .student import LocalBackend
@@ -27,7 +30,8 @@ def grade_exercise(assignment_id: str, exercise: str, namespace: dict) -> float:
         The points earned, between 0 and the exercise's points.
     """
     assignment = load_course().assignment(assignment_id)
-    (result,) = run_checks(assignment, LocalBackend(dict(namespace)), {exercise})
+    with _no_native_stderr():
+        (result,) = run_checks(assignment, LocalBackend(dict(namespace)), {exercise})
     print(f"{exercise}: {result.score:g} / {result.points:g} points")
     for check in result.checks:
         mark = "passed" if check.passed else "FAILED"
@@ -35,3 +39,18 @@ def grade_exercise(assignment_id: str, exercise: str, namespace: dict) -> float:
         if not check.passed:
             print("  " + check.feedback.replace("\n", "\n  "))
     return result.score
+
+
+@contextlib.contextmanager
+def _no_native_stderr():
+    """Keep native libraries' messages (TensorFlow's start-up logs) off the cell's stderr, which
+    nbgrader would read as an error worth zero points."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
