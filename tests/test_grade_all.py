@@ -1,0 +1,130 @@
+"""Grading a class: grade-all, the nbgrader gradebook filled from it, and the Gradescope bundle."""
+import csv
+import json
+import os
+import subprocess
+import sys
+import zipfile
+
+import nbformat
+import pytest
+
+from autograder import nbgrader_course
+from autograder.config import COURSE_ROOT
+from autograder.grade_all import find_submissions, grade_all, summary
+from autograder.gradebook import fill_gradebook
+from autograder.gradescope import build_bundle
+from autograder.release import nbgrader
+from autograder.samples import CLASSES, released_path, submission
+
+A = "a01_perceptron"
+SAMPLES = COURSE_ROOT / "samples" / A
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    out = tmp_path_factory.mktemp("grades")
+    return out, grade_all(SAMPLES, out=out, jobs=2, progress=False)
+
+
+def test_every_sample_is_graded_with_results_feedback_and_csv(graded):
+    """Does grade-all write each student's JSON and HTML feedback and one CSV row each?"""
+    out, results = graded
+    assert sorted(d["student"] for d in results) == sorted(CLASSES[A])
+    scores = {d["student"]: d["score"] for d in results}
+    assert scores["ada_perfect"] == 12 and scores["bob_stub"] == 0 and 0 < scores["cem_slide_typo"] < 12
+    for student in CLASSES[A]:
+        data = json.loads((out / student / f"{A}.json").read_text())
+        assert data["score"] == scores[student]
+        page = (out / student / f"{A}.html").read_text()
+        assert f"{scores[student]:.4g} / 12" in page and "grade_exercise" not in page and "def test_" not in page
+    with open(out / "grades.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert rows[0].keys() >= {"assignment", "student_id", "raw_score", "score", "max_score"}
+    assert {r["student_id"]: float(r["score"]) for r in rows} == scores
+
+
+def test_summary_names_what_to_reteach(graded):
+    """Does the summary give the mean, the median, pass rates and the named mistakes?"""
+    text = summary(graded[1])
+    assert "5 submissions" in text and "median 10.00" in text
+    assert "tanh_derivative" in text and "lecture slide's typo" in text
+
+
+def test_layouts_are_found(tmp_path):
+    """Are nbgrader's submitted/<student>/<aid>/ and a flat folder of notebooks both found?"""
+    nested = find_submissions(SAMPLES)
+    assert {s.student for s in nested} == set(CLASSES[A]) and all(s.assignment == A for s in nested)
+    nbformat.write(submission(A, {}), tmp_path / "zoe.ipynb")
+    flat = find_submissions(tmp_path, A)
+    assert [(s.student, s.assignment) for s in flat] == [("zoe", A)]
+
+
+def test_a_broken_file_is_a_zero_with_its_reason_and_the_class_goes_on(tmp_path):
+    """Do an unreadable file and a good one in the same class give a zero with a reason, and a grade?"""
+    (tmp_path / "broken.ipynb").write_text("{oops")
+    nbformat.write(submission(A, {}), tmp_path / "fine.ipynb")
+    results = {d["student"]: d for d in grade_all(tmp_path, out=tmp_path / "out", assignment=A, jobs=2,
+                                                    progress=False)}
+    assert results["broken"]["score"] == 0 and "not valid JSON" in results["broken"]["error"]
+    assert results["fine"]["score"] == 12
+
+
+@pytest.mark.slow
+def test_gradebook_filled_from_the_fast_path_works_with_nbgrader(graded, tmp_path):
+    """Does nbgrader's gradebook, feedback and export show the fast path's scores?"""
+    course_dir = nbgrader_course.create(tmp_path / "course", [A])
+    assert fill_gradebook(course_dir, graded[1]) == len(CLASSES[A])
+    expected = {d["student"]: d["score"] for d in graded[1]}
+    assert nbgrader_course.gradebook_scores(course_dir, A) == pytest.approx(expected)
+    nbgrader(["generate_feedback", A, "--force"], course_dir)
+    nbgrader(["export", "--to", str(course_dir / "grades.csv")], course_dir)
+    with open(course_dir / "grades.csv") as f:
+        assert {r["student_id"]: float(r["score"]) for r in csv.DictReader(f)} == pytest.approx(expected)
+    feedback = nbgrader_course.feedback_files(course_dir, A)
+    assert set(feedback) == set(CLASSES[A])
+    typo = feedback["cem_slide_typo"].read_text()
+    assert "typo" in typo and "grade_exercise" not in typo and "HIDDEN TESTS" not in typo
+
+
+GRADESCOPE_SCHEMA = {
+    "type": "object",
+    "required": ["score", "tests"],
+    "properties": {
+        "score": {"type": "number"}, "execution_time": {"type": "number"}, "output": {"type": "string"},
+        "tests": {"type": "array", "items": {
+            "type": "object", "required": ["score", "max_score", "name", "status"],
+            "properties": {"score": {"type": "number"}, "max_score": {"type": "number"}, "name": {"type": "string"},
+                           "status": {"enum": ["passed", "failed"]}, "output": {"type": "string"},
+                           "visibility": {"enum": ["hidden", "after_due_date", "after_published", "visible"]}}}},
+    },
+}
+
+
+@pytest.mark.parametrize("case", ["perfect", "stub", "missing"])
+def test_gradescope_bundle_runs_like_gradescope(tmp_path, case):
+    """Does run_autograder from the bundle write a valid results.json in Gradescope's folder layout?"""
+    import jsonschema
+
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(build_bundle(A, tmp_path / "bundle.zip")) as bundle:
+        bundle.extractall(root / "source")
+        assert {"setup.sh", "run_autograder", "autograder/checks/a01_perceptron.py",
+                "solutions/a01_perceptron.py"} <= set(bundle.namelist())
+    (root / "submission").mkdir()
+    if case == "perfect":
+        nbformat.write(submission(A, {}), root / "submission" / f"{A}.ipynb")
+    elif case == "stub":
+        (root / "submission" / f"{A}.ipynb").write_bytes(released_path(A).read_bytes())
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable}
+    run = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True,
+                         text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    results = json.loads((root / "results" / "results.json").read_text())
+    jsonschema.validate(results, GRADESCOPE_SCHEMA)
+    expected = {"perfect": 12, "stub": 0, "missing": 0}[case]
+    assert results["score"] == expected
+    if case == "missing":
+        assert "No notebook found" in results["output"]
+    else:
+        assert len(results["tests"]) > 7
