@@ -1,0 +1,147 @@
+"""Benchmark: `nbgrader autograde` against `python -m autograder grade-all` on the same class.
+
+    python benchmarks/grade_class.py [--students 40] [--assignments a01_perceptron ...] [--jobs N]
+
+For each assignment it generates a class of N submissions from the released notebook (one in
+five perfect, one in five the untouched stub, the rest each with one classic mistake from the
+catalogue in tests/checks/), then, in one run:
+  1. times `nbgrader autograde` on them in a real nbgrader course directory;
+  2. times `grade-all` on the same files;
+  3. times the baseline: each notebook's own cells run once in this already-started Python,
+     with NumPy, matplotlib and TensorFlow imported;
+and prints per-notebook medians, the ratios, whether every score is identical, and as its last
+line: `speedup vs nbgrader autograde: X.Xx, identical scores: yes|no`.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import nbformat  # noqa: E402
+
+from autograder import nbgrader_course  # noqa: E402
+from autograder.config import load_course  # noqa: E402
+from autograder.grade_all import grade_all  # noqa: E402
+from autograder.notebook import code_cells  # noqa: E402
+from autograder.samples import submission  # noqa: E402
+
+
+def make_class(assignment_id: str, students: int) -> dict[str, nbformat.NotebookNode]:
+    """N submissions: perfect, stub and flawed (a catalogue mistake each), deterministic."""
+    mistakes = importlib.import_module(f"tests.checks.test_{assignment_id}").MISTAKES
+    notebooks = {}
+    for i in range(students):
+        kind = i % 5
+        if kind == 0:
+            notebooks[f"s{i:03d}_perfect"] = submission(assignment_id, {})
+        elif kind == 1:
+            notebooks[f"s{i:03d}_stub"] = submission(assignment_id, None)
+        else:
+            exercise, _, code, _ = mistakes[(7 * i) % len(mistakes)]
+            notebooks[f"s{i:03d}_flawed"] = submission(assignment_id, {exercise: code.strip("\n")})
+    return notebooks
+
+
+def per_notebook_times(paths: list[Path], started: float) -> list[float]:
+    """Durations between consecutive autograded notebooks' write times (nbgrader grades in sequence)."""
+    stamps = sorted(p.stat().st_mtime for p in paths)
+    return [b - a for a, b in zip([started] + stamps[:-1], stamps)]
+
+
+def baseline(notebooks: list[nbformat.NotebookNode]) -> list[float]:
+    """Each notebook's own cells run once in this process (NumPy, matplotlib, TensorFlow already imported)."""
+    import contextlib
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy  # noqa: F401
+    import tensorflow  # noqa: F401
+
+    times = []
+    for notebook in notebooks:
+        namespace = {"__name__": "__main__"}
+        started = time.perf_counter()
+        for cell in code_cells(notebook):
+            try:
+                with contextlib.redirect_stdout(io.StringIO()):
+                    exec(compile(cell.source, "<cell>", "exec"), namespace)
+            except Exception:
+                pass
+        times.append(time.perf_counter() - started)
+        plt.close("all")
+    return times
+
+
+def main() -> int:
+    course = load_course()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=40, help="submissions per assignment (default 40)")
+    parser.add_argument("--assignments", nargs="*", default=[a.id for a in course.assignments])
+    parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="grade-all workers (default: cores)")
+    args = parser.parse_args()
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        course_dir = Path(tmp) / "course"
+        nbgrader_course.create(course_dir, args.assignments, course)
+        classes = {a: make_class(a, args.students) for a in args.assignments}
+        for assignment_id, notebooks in classes.items():
+            for student, notebook in notebooks.items():
+                path = course_dir / "submitted" / student / assignment_id / f"{assignment_id}.ipynb"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                nbformat.write(notebook, path)
+        total = sum(len(n) for n in classes.values())
+        print(f"class: {total} notebooks ({args.students} per assignment: {', '.join(args.assignments)}); "
+              f"{os.cpu_count()} cores")
+
+        nbgrader_times, nbgrader_scores = [], {}
+        started = time.perf_counter()
+        for assignment_id in args.assignments:
+            wall = time.time()
+            nbgrader_course.nbgrader(["autograde", assignment_id, "--create", "--force"], course_dir)
+            autograded = list((course_dir / "autograded").glob(f"*/{assignment_id}/{assignment_id}.ipynb"))
+            nbgrader_times += per_notebook_times(autograded, wall)
+            for student, score in nbgrader_course.gradebook_scores(course_dir, assignment_id).items():
+                nbgrader_scores[(student, assignment_id)] = score
+        nbgrader_wall = time.perf_counter() - started
+
+        started = time.perf_counter()
+        results = grade_all(course_dir / "submitted", out=Path(tmp) / "fast", jobs=args.jobs, progress=False)
+        fast_wall = time.perf_counter() - started
+        fast_scores = {(d["student"], d["assignment"]): d["score"] for d in results}
+        fast_times = [d["execution_time"] for d in results]
+
+        base_times = baseline([n for notebooks in classes.values() for n in notebooks.values()])
+
+    identical = set(fast_scores) == set(nbgrader_scores) and all(
+        abs(fast_scores[k] - nbgrader_scores[k]) < 1e-6 for k in fast_scores)
+    if not identical:
+        for key in sorted(set(fast_scores) | set(nbgrader_scores)):
+            if abs(fast_scores.get(key, -1) - nbgrader_scores.get(key, -2)) >= 1e-6:
+                print(f"  differs: {key}: grade-all {fast_scores.get(key)}, nbgrader {nbgrader_scores.get(key)}")
+    med = statistics.median
+    print(f"nbgrader autograde: {nbgrader_wall:7.1f} s in all, median {med(nbgrader_times):.2f} s per notebook")
+    print(f"grade-all ({args.jobs} jobs): {fast_wall:7.1f} s in all, {fast_wall / total:.2f} s per notebook "
+          f"(median {med(fast_times):.2f} s per notebook in one worker)")
+    print(f"baseline (the notebook's own cells, once, TensorFlow already imported): median {med(base_times):.2f} s")
+    print(f"grade-all per notebook vs baseline: {fast_wall / total / med(base_times):.2f}x; "
+          f"a class of 200 at this rate: {200 * fast_wall / total:.0f} s")
+    print(f"speedup vs nbgrader autograde: {nbgrader_wall / fast_wall:.1f}x, "
+          f"identical scores: {'yes' if identical else 'no'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
