@@ -3,12 +3,14 @@
 A variant is the reference solution module with some definitions replaced by other code,
 as a student's notebook would have them; it is graded by the real checks through the
 `LocalBackend` (the in-kernel path), which is fast enough to try hundreds of variants.
+Each assignment's catalogue (tests/checks/test_<aid>.py) subclasses `Catalogue`.
 """
 from __future__ import annotations
 
 import importlib
 import inspect
 import textwrap
+from functools import lru_cache
 
 from autograder.config import load_course
 from autograder.engine import run_checks
@@ -24,19 +26,88 @@ def variant_namespace(assignment_id: str, code: str = "") -> dict:
     return namespace
 
 
+@lru_cache(maxsize=None)
+def grade(assignment_id: str, code: str = "", exercises: frozenset | None = None) -> dict[str, tuple[float, str]]:
+    """Exercise name -> (points earned, its failure messages joined), one grading run per variant."""
+    assignment = load_course().assignment(assignment_id)
+    results = run_checks(assignment, LocalBackend(variant_namespace(assignment_id, code)),
+                         None if exercises is None else set(exercises))
+    return {r.name: (r.score, "\n".join(c.feedback for c in r.checks if not c.passed)) for r in results}
+
+
 def scores(assignment_id: str, code: str = "", exercises=None) -> dict[str, float]:
     """Exercise name -> points earned by the variant."""
-    assignment = load_course().assignment(assignment_id)
-    results = run_checks(assignment, LocalBackend(variant_namespace(assignment_id, code)), exercises)
-    return {r.name: r.score for r in results}
+    frozen = None if exercises is None else frozenset(exercises)
+    return {name: score for name, (score, _) in grade(assignment_id, code, frozen).items()}
 
 
 def feedback(assignment_id: str, exercise: str, code: str) -> str:
     """All failure messages of one exercise for the variant, joined."""
-    assignment = load_course().assignment(assignment_id)
-    results = run_checks(assignment, LocalBackend(variant_namespace(assignment_id, code)), {exercise})
-    return "\n".join(c.feedback for r in results for c in r.checks if not c.passed)
+    return grade(assignment_id, code, frozenset({exercise}))[exercise][1]
 
 
 def full_marks(assignment_id: str, exercise: str) -> float:
     return load_course().assignment(assignment_id).exercise(exercise).points
+
+
+def stub_code(assignment_id: str) -> str:
+    """Every exercise as the released stub leaves it: raising NotImplementedError."""
+    module = importlib.import_module(f"solutions.{assignment_id}")
+    cells = []
+    for ex in load_course().assignment(assignment_id).exercises:
+        if isinstance(getattr(module, ex.name), type):
+            cells.append(f"class {ex.name}:\n    def __init__(self, *args, **kwargs):\n"
+                         "        raise NotImplementedError()\n")
+        else:
+            cells.append(f"def {ex.name}(*args, **kwargs):\n    raise NotImplementedError()\n")
+    return "\n".join(cells)
+
+
+class Catalogue:
+    """The standard tests of an assignment's catalogue; tests/checks/conftest.py parametrizes them.
+
+    Subclasses set:
+        assignment: the assignment id.
+        mistakes: (exercise, what the mistake is, the student's cell, words the feedback must contain).
+        alternatives: (exercise, how it differs from the reference, the student's cell).
+        prelude: code run before each mistake's cell (helpers some mistakes use).
+        used_by: exercise -> the other exercises whose checks call it; an alternative is then graded
+            on those only. None grades every exercise.
+    """
+
+    assignment: str
+    mistakes: list = []
+    alternatives: list = []
+    prelude: str = ""
+    used_by: dict | None = None
+
+    def test_reference_gets_full_marks(self):
+        """Does the reference solution get every point?"""
+        got = scores(self.assignment)
+        assert got == {ex.name: ex.points for ex in load_course().assignment(self.assignment).exercises}
+
+    def test_stub_gets_zero(self):
+        """Does the released stub get zero on every exercise, with a clear reason, without crashing?"""
+        results = grade(self.assignment, stub_code(self.assignment))
+        assert {name: score for name, (score, _) in results.items()} == {name: 0.0 for name in results}
+        assert all("Not implemented yet" in text for _, text in results.values())
+
+    def test_mistake_is_caught(self, mistake):
+        """Does this classic mistake lose points on its exercise, with feedback that names it?"""
+        exercise, what, code, words = mistake
+        score, text = grade(self.assignment, self.prelude + code, frozenset({exercise}))[exercise]
+        assert score < full_marks(self.assignment, exercise), f"{what} kept all points"
+        assert words in text, text
+
+    def test_alternative_is_accepted(self, alternative):
+        """Does this correct implementation, written differently, keep every point it could lose?"""
+        exercise, what, code = alternative
+        affected = None if self.used_by is None else frozenset({exercise} | set(self.used_by.get(exercise, ())))
+        got = scores(self.assignment, code, affected)
+        assert got == {name: full_marks(self.assignment, name) for name in got}, (what, grade(self.assignment, code, affected))
+
+    def test_catalogue_covers_every_exercise(self):
+        """Has every exercise at least four mistakes and two alternatives?"""
+        for ex in load_course().assignment(self.assignment).exercises:
+            assert sum(m[0] == ex.name for m in self.mistakes) >= 4, ex.name
+            assert sum(a[0] == ex.name for a in self.alternatives) >= 2, ex.name

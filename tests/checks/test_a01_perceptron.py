@@ -1,7 +1,5 @@
 """The catalogue of a01 mistakes and correct alternatives, graded by the real hidden checks."""
-import pytest
-
-from tests.catalogue import feedback, full_marks, scores
+from tests.catalogue import Catalogue
 
 A = "a01_perceptron"
 
@@ -208,31 +206,5 @@ def perceptron_forward(X, w0, w, g=sigmoid):
 ]
 
 
-def test_reference_gets_full_marks():
-    """Does the reference solution get every point?"""
-    got = scores(A)
-    assert got == {name: full_marks(A, name) for name in got}
-
-
-@pytest.mark.parametrize("exercise, what, code, words", MISTAKES, ids=[f"{m[0]}: {m[1]}" for m in MISTAKES])
-def test_mistake_is_caught(exercise, what, code, words):
-    """Does this classic mistake lose points on its exercise, with feedback that names it?"""
-    got = scores(A, code, {exercise})
-    assert got[exercise] < full_marks(A, exercise), f"{what} kept all points"
-    assert words in feedback(A, exercise, code)
-
-
-@pytest.mark.parametrize("exercise, what, code", ALTERNATIVES, ids=[f"{m[0]}: {m[1]}" for m in ALTERNATIVES])
-def test_alternative_is_accepted(exercise, what, code):
-    """Does this correct implementation, written differently, keep every point of the assignment?"""
-    got = scores(A, code)
-    assert got == {name: full_marks(A, name) for name in got}
-
-
-def test_catalogue_covers_every_exercise():
-    """Has every exercise at least four mistakes and two alternatives?"""
-    from autograder.config import load_course
-
-    for ex in load_course().assignment(A).exercises:
-        assert sum(m[0] == ex.name for m in MISTAKES) >= 4, ex.name
-        assert sum(a[0] == ex.name for a in ALTERNATIVES) >= 2, ex.name
+class TestCatalogue(Catalogue):
+    assignment, mistakes, alternatives = A, MISTAKES, ALTERNATIVES

@@ -1,33 +1,7 @@
 """The catalogue of a02 mistakes and correct alternatives, graded by the real hidden checks."""
-import gc
-
-import pytest
-
-from autograder.config import load_course
-from autograder.engine import run_checks
-from autograder.student import LocalBackend
-from tests.catalogue import full_marks, scores, variant_namespace
+from tests.catalogue import Catalogue
 
 A = "a02_dense"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _frozen_heap():
-    """Import Keras once, then keep its objects out of the garbage collector for this module's tests.
-
-    Each grading run ends with pytest's gc.collect(), which takes about 1.8 s once TensorFlow's objects
-    are on the heap and about 0.1 s when they are frozen: this keeps the catalogue's run short.
-    """
-    scores(A)
-    gc.freeze()
-    yield
-    gc.unfreeze()
-
-
-def _grade(code, exercise):
-    """(points, feedback) of one exercise for the variant, from a single grading run."""
-    (result,) = run_checks(load_course().assignment(A), LocalBackend(variant_namespace(A, code)), {exercise})
-    return result.score, "\n".join(c.feedback for c in result.checks if not c.passed)
 
 
 def _layer(init="""
@@ -289,29 +263,5 @@ def mlp_forward(X, weights, activations):
 ]
 
 
-def test_reference_gets_full_marks():
-    """Does the reference solution get every point?"""
-    got = scores(A)
-    assert got == {name: full_marks(A, name) for name in got}
-
-
-@pytest.mark.parametrize("exercise, what, code, words", MISTAKES, ids=[f"{m[0]}: {m[1]}" for m in MISTAKES])
-def test_mistake_is_caught(exercise, what, code, words):
-    """Does this classic mistake lose points on its exercise, with feedback that names it?"""
-    score, text = _grade(code, exercise)
-    assert score < full_marks(A, exercise), f"{what} kept all points"
-    assert words in text, text
-
-
-@pytest.mark.parametrize("exercise, what, code", ALTERNATIVES, ids=[f"{m[0]}: {m[1]}" for m in ALTERNATIVES])
-def test_alternative_is_accepted(exercise, what, code):
-    """Does this correct implementation, written differently, keep every point of the assignment?"""
-    got = scores(A, code)
-    assert got == {name: full_marks(A, name) for name in got}
-
-
-def test_catalogue_covers_every_exercise():
-    """Has every exercise at least four mistakes and two alternatives?"""
-    for ex in load_course().assignment(A).exercises:
-        assert sum(m[0] == ex.name for m in MISTAKES) >= 4, ex.name
-        assert sum(a[0] == ex.name for a in ALTERNATIVES) >= 2, ex.name
+class TestCatalogue(Catalogue):
+    assignment, mistakes, alternatives = A, MISTAKES, ALTERNATIVES

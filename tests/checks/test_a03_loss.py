@@ -1,35 +1,8 @@
 """The catalogue of a03 mistakes and correct alternatives, graded by the real hidden checks."""
-import gc
-
-import pytest
-
-from autograder.config import load_course
-from autograder.engine import run_checks
-from autograder.student import LocalBackend
-from tests.catalogue import full_marks, scores, variant_namespace
+from tests.catalogue import Catalogue
 
 A = "a03_loss"
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _frozen_heap():
-    """Grade once (importing TensorFlow for the Keras checks), then freeze the heap until the end.
-
-    Each grading run ends with pytest's gc.collect(); with TensorFlow's millions of objects on
-    the heap that costs about 1.5 s a run. Frozen objects are skipped, so the catalogue's ~80
-    runs stay within a minute; gc.unfreeze() restores the collector afterwards.
-    """
-    scores(A)
-    gc.freeze()
-    yield
-    gc.unfreeze()
-
-
-def _grade(code, exercise):
-    """(points earned on `exercise`, its failure messages joined) for the variant, in one run."""
-    assignment = load_course().assignment(A)
-    (result,) = run_checks(assignment, LocalBackend(variant_namespace(A, code)), {exercise})
-    return result.score, "\n".join(c.feedback for c in result.checks if not c.passed)
 
 # (exercise, what the mistake is, the student's cell, words the feedback must contain)
 MISTAKES = [
@@ -261,29 +234,5 @@ def empirical_loss(loss, predict, X, y):
 ]
 
 
-def test_reference_gets_full_marks():
-    """Does the reference solution get every point?"""
-    got = scores(A)
-    assert got == {name: full_marks(A, name) for name in got}
-
-
-@pytest.mark.parametrize("exercise, what, code, words", MISTAKES, ids=[f"{m[0]}: {m[1]}" for m in MISTAKES])
-def test_mistake_is_caught(exercise, what, code, words):
-    """Does this classic mistake lose points on its exercise, with feedback that names it?"""
-    score, text = _grade(code, exercise)
-    assert score < full_marks(A, exercise), f"{what} kept all points"
-    assert words in text, text
-
-
-@pytest.mark.parametrize("exercise, what, code", ALTERNATIVES, ids=[f"{m[0]}: {m[1]}" for m in ALTERNATIVES])
-def test_alternative_is_accepted(exercise, what, code):
-    """Does this correct implementation, written differently, keep every point of the assignment?"""
-    got = scores(A, code)
-    assert got == {name: full_marks(A, name) for name in got}
-
-
-def test_catalogue_covers_every_exercise():
-    """Has every exercise at least four mistakes and two alternatives?"""
-    for ex in load_course().assignment(A).exercises:
-        assert sum(m[0] == ex.name for m in MISTAKES) >= 4, ex.name
-        assert sum(a[0] == ex.name for a in ALTERNATIVES) >= 2, ex.name
+class TestCatalogue(Catalogue):
+    assignment, mistakes, alternatives = A, MISTAKES, ALTERNATIVES

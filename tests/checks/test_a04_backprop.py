@@ -1,12 +1,5 @@
 """The catalogue of a04 mistakes and correct alternatives, graded by the real hidden checks."""
-import gc
-
-import pytest
-
-from autograder.config import load_course
-from autograder.engine import run_checks
-from autograder.student import LocalBackend
-from tests.catalogue import full_marks, scores, variant_namespace
+from tests.catalogue import Catalogue
 
 A = "a04_backprop"
 
@@ -418,58 +411,5 @@ def gradient_descent(grad, w_init, lr, n_steps, tol=None):
 ]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _frozen_heap():
-    """TensorFlow's import leaves a huge heap that every engine run's gc.collect() walks again:
-    freeze it once (warmed up by grading the reference), so this file stays fast."""
-    scores(A)
-    gc.collect()
-    gc.freeze()
-    yield
-    gc.unfreeze()
-
-
-def _grade(code, exercise):
-    """(points earned, all failure messages) of one exercise for the variant, from a single run."""
-    assignment = load_course().assignment(A)
-    (result,) = run_checks(assignment, LocalBackend(variant_namespace(A, code)), {exercise})
-    return result.score, "\n".join(c.feedback for c in result.checks if not c.passed)
-
-
-def test_reference_gets_full_marks():
-    """Does the reference solution get every point?"""
-    got = scores(A)
-    assert got == {name: full_marks(A, name) for name in got}
-
-
-def test_stubs_get_zero():
-    """Do the released stubs (raise NotImplementedError) get zero on every exercise, without crashing?"""
-    stubs = "".join(f"\ndef {name}(*args, **kwargs):\n    raise NotImplementedError()\n"
-                    for name in ("perceptron_gradients", "dense_backward", "mlp_gradients", "numerical_gradient",
-                                 "gradient_descent"))
-    assignment = load_course().assignment(A)
-    results = run_checks(assignment, LocalBackend(variant_namespace(A, stubs)))
-    assert {r.name: r.score for r in results} == {e.name: 0.0 for e in assignment.exercises}
-    assert all("Not implemented yet" in c.feedback for r in results for c in r.checks)
-
-
-@pytest.mark.parametrize("exercise, what, code, words", MISTAKES, ids=[f"{m[0]}: {m[1]}" for m in MISTAKES])
-def test_mistake_is_caught(exercise, what, code, words):
-    """Does this classic mistake lose points on its exercise, with feedback that names it?"""
-    got, text = _grade(code, exercise)
-    assert got < full_marks(A, exercise), f"{what} kept all points"
-    assert words in text, text
-
-
-@pytest.mark.parametrize("exercise, what, code", ALTERNATIVES, ids=[f"{m[0]}: {m[1]}" for m in ALTERNATIVES])
-def test_alternative_is_accepted(exercise, what, code):
-    """Does this correct implementation, written differently, keep every point of the assignment?"""
-    got = scores(A, code)
-    assert got == {name: full_marks(A, name) for name in got}
-
-
-def test_catalogue_covers_every_exercise():
-    """Has every exercise at least four mistakes and two alternatives?"""
-    for ex in load_course().assignment(A).exercises:
-        assert sum(m[0] == ex.name for m in MISTAKES) >= 4, ex.name
-        assert sum(a[0] == ex.name for a in ALTERNATIVES) >= 2, ex.name
+class TestCatalogue(Catalogue):
+    assignment, mistakes, alternatives = A, MISTAKES, ALTERNATIVES

@@ -1,38 +1,11 @@
 """The catalogue of a05 mistakes and correct alternatives, graded by the real hidden checks."""
-import gc
-from functools import lru_cache
-
-import pytest
-
-from autograder.config import load_course
-from autograder.engine import run_checks
-from autograder.student import LocalBackend
-from tests.catalogue import full_marks, variant_namespace
+from tests.catalogue import Catalogue
 
 A = "a05_sgd"
 
 # An exercise's grade also depends on the exercises whose functions it calls.
 USED_BY = {"iterate_minibatches": {"train_minibatch_sgd"}, "sgd_update": {"train_minibatch_sgd"},
            "adam_init": {"adam_update"}}
-
-
-@lru_cache(maxsize=None)
-def _graded(code: str, exercises: frozenset | None) -> dict:
-    """Exercise name -> (points earned, all failure messages joined), one grading run per variant."""
-    results = run_checks(load_course().assignment(A), LocalBackend(variant_namespace(A, code)),
-                         None if exercises is None else set(exercises))
-    return {r.name: (r.score, "\n".join(c.feedback for c in r.checks if not c.passed)) for r in results}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _warm_and_frozen():
-    # The first grading builds and caches the Keras references; freezing what is alive then
-    # keeps pytest's gc.collect() in every later grading run from walking TensorFlow's objects.
-    _graded("", None)
-    gc.collect()
-    gc.freeze()
-    yield
-    gc.unfreeze()
 
 
 # (exercise, what the mistake is, the student's cell, words the feedback must contain)
@@ -489,33 +462,7 @@ def train_minibatch_sgd(X, y, weights, activations, lr, epochs, batch_size, shuf
 ]
 
 
-def test_reference_gets_full_marks():
-    """Does the reference solution get every point?"""
-    got = {name: score for name, (score, _) in _graded("", None).items()}
-    assert got == {name: full_marks(A, name) for name in got}
-    assert set(got) == {ex.name for ex in load_course().assignment(A).exercises}
-
-
-@pytest.mark.parametrize("exercise, what, code, words", MISTAKES, ids=[f"{m[0]}: {m[1]}" for m in MISTAKES])
-def test_mistake_is_caught(exercise, what, code, words):
-    """Does this classic mistake lose points on its exercise, with feedback that names it?"""
-    score, feedback = _graded(PRELUDE + code, frozenset({exercise}))[exercise]
-    assert score < full_marks(A, exercise), f"{what} kept all points"
-    assert words in feedback, feedback
-
-
-@pytest.mark.parametrize("exercise, what, code", ALTERNATIVES, ids=[f"{m[0]}: {m[1]}" for m in ALTERNATIVES])
-def test_alternative_is_accepted(exercise, what, code):
-    """Does this correct implementation, written differently, keep every point of its exercise and of
-    the exercises that call it?"""
-    affected = frozenset({exercise} | USED_BY.get(exercise, set()))
-    got = {name: score for name, (score, _) in _graded(code, affected).items()}
-    assert set(got) == affected
-    assert got == {name: full_marks(A, name) for name in got}, _graded(code, affected)
-
-
-def test_catalogue_covers_every_exercise():
-    """Has every exercise at least four mistakes and two alternatives?"""
-    for ex in load_course().assignment(A).exercises:
-        assert sum(m[0] == ex.name for m in MISTAKES) >= 4, ex.name
-        assert sum(a[0] == ex.name for a in ALTERNATIVES) >= 2, ex.name
+class TestCatalogue(Catalogue):
+    assignment, mistakes, alternatives = A, MISTAKES, ALTERNATIVES
+    prelude = PRELUDE
+    used_by = USED_BY

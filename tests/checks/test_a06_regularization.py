@@ -1,9 +1,5 @@
 """The catalogue of a06 mistakes and correct alternatives, graded by the real hidden checks."""
-import gc
-
-import pytest
-
-from tests.catalogue import feedback, full_marks, scores
+from tests.catalogue import Catalogue
 
 A = "a06_regularization"
 
@@ -289,45 +285,5 @@ def early_stopping_epoch(val_losses, patience):
 ]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _frozen_heap():
-    """Keep the garbage collector off TensorFlow's large heap while this module grades ~70 variants.
-
-    The checks import Keras; afterwards every full collection (pytest runs two per grading run)
-    walks TensorFlow's objects and costs about half a second. Freezing them after the first
-    grading run makes this file several times faster; the heap is unfrozen afterwards.
-    """
-    scores(A)
-    gc.freeze()
-    yield
-    gc.unfreeze()
-
-
-def test_reference_gets_full_marks():
-    """Does the reference solution get every point?"""
-    got = scores(A)
-    assert got == {name: full_marks(A, name) for name in got}
-
-
-@pytest.mark.parametrize("exercise, what, code, words", MISTAKES, ids=[f"{m[0]}: {m[1]}" for m in MISTAKES])
-def test_mistake_is_caught(exercise, what, code, words):
-    """Does this classic mistake lose points on its exercise, with feedback that names it?"""
-    got = scores(A, code, {exercise})
-    assert got[exercise] < full_marks(A, exercise), f"{what} kept all points"
-    assert words in feedback(A, exercise, code)
-
-
-@pytest.mark.parametrize("exercise, what, code", ALTERNATIVES, ids=[f"{m[0]}: {m[1]}" for m in ALTERNATIVES])
-def test_alternative_is_accepted(exercise, what, code):
-    """Does this correct implementation, written differently, keep every point of the assignment?"""
-    got = scores(A, code)
-    assert got == {name: full_marks(A, name) for name in got}
-
-
-def test_catalogue_covers_every_exercise():
-    """Has every exercise at least four mistakes and two alternatives?"""
-    from autograder.config import load_course
-
-    for ex in load_course().assignment(A).exercises:
-        assert sum(m[0] == ex.name for m in MISTAKES) >= 4, ex.name
-        assert sum(a[0] == ex.name for a in ALTERNATIVES) >= 2, ex.name
+class TestCatalogue(Catalogue):
+    assignment, mistakes, alternatives = A, MISTAKES, ALTERNATIVES
