@@ -45,6 +45,9 @@ class _CellRunner:
         self.budget = course.limits.notebook_timeout
 
     def __call__(self, sandbox: Sandbox) -> None:
+        # each run of the notebook (the first, and one after each restart) has the whole budget:
+        # a function that stopped the process must not cost the cells' time of the runs after it
+        self.budget = self.limits.notebook_timeout
         for cell in self.cells:
             if cell.index in self.skipped:
                 continue
@@ -104,12 +107,19 @@ def grade_notebook(path: str | Path, *, assignment: str | None = None, course: C
         sandbox.start()
         return sandbox
 
-    backend = RemoteBackend(start, runner, max_restarts=3)
+    exercises_count = len(course.assignment(assignment_id).exercises)
+    # each exercise's function may stop the process once (it is not called again after that)
+    backend = RemoteBackend(start, runner, max_restarts=exercises_count + 3)
     try:
         exercises = run_checks(course.assignment(assignment_id), backend)
     finally:
         backend.close()
     output = backend.sandbox.output.text() if backend.sandbox else ""
-    return GradeResult(str(path), assignment_id, exercises, runner.notes, output,
-                       backend.sandbox.isolation if backend.sandbox else "none",
+    isolation = backend.sandbox.isolation if backend.sandbox else "none"
+    notes = list(runner.notes)
+    if isolation == "process":
+        notes.insert(0, "isolation: process only (no Linux user namespaces on this machine): the limits and the "
+                        "plain-data channel hold, but the student's code could read the course's files and use "
+                        "the network; see docs/threat-model.md")
+    return GradeResult(str(path), assignment_id, exercises, notes, output, isolation,
                        round(time.monotonic() - started, 3))

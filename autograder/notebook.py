@@ -46,15 +46,23 @@ def read_notebook(path: str | Path) -> nbformat.NotebookNode:
     except json.JSONDecodeError as exc:
         raise NotebookError(f"{path} is not valid JSON (line {exc.lineno}: {exc.msg}). "
                             "Expected a Jupyter notebook (.ipynb); re-download it from Jupyter.") from None
-    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+    if not isinstance(data, dict) or not (isinstance(data.get("cells"), list)
+                                          or isinstance(data.get("worksheets"), list)):  # nbformat 3
         raise NotebookError(f"{path} is JSON but not a Jupyter notebook (no list of cells).")
     try:
         notebook = nbformat.reads(text, as_version=4)
-    except Exception as exc:
-        raise NotebookError(f"{path} is not a notebook nbformat can read: {str(exc).splitlines()[0]}") from None
+    except Exception as exc:  # nbformat raises many kinds on malformed input; all mean "not a notebook"
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise NotebookError(f"{path} is not a notebook nbformat can read: {reason}") from None
+    if not isinstance(notebook.get("cells"), list) or not isinstance(notebook.get("metadata"), dict):
+        raise NotebookError(f"{path} is JSON but not a Jupyter notebook (no list of cells).")
     for i, cell in enumerate(notebook.cells):
-        if not isinstance(cell.get("source"), str) or not isinstance(cell.get("cell_type"), str):
+        if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str):
+            raise NotebookError(f"{path}: cell {i} is not a notebook cell (no cell_type).")
+        if not isinstance(cell.get("source"), str):
             raise NotebookError(f"{path}: cell {i} has no source text.")
+        if not isinstance(cell.get("metadata", {}), dict):
+            raise NotebookError(f"{path}: cell {i} has malformed metadata.")
     return notebook
 
 
@@ -62,6 +70,8 @@ def is_check_cell(cell) -> bool:
     """A cell of the course's checks: an nbgrader test cell (graded, not a solution) or a locked
     visible-checks cell. They define nothing the grading needs, so the isolated grader skips them."""
     meta = cell.get("metadata", {}).get("nbgrader", {})
+    if not isinstance(meta, dict):
+        return False
     return not meta.get("solution") and bool(meta.get("grade") or meta.get("locked"))
 
 
@@ -78,7 +88,9 @@ def assignment_of(notebook, path: str | Path, course: Course, given: str | None 
         NotebookError: none of them names an assignment of course.yaml, or they disagree.
     """
     known = {a.id for a in course.assignments}
-    declared = notebook.metadata.get("autograder", {}).get("assignment")
+    meta = notebook.metadata.get("autograder")
+    declared = meta.get("assignment") if isinstance(meta, dict) else None
+    declared = declared if isinstance(declared, str) else None
     stem = Path(path).stem
     if given:
         if given not in known:

@@ -203,6 +203,15 @@ def _unwrap(value):
     return value
 
 
+def _text(value, limit: int) -> str:
+    """A string from the student's side, as a bounded plain str (whatever was sent)."""
+    return value[:limit] if type(value) is str else ""
+
+
+def _texts(values) -> list[str]:
+    return [v[:500] for v in values[:20] if type(v) is str] if type(values) is list else []
+
+
 def _missing_message(name: str) -> str:
     return (f"{name} is not defined in your notebook.\nExpected: the cell that defines {name} "
             "(keep its name and signature as given), run without errors before it.")
@@ -222,6 +231,7 @@ class RemoteBackend:
         self.restarts = 0
         self._probes: dict[int, object] = {}
         self._names: dict[tuple[int, str], dict] = {}
+        self._broken: dict[str, str] = {}   # name -> how a call of it stopped the process
 
     @property
     def isolation(self):
@@ -263,20 +273,22 @@ class RemoteBackend:
         key = (self.generation, name)
         if key not in self._names:
             reply = self._request({"op": "lookup", "name": name})
-            if reply["kind"] == "missing":
+            if reply.get("kind") == "missing":
                 raise Missing(_missing_message(name))
-            if reply["ref"] is None:
-                raise Missing(f"{name} is defined in your notebook, but as a {reply['type']}, not a function or "
-                              f"class. Expected: def {name}(...) or class {name}.")
+            if type(reply.get("ref")) is not dict:
+                raise Missing(f"{name} is defined in your notebook, but as a {_text(reply.get('type'), 100)}, not a "
+                              f"function or class. Expected: def {name}(...) or class {name}.")
             self._names[key] = reply["ref"]
         return self._names[key]
 
     def _request(self, message, callbacks=None):
         sandbox = self.ensure()
         reply = sandbox.request(message, sandbox.limits.call_timeout, callbacks)
-        if not reply.get("ok"):
-            error = reply.get("error") or {}
-            raise StudentFailure(error.get("type", "Error"), error.get("message", ""), error.get("traceback", ""))
+        if reply.get("ok") is not True:
+            error = reply.get("error")
+            error = error if isinstance(error, dict) else {}
+            raise StudentFailure(_text(error.get("type"), 100) or "Error", _text(error.get("message"), 2000),
+                                 _text(error.get("traceback"), 4000))
         return reply
 
     def _target(self, target):
@@ -303,6 +315,12 @@ class RemoteBackend:
         return wire.encode(value, self._grader_ref)
 
     def call(self, target, method, args, kwargs, label):
+        owner = label.split(".")[0]
+        if owner in self._broken:
+            # a function that stopped the process once is not run again: it would cost a restart
+            # (and the notebook's other exercises their time) on every remaining check
+            raise StudentFailure("Stopped", f"{call_text(label, args, kwargs)} was not called: an earlier call of "
+                                 f"{owner} {self._broken[owner]}")
         ref = self._target(target)
         message = {"op": "call", "target": ref, "method": method,
                    "args": [self._encode_arg(a) for a in args],
@@ -310,18 +328,35 @@ class RemoteBackend:
         try:
             reply = self._request(message, callbacks=self._probes.__getitem__)
         except CallTimeout:
+            self._broken[owner] = f"did not return within {self.sandbox.limits.call_timeout:g} s"
             raise StudentFailure(
                 "Timeout", f"{call_text(label, args, kwargs)} did not return within "
                 f"{self.sandbox.limits.call_timeout:g} s. Look for a loop that never ends.") from None
-        _check_contract(label, args, kwargs, reply.get("warnings", []), reply.get("mutated", []))
-        return wire.decode(reply["value"], lambda r: self._stand_in(r, label))
+        except SandboxError as exc:
+            self._broken[owner] = f"stopped your notebook's process ({exc})"
+            raise
+        _check_contract(label, args, kwargs, _texts(reply.get("warnings")), _texts(reply.get("mutated")))
+        return self._decode(reply, label)
+
+    def _decode(self, reply, label):
+        try:
+            return wire.decode(reply.get("value"), lambda r: self._stand_in(r, label))
+        except wire.WireError as exc:
+            raise StudentFailure("WireError", f"what {label} returned could not be read: {exc}") from None
 
     def _stand_in(self, ref, label):
-        return StudentObject(self, (self.generation, ref), ref.get("type", "object"), label)
+        return StudentObject(self, (self.generation, ref), _text(ref.get("type"), 100) or "object", label)
 
     def getattr(self, target, name, label):
-        reply = self._request({"op": "getattr", "target": self._target(target), "name": name})
-        value = wire.decode(reply["value"], lambda r: self._stand_in(r, label))
+        owner = label.split(".")[0]
+        if owner in self._broken:
+            raise StudentFailure("Stopped", f"{label} was not read: an earlier call of {owner} {self._broken[owner]}")
+        try:
+            reply = self._request({"op": "getattr", "target": self._target(target), "name": name})
+        except SandboxError as exc:
+            self._broken[owner] = f"stopped your notebook's process ({exc})"
+            raise
+        value = self._decode(reply, label)
         if isinstance(value, StudentObject) and value._type == "method":
             return BoundMethod(StudentObject(self, target, "object", label.rsplit(".", 1)[0]), name)
         return value

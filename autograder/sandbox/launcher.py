@@ -29,6 +29,8 @@ from ..config import COURSE_ROOT, Limits
 from . import wire
 
 _HERE = Path(__file__).resolve().parent
+MAX_PROCESSES = 64   # processes and threads the student's code may run at once (fork bombs stop here)
+_CGROUP_V1_PIDS = Path("/sys/fs/cgroup/pids")
 _UNSHARE = ["unshare", "--user", "--map-root-user", "--mount", "--net", "--pid", "--fork",
             "--kill-child", "--mount-proc"]
 
@@ -83,16 +85,40 @@ def _protected_paths(extra: tuple[str, ...]) -> list[str]:
     return hidden
 
 
-def _set_limits(memory_mb: int):
+def _set_limits(memory_mb: int, cgroup: Path | None):
+    """Runs in the child between fork and exec, before any of the student's code: limits it
+    cannot raise (raising a hard limit needs a capability it never has)."""
     def apply():
         limit = memory_mb << 20
         resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+        if cgroup is not None:
+            with open(cgroup / "cgroup.procs", "w") as f:
+                f.write("0")  # this process and all it ever starts, whatever session it moves to
     return apply
 
 
-def _tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants, from /proc."""
+def _pids_cgroup() -> Path | None:
+    """A fresh pids cgroup (cgroup v1) when this process may make one (the machine's root, or a
+    delegated hierarchy): it bounds the number of the student's processes from outside and
+    lists every one of them for the final kill. None where unavailable."""
+    try:
+        path = Path(tempfile.mkdtemp(prefix="autograder-", dir=_CGROUP_V1_PIDS))
+        (path / "pids.max").write_text(str(MAX_PROCESSES))
+        return path
+    except OSError:
+        return None
+
+
+def _cgroup_pids(cgroup: Path) -> list[int]:
+    try:
+        return [int(p) for p in (cgroup / "cgroup.procs").read_text().split()]
+    except (OSError, ValueError):
+        return []
+
+
+def _process_table() -> tuple[dict[int, list[int]], dict[int, int]]:
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -105,11 +131,22 @@ def _tree_rss_mb(pid: int) -> float:
             continue
         children.setdefault(int(fields[1]), []).append(int(entry))
         rss[int(entry)] = int(fields[21])
-    total, todo = 0, [pid]
+    return children, rss
+
+
+def _descendants(pid: int, children: dict[int, list[int]]) -> list[int]:
+    found, todo = [], [pid]
     while todo:
         p = todo.pop()
-        total += rss.get(p, 0)
+        found.append(p)
         todo.extend(children.get(p, []))
+    return found
+
+
+def _tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants, from /proc."""
+    children, rss = _process_table()
+    total = sum(rss.get(p, 0) for p in _descendants(pid, children))
     return total * resource.getpagesize() / 2**20
 
 
@@ -140,8 +177,9 @@ class Sandbox:
         self.isolation = isolation_level()
         self.proc: subprocess.Popen | None = None
         self.output = Output(limit=limits.output_kb * 1024)
-        self._buffer = b""
+        self._buffer = bytearray()
         self.died: str | None = None
+        self.cgroup: Path | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -159,7 +197,8 @@ class Sandbox:
         spec = {
             "request_fd": req_r, "response_fd": resp_w, "runner_dir": str(runner),
             "workdir": str(workdir), "site": [paths["purelib"], paths["platlib"]],
-            "root": None, "hide": [], "tmpfs_mb": 512,
+            "root": None, "hide": [], "tmpfs_mb": 512, "max_processes": MAX_PROCESSES,
+            "max_message": wire.MAX_MESSAGE,
         }
         command = [sys.executable, "-I", "-S", str(runner / "worker.py")]
         if self.isolation == "namespaces":
@@ -172,10 +211,11 @@ class Sandbox:
             "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONDONTWRITEBYTECODE": "1",
             "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         }
+        self.cgroup = _pids_cgroup()
         self.proc = subprocess.Popen(
             [*command, json.dumps(spec)], stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
             pass_fds=(req_r, resp_w), cwd=str(workdir), env=env, start_new_session=True,
-            preexec_fn=_set_limits(self.limits.memory_mb),
+            preexec_fn=_set_limits(self.limits.memory_mb, self.cgroup),
         )
         for fd in (req_r, resp_w, out_w):
             os.close(fd)
@@ -191,13 +231,11 @@ class Sandbox:
             raise SandboxError("the sandbox did not start: unexpected first message")
 
     def close(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        """Kill the student's process and everything it started; remove its scratch files."""
         if self.proc is not None:
+            self._kill_all()
             self.proc.wait()
+            self._kill_all()  # what was forked while the first kill was on its way
             self._drain.join(timeout=5)
             for fd in (self._req_w, self._resp_r):
                 try:
@@ -205,7 +243,33 @@ class Sandbox:
                 except OSError:
                     pass
             shutil.rmtree(self._tmp, ignore_errors=True)
+        if self.cgroup is not None:
+            for _ in range(100):
+                try:
+                    self.cgroup.rmdir()
+                    break
+                except OSError:  # its last processes are still exiting
+                    self._kill_all()
+                    time.sleep(0.02)
+            self.cgroup = None
         self.proc = None
+
+    def _kill_all(self) -> None:
+        """SIGKILL the process group, every descendant still linked to it, and every member of
+        the pids cgroup: a process that left the group (setsid) or was orphaned is still found
+        through the cgroup or, under namespaces, dies with the PID namespace."""
+        targets = set(_cgroup_pids(self.cgroup)) if self.cgroup is not None else set()
+        if self.proc.poll() is None:
+            targets.update(_descendants(self.proc.pid, _process_table()[0]))
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        for pid in targets - {os.getpid()}:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
     def __enter__(self):
         self.start()
@@ -242,8 +306,9 @@ class Sandbox:
         except CallTimeout:
             self._fail(f"no answer within {timeout:g} s (the limit of course.yaml); the process was stopped")
             raise
-        except (OSError, EOFError, wire.WireError, ValueError, SandboxError) as exc:
-            self._fail(self.died or f"the channel broke: {exc}")
+        except (OSError, EOFError, wire.WireError, ValueError, TypeError, RecursionError, SandboxError) as exc:
+            # anything else than a well-formed message ends the process: nothing after it is trusted
+            self._fail(self.died or f"the channel broke: {str(exc)[:200]}")
             raise SandboxError(self.died) from None
 
     def _answer_callback(self, message: dict, callbacks) -> None:
@@ -258,11 +323,8 @@ class Sandbox:
 
     def _fail(self, reason: str) -> None:
         self.died = self.died or reason
-        if self.proc is not None and self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        if self.proc is not None:
+            self._kill_all()
 
     def _receive(self, deadline: float) -> dict:
         while True:
@@ -271,7 +333,8 @@ class Sandbox:
                 if length > wire.MAX_MESSAGE:
                     raise wire.WireError("message over the size limit")
                 if len(self._buffer) >= 4 + length:
-                    body, self._buffer = self._buffer[4:4 + length], self._buffer[4 + length:]
+                    body = bytes(self._buffer[4:4 + length])
+                    del self._buffer[:4 + length]
                     message = json.loads(body.decode("utf-8"))
                     if type(message) is not dict:
                         raise wire.WireError("a message must be a JSON object")
@@ -287,16 +350,29 @@ class Sandbox:
                 continue
             chunk = os.read(self._resp_r, 1 << 20)
             if not chunk:
-                self.proc.wait()
+                try:
+                    self.proc.wait(timeout=1)
+                except subprocess.TimeoutExpired:
+                    self._fail("the student's code closed the channel to the grader; the process was stopped")
                 raise SandboxError(self._exit_reason())
             self._buffer += chunk
+            if time.monotonic() - self._watched > 0.25:  # a process that writes all the time is watched too
+                self._check_memory()
 
     def _check_memory(self) -> None:
-        used = _tree_rss_mb(self.proc.pid)
+        self._watched = time.monotonic()
+        children, rss = _process_table()
+        tree = _descendants(self.proc.pid, children)
+        if len(tree) > MAX_PROCESSES + 4:  # where no cgroup bounds them (unshare + worker + the student's)
+            self._fail(f"the student's code started more than {MAX_PROCESSES} processes; it was stopped")
+            raise SandboxError(self.died)
+        used = sum(rss.get(p, 0) for p in tree) * resource.getpagesize() / 2**20
         if used > self.limits.memory_mb:
             self._fail(f"the student's process used {used:.0f} MiB, over the {self.limits.memory_mb} MiB "
                        "limit of course.yaml; it was stopped")
             raise SandboxError(self.died)
+
+    _watched = 0.0
 
     def _exit_reason(self) -> str:
         code = self.proc.wait()

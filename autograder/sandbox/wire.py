@@ -22,7 +22,10 @@ import struct
 
 import numpy as np
 
-MAX_MESSAGE = 256 * 1024 * 1024
+# One message's size: what a call may return. Large enough for every assignment's arrays (a few
+# MiB), small enough that a hostile reply cannot exhaust the grader's memory; the sandbox's side
+# refuses to send more, so an oversized result fails its own check cleanly.
+MAX_MESSAGE = 32 * 1024 * 1024
 _ALLOWED_KINDS = "biuf"
 
 
@@ -103,40 +106,71 @@ def _array(value) -> dict:
     }
 
 
-def decode(data, resolve=None, depth=0):
-    """Turn plain data back into values; ``resolve`` maps a reference dict to a local stand-in."""
+def decode(data, resolve=None):
+    """Turn plain data back into values; ``resolve`` maps a reference dict to a local stand-in.
+
+    Raises:
+        WireError: the data does not follow the wire format (whatever is wrong with it).
+    """
+    try:
+        return _decode(data, resolve, 0)
+    except WireError:
+        raise
+    except (ValueError, TypeError, KeyError, OverflowError, RecursionError, AttributeError, MemoryError) as exc:
+        raise WireError(f"malformed value in a message ({type(exc).__name__}: {str(exc)[:200]})") from None
+
+
+_FLOATS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
+def _decode(data, resolve, depth):
     if depth > 64:
         raise WireError("value nested more than 64 levels deep")
     if data is None or type(data) in (bool, str, int, float):
         return data
     if type(data) is list:
-        return [decode(v, resolve, depth + 1) for v in data]
+        return [_decode(v, resolve, depth + 1) for v in data]
     if type(data) is not dict:
         raise WireError(f"unexpected {type(data).__name__} in a message")
     if "__nd__" in data:
+        if type(data["__nd__"]) is not str or type(data.get("dtype")) is not str or type(data.get("shape")) is not list:
+            raise WireError("malformed array")
         dtype = np.dtype(data["dtype"])
-        if dtype.kind not in _ALLOWED_KINDS:
+        if dtype.kind not in _ALLOWED_KINDS or dtype.fields is not None or dtype.subdtype is not None:
             raise WireError(f"refused an array of dtype {dtype}")
-        shape = tuple(int(n) for n in data["shape"])
+        if not all(type(n) is int and 0 <= n < 2**40 for n in data["shape"]) or len(data["shape"]) > 32:
+            raise WireError("malformed array shape")
         raw = base64.b64decode(data["__nd__"].encode("ascii"), validate=True)
+        shape = tuple(data["shape"])
+        if math.prod(shape) * dtype.itemsize != len(raw):
+            raise WireError("array data does not match its shape")
         arr = np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
-        return arr[()] if data.get("scalar") else arr
+        return arr[()] if data.get("scalar") is True and arr.ndim == 0 else arr
     if "__float__" in data:
-        return float(data["__float__"])
+        if data["__float__"] not in _FLOATS:
+            raise WireError("malformed float")
+        return _FLOATS[data["__float__"]]
     if "__tuple__" in data:
-        return tuple(decode(v, resolve, depth + 1) for v in data["__tuple__"])
+        if type(data["__tuple__"]) is not list:
+            raise WireError("malformed tuple")
+        return tuple(_decode(v, resolve, depth + 1) for v in data["__tuple__"])
     if "__rng__" in data:
-        return np.random.default_rng(int(data["__rng__"]))
+        if type(data["__rng__"]) is not int:
+            raise WireError("malformed generator seed")
+        return np.random.default_rng(data["__rng__"])
     if "__ref__" in data:
         if resolve is None:
             raise WireError("unexpected reference in a message")
         return resolve(data)
-    return {k: decode(v, resolve, depth + 1) for k, v in data.items()}
+    return {k: _decode(v, resolve, depth + 1) for k, v in data.items()}
 
 
 def send(fd: int, message: dict) -> None:
     """Write one framed message to a file descriptor."""
     body = json.dumps(message, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    if len(body) > MAX_MESSAGE:
+        raise WireError(f"a message of {len(body)} bytes is over the {MAX_MESSAGE}-byte limit "
+                        "(return smaller values)")
     _write_all(fd, struct.pack(">I", len(body)) + body)
 
 

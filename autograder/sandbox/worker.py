@@ -15,28 +15,131 @@ import sys
 import traceback
 
 
+_LIBC = None
+
+
+def _libc():
+    global _LIBC
+    if _LIBC is None:
+        import ctypes
+        _LIBC = ctypes.CDLL(None, use_errno=True)
+    return _LIBC
+
+
+def _sys(result, what):
+    if result != 0:
+        import ctypes
+        raise OSError(ctypes.get_errno(), f"{what} failed: {os.strerror(ctypes.get_errno())}")
+
+
+def _mount(*args):
+    subprocess.run(["mount", *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _read_only_tree(root):
+    """Make every mount under `root` read-only: one recursive mount_setattr (Linux >= 5.12), else one
+    remount per mount point, keeping the flags the kernel locked."""
+    import ctypes
+
+    class MountAttr(ctypes.Structure):
+        _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64),
+                    ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64)]
+
+    attr = MountAttr(0x1, 0, 0, 0)  # MOUNT_ATTR_RDONLY
+    libc = _libc()
+    # mount_setattr(AT_FDCWD, root, AT_RECURSIVE, &attr, size): syscall 442 on x86_64 and aarch64
+    if libc.syscall(442, -100, root.encode(), 0x8000, ctypes.byref(attr), ctypes.sizeof(attr)) == 0:
+        return
+    points = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            point = fields[4].encode().decode("unicode_escape")
+            if point == root or point.startswith(root + "/"):
+                points.append((point, fields[5]))
+    for point, options in points:
+        keep = [o for o in options.split(",") if o in ("nosuid", "nodev", "noexec", "relatime", "noatime",
+                                                       "nodiratime", "strictatime")]
+        try:
+            _mount("-o", ",".join(["remount", "bind", "ro", *keep]), point)
+        except subprocess.CalledProcessError:
+            pass
+
+
+def _drop_privileges():
+    """Give up every capability the namespaces granted, for good: the student's code then cannot
+    mount, unmount, chroot, raise a limit or write where the view is read-only."""
+    import ctypes
+
+    libc = _libc()
+    with open("/proc/sys/kernel/cap_last_cap") as f:
+        last = int(f.read())
+    for cap in range(last + 1):
+        libc.prctl(24, cap, 0, 0, 0)  # PR_CAPBSET_DROP
+    libc.prctl(47, 4, 0, 0, 0)  # PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                    ("inheritable", ctypes.c_uint32)]
+
+    _sys(libc.capset(ctypes.byref(Header(0x20080522, 0)), ctypes.byref((Data * 2)())), "capset")
+    _sys(libc.prctl(38, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS")
+
+
 def _isolate(spec):
     """Inside fresh user, mount, PID and network namespaces: build a read-only view of the
-    machine with the course's files hidden, then chroot into it."""
+    machine with the course's files hidden, make it the root (pivot_root, the old root
+    detached), then drop every capability."""
+    import resource
+
     root = spec["root"]
-
-    def mount(*args):
-        subprocess.run(["mount", *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-    mount("--rbind", "/", root)
-    mount("-o", "remount,bind,ro", root)
-    for path in ("/tmp", "/dev/shm", "/var/tmp"):
+    try:
+        with open("/proc/sys/user/max_user_namespaces", "w") as f:
+            f.write("0")  # no nested namespace in which to gain capabilities again
+    except OSError:
+        pass
+    empty = os.path.join(spec["runner_dir"], "empty")
+    open(empty, "w").close()
+    _mount("--rbind", "/", root)
+    _read_only_tree(root)
+    for path in ("/tmp", "/var/tmp"):
         if os.path.isdir(root + path):
-            mount("-t", "tmpfs", "-o", f"size={spec['tmpfs_mb']}m,mode=1777", "tmpfs", root + path)
+            _mount("-t", "tmpfs", "-o", f"size={spec['tmpfs_mb']}m,mode=1777", "tmpfs", root + path)
+    # a /dev of harmless devices only (no disks, no /dev/kmsg)
+    dev = root + "/dev"
+    _mount("-t", "tmpfs", "-o", "size=64k,mode=755", "tmpfs", dev)
+    for name in ("null", "zero", "full", "random", "urandom", "tty"):
+        if os.path.exists("/dev/" + name):
+            open(f"{dev}/{name}", "w").close()
+            _mount("--bind", "/dev/" + name, f"{dev}/{name}")
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+        os.symlink(target, f"{dev}/{name}")
+    os.mkdir(dev + "/shm")
+    _mount("-o", "remount,ro,nosuid", dev)
+    _mount("-t", "tmpfs", "-o", f"size={spec['tmpfs_mb']}m,mode=1777,nosuid,nodev", "tmpfs", dev + "/shm")
     for path in spec["hide"]:
         target = root + path
         if os.path.isdir(target):
-            mount("-t", "tmpfs", "-o", "size=4k,ro,mode=555", "tmpfs", target)
+            _mount("-t", "tmpfs", "-o", "size=4k,ro,mode=555", "tmpfs", target)
         elif os.path.exists(target):
-            mount("--bind", "/dev/null", target)
-    os.chroot(root)
+            _mount("--bind", empty, target)
+            _mount("-o", "remount,bind,ro", target)
+    os.chdir(root)
+    subprocess.run(["pivot_root", ".", "."], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                   env={"PATH": "/usr/sbin:/sbin:/usr/bin:/bin"})
+    _sys(_libc().umount2(b".", 2), "detaching the old root")  # MNT_DETACH
+    os.chdir("/")
     os.makedirs("/tmp/work", exist_ok=True)
     os.chdir("/tmp/work")
+    if spec.get("max_processes"):
+        # counted per user namespace: effective where the grader is not the machine's root
+        limit = int(spec["max_processes"])
+        resource.setrlimit(resource.RLIMIT_NPROC, (limit, limit))
+    _drop_privileges()
 
 
 SPEC = json.loads(sys.argv[1])
@@ -48,6 +151,8 @@ import warnings  # noqa: E402
 import numpy as np  # noqa: E402
 
 import wire  # noqa: E402
+
+wire.MAX_MESSAGE = int(SPEC.get("max_message") or wire.MAX_MESSAGE)
 
 sys.path.remove(SPEC["runner_dir"])
 sys.modules.pop("wire", None)  # the student's code finds no channel module to patch by name
@@ -189,7 +294,11 @@ def serve():
             reply = HANDLERS[message["op"]](message)
             reply["ok"] = True
         except BaseException as exc:  # a student's SystemExit or KeyboardInterrupt is reported too
-            reply = {"ok": False, "error": _error(exc)}
+            try:
+                reply = {"ok": False, "error": _error(exc)}
+            except BaseException:  # an exception whose __str__ itself raises
+                reply = {"ok": False, "error": {"type": "Error", "message": "(the exception could not be shown)",
+                                                "traceback": ""}}
         try:
             wire.send(RESP, {"op": "result", **reply})
         except (wire.WireError, TypeError, ValueError) as exc:
