@@ -2,6 +2,7 @@
 checks run here and reach the student's definitions through the plain-data channel."""
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,10 @@ from .engine import ExerciseResult, run_checks
 from .notebook import Cell, assignment_of, code_cells, read_notebook
 from .sandbox.launcher import CallTimeout, Sandbox, SandboxError
 from .student import RemoteBackend
+
+
+# A notebook that imports TensorFlow gets a zygote that has imported it already.
+_HEAVY_IMPORT = re.compile(r"^\s*(import|from)\s+(tensorflow|keras)\b", re.MULTILINE)
 
 
 @dataclass
@@ -80,7 +85,7 @@ class _CellRunner:
 
 
 def grade_notebook(path: str | Path, *, assignment: str | None = None, course: Course | None = None,
-                   hide: tuple[str, ...] = ()) -> GradeResult:
+                   hide: tuple[str, ...] = (), zygote=None) -> GradeResult:
     """Grade one notebook on the isolated path.
 
     Args:
@@ -88,6 +93,8 @@ def grade_notebook(path: str | Path, *, assignment: str | None = None, course: C
         assignment: the assignment id; by default from the notebook's metadata or file name.
         course: the configuration (course.yaml by default).
         hide: more paths the student's process must not see (other submissions, outputs).
+        zygote: a started `Zygote` to fork the student's process from (grade-all's workers);
+            its view, made when it started, must already hide this notebook's folder.
 
     Returns:
         The `GradeResult`, whatever the score.
@@ -102,7 +109,12 @@ def grade_notebook(path: str | Path, *, assignment: str | None = None, course: C
     runner = _CellRunner(code_cells(notebook), course)
     hidden = (str(Path(path).resolve().parent), *hide)
 
+    cells = code_cells(notebook)
+    heavy = any(_HEAVY_IMPORT.search(cell.source) for cell in cells)
+
     def start():
+        if zygote is not None:
+            return zygote.spawn(heavy=heavy)
         sandbox = Sandbox(course.limits, hide=hidden)
         sandbox.start()
         return sandbox

@@ -52,13 +52,34 @@ def find_submissions(root: str | Path, assignment: str | None = None) -> list[Su
     return found
 
 
+_ZYGOTES: dict = {}
+
+
+def _zygote(course: Course, hide: tuple[str, ...]):
+    """This worker process's fork server (started once, reused for every notebook it grades),
+    or None where namespaces are unavailable and each notebook gets a plain sandbox."""
+    from .sandbox.launcher import isolation_level
+    from .sandbox.zygote import Zygote
+
+    if isolation_level() != "namespaces" or os.environ.get("AUTOGRADER_ZYGOTE") == "0":
+        return None
+    key = (course.limits, hide)
+    if key not in _ZYGOTES:
+        import atexit
+
+        _ZYGOTES[key] = Zygote(course.limits, hide).start()
+        atexit.register(_ZYGOTES[key].close)
+    return _ZYGOTES[key]
+
+
 def _grade_one(submission: Submission, course: Course, hide: tuple[str, ...]) -> dict:
     """Grade one submission; never raises (a broken file is a zero with its reason)."""
     from .grade import grade_notebook
     from .report import to_gradescope
 
     try:
-        result = grade_notebook(submission.path, assignment=submission.assignment, course=course, hide=hide)
+        result = grade_notebook(submission.path, assignment=submission.assignment, course=course, hide=hide,
+                                zygote=_zygote(course, hide))
         data = to_gradescope(result)
     except NotebookError as exc:
         data = _zero(submission, course, str(exc))

@@ -182,11 +182,12 @@ class Sandbox:
         self.cgroup: Path | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
-    def start(self) -> None:
+    def start(self, *, zygote_fd: int | None = None, preload: list[str] | None = None) -> None:
+        """Start the student's process (or, with `zygote_fd`, a fork server answering on that socket)."""
         self._tmp = tempfile.mkdtemp(prefix="autograder-")
         runner = Path(self._tmp, "runner")
         runner.mkdir()
-        for name in ("worker.py", "wire.py"):
+        for name in ("worker.py", "wire.py", "forkserver.py"):
             shutil.copy(_HERE / name, runner / name)
         workdir = Path(self._tmp, "work")
         workdir.mkdir()
@@ -198,7 +199,7 @@ class Sandbox:
             "request_fd": req_r, "response_fd": resp_w, "runner_dir": str(runner),
             "workdir": str(workdir), "site": [paths["purelib"], paths["platlib"]],
             "root": None, "hide": [], "tmpfs_mb": 512, "max_processes": MAX_PROCESSES,
-            "max_message": wire.MAX_MESSAGE,
+            "max_message": wire.MAX_MESSAGE, "zygote_fd": zygote_fd, "preload": preload or [],
         }
         command = [sys.executable, "-I", "-S", str(runner / "worker.py")]
         if self.isolation == "namespaces":
@@ -214,7 +215,8 @@ class Sandbox:
         self.cgroup = _pids_cgroup()
         self.proc = subprocess.Popen(
             [*command, json.dumps(spec)], stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
-            pass_fds=(req_r, resp_w), cwd=str(workdir), env=env, start_new_session=True,
+            pass_fds=(req_r, resp_w) + (() if zygote_fd is None else (zygote_fd,)), cwd=str(workdir), env=env,
+            start_new_session=True,
             preexec_fn=_set_limits(self.limits.memory_mb, self.cgroup),
         )
         for fd in (req_r, resp_w, out_w):

@@ -135,6 +135,15 @@ def _isolate(spec):
     os.chdir("/")
     os.makedirs("/tmp/work", exist_ok=True)
     os.chdir("/tmp/work")
+    if spec.get("zygote_fd") is None:
+        _after_isolation(spec)
+
+
+def _after_isolation(spec):
+    """The last step before the student's code: limits, then every capability dropped. A fork
+    server defers it to each forked child, which still has mounts of its own to make first."""
+    import resource
+
     if spec.get("max_processes"):
         # counted per user namespace: effective where the grader is not the machine's root
         limit = int(spec["max_processes"])
@@ -151,6 +160,9 @@ import warnings  # noqa: E402
 import numpy as np  # noqa: E402
 
 import wire  # noqa: E402
+
+if SPEC.get("zygote_fd") is not None:
+    import forkserver  # noqa: E402  (imported now: the runner's folder is out of sight once isolated)
 
 wire.MAX_MESSAGE = int(SPEC.get("max_message") or wire.MAX_MESSAGE)
 
@@ -300,6 +312,11 @@ def serve():
                 reply = {"ok": False, "error": {"type": "Error", "message": "(the exception could not be shown)",
                                                 "traceback": ""}}
         try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BaseException:  # the student's code may have replaced or closed them
+            pass
+        try:
             wire.send(RESP, {"op": "result", **reply})
         except (wire.WireError, TypeError, ValueError) as exc:
             wire.send(RESP, {"op": "result", "ok": False,
@@ -308,5 +325,9 @@ def serve():
 
 
 if __name__ == "__main__":
-    serve()
+    if SPEC.get("zygote_fd") is not None:
+        wire.send(RESP, {"op": "ready", "pid": os.getpid()})
+        forkserver.run(globals(), SPEC["zygote_fd"], SPEC)
+    else:
+        serve()
     os._exit(0)

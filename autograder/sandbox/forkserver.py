@@ -1,0 +1,128 @@
+"""The fork server ("zygote") on the student's side: start-up paid once per grading worker.
+
+`worker.py` runs this instead of serving when its spec asks for a zygote. The zygote lives in
+the same isolated view as a single sandbox, imports what notebooks need (NumPy, matplotlib,
+IPython's cell transformer, and TensorFlow when asked), then waits on its control socket.
+For each submission it forks, and the child:
+
+1. enters a new mount namespace and a new PID namespace (forking once more, so that the
+   student's process is the init of its own PID namespace: when it dies, everything it
+   started dies with it);
+2. mounts a fresh, private /tmp (and /dev/shm) and a /proc of its own;
+3. keeps only its own channel and output descriptors, drops every capability, and serves
+   the grader exactly like a single sandbox.
+
+The grader gets the new channel's descriptors and a pidfd of the student's process through
+SCM_RIGHTS; it kills the process with that pidfd. No student code ever runs in the zygote.
+"""
+import json
+import os
+import signal
+import socket
+import struct
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWPID = 0x20000000
+
+
+def _preload(modules):
+    import importlib
+
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:  # a module this machine lacks is simply not preloaded
+            pass
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot  # noqa: F401
+    except Exception:
+        pass
+
+
+def _child(worker, req_r, resp_w, out_w, report_w, spec):
+    """In the forked child: new namespaces, a private /tmp, then the student's process."""
+    libc = worker["_libc"]()
+    worker["_sys"](libc.unshare(CLONE_NEWNS | CLONE_NEWPID), "unshare")
+    pid = os.fork()
+    if pid:
+        os.write(report_w, struct.pack(">i", pid))
+        os._exit(0)
+    # The student's process: pid 1 of a new PID namespace.
+    mount = worker["_mount"]
+    for path in ("/tmp", "/dev/shm"):
+        if os.path.isdir(path):
+            mount("-t", "tmpfs", "-o", f"size={spec['tmpfs_mb']}m,mode=1777,nosuid,nodev", "tmpfs", path)
+    try:
+        mount("-t", "proc", "-o", "nosuid,nodev,noexec", "proc", "/proc")
+    except Exception:
+        pass
+    os.makedirs("/tmp/work", exist_ok=True)
+    os.chdir("/tmp/work")
+    os.dup2(out_w, 1)
+    os.dup2(out_w, 2)
+    keep = {0, 1, 2, req_r, resp_w}
+    for fd in os.listdir("/proc/self/fd"):
+        if int(fd) not in keep:
+            try:
+                os.close(int(fd))
+            except OSError:
+                pass
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    worker["REQ"], worker["RESP"] = req_r, resp_w
+    worker["_after_isolation"](spec)
+    worker["serve"]()
+    os._exit(0)
+
+
+def run(worker: dict, control_fd: int, spec: dict) -> None:
+    """Serve spawn requests on the control socket until the grader closes it.
+
+    Args:
+        worker: the worker module's globals (its mount helper, privilege drop and serve loop).
+        control_fd: a Unix stream socket to the grader.
+        spec: the sandbox spec (tmpfs size, limits, modules to preload).
+    """
+    _preload(spec.get("preload", []))
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # forked children are reaped by the kernel
+    control = socket.socket(fileno=control_fd)
+    stream = control.makefile("rb")
+    control.sendall(b'{"op":"ready"}\n')
+    while True:
+        line = stream.readline()
+        if not line:
+            return
+        request = json.loads(line)
+        if request.get("op") == "preload":
+            _preload(request.get("modules", []))
+            control.sendall(b'{"op":"ok"}\n')
+            continue
+        req_r, req_w = os.pipe()
+        resp_r, resp_w = os.pipe()
+        out_r, out_w = os.pipe()
+        report_r, report_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            control.close()
+            for fd in (req_w, resp_r, out_r, report_r):
+                os.close(fd)
+            try:
+                _child(worker, req_r, resp_w, out_w, report_w, spec)
+            finally:
+                os._exit(1)
+        for fd in (req_r, resp_w, out_w, report_w):
+            os.close(fd)
+        raw = os.read(report_r, 4)
+        os.close(report_r)
+        try:
+            pidfd = os.pidfd_open(struct.unpack(">i", raw)[0])
+        except (OSError, struct.error):
+            for fd in (req_w, resp_r, out_r):
+                os.close(fd)
+            control.sendall(b'{"op":"failed"}\n')
+            continue
+        socket.send_fds(control, [b'{"op":"spawned"}\n'], [req_w, resp_r, out_r, pidfd])
+        for fd in (req_w, resp_r, out_r, pidfd):
+            os.close(fd)
