@@ -37,7 +37,17 @@ def _preload(modules):
         import matplotlib
 
         matplotlib.use("Agg")
-        import matplotlib.pyplot  # noqa: F401
+        import matplotlib.pyplot as plt
+
+        # A first figure loads fonts, the backend and the colour maps: do it once, here.
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [0, 1], label="$x$")
+        ax.contourf([[0, 1], [1, 0]], levels=[0, 0.5, 1])
+        ax.scatter([0], [0])
+        ax.legend()
+        ax.set_title("warm-up")
+        fig.canvas.draw()
+        plt.close(fig)
     except Exception:
         pass
 
