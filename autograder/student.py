@@ -164,20 +164,20 @@ class LocalBackend:
         function = getattr(target, method) if method else target
         sent_args, sent_kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
         sent_args = [_unwrap(a) for a in sent_args]
-        before = [(i, np.array(a, copy=True)) for i, a in enumerate(sent_args) if isinstance(a, np.ndarray)]
+        sent_kwargs = {k: _unwrap(v) for k, v in sent_kwargs.items()}
+        before = wire.snapshot_arrays(sent_args, sent_kwargs)
         sink = io.StringIO()
         try:
             with warnings.catch_warnings(record=True) as caught, _numpy_defaults(), \
                     contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
                 warnings.simplefilter("always")
-                value = function(*sent_args, **{k: _unwrap(v) for k, v in sent_kwargs.items()})
+                value = function(*sent_args, **sent_kwargs)
                 result = self._plain(value, label)
         except (AssertionError, Missing) as exc:
             raise StudentFailure(type(exc).__name__, str(exc)) from None
         except Exception as exc:
             raise StudentFailure(type(exc).__name__, str(exc)) from None
-        mutated = [f"#{i + 1}" for i, old in before
-                   if not np.array_equal(old, sent_args[i], equal_nan=old.dtype.kind in "fc")]
+        mutated = wire.changed_arrays(before)
         _check_contract(label, args, kwargs, [f"{w.category.__name__}: {w.message}" for w in caught], mutated)
         return result
 

@@ -235,31 +235,17 @@ def _error(exc):
     return {"type": type(exc).__name__, "message": str(exc)[:2000], "traceback": where[-4000:]}
 
 
-def _snapshot(value, path="", out=None):
-    out = [] if out is None else out
-    if isinstance(value, np.ndarray):
-        out.append((path, value, value.copy()))
-    elif isinstance(value, (list, tuple)):
-        for i, item in enumerate(value):
-            _snapshot(item, f"{path}[{i}]", out)
-    elif isinstance(value, dict):
-        for k, item in value.items():
-            _snapshot(item, f"{path}[{k!r}]", out)
-    return out
-
-
 def _call(message):
     target = _resolve(message["target"]) if isinstance(message["target"], dict) else NAMESPACE[message["target"]]
     args = wire.decode(message["args"], _resolve)
     kwargs = wire.decode(message["kwargs"], _resolve)
     if message.get("method"):
         target = getattr(target, message["method"])
-    before = _snapshot([args, kwargs])
+    before = wire.snapshot_arrays(args, kwargs)
     with warnings.catch_warnings(record=True) as caught, np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
         warnings.simplefilter("always")
         value = target(*args, **kwargs)
-    mutated = [path for path, now, then in before
-               if now.shape != then.shape or not np.array_equal(now, then, equal_nan=now.dtype.kind in "fc")]
+    mutated = wire.changed_arrays(before)
     return {"value": wire.encode(value, _refer),
             "warnings": [f"{w.category.__name__}: {w.message}" for w in caught][:20],
             "mutated": mutated}
