@@ -21,9 +21,9 @@ def _feedback_text(data: dict, exercise: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _autograded_notebook(course_dir: Path, data: dict) -> nbformat.NotebookNode | None:
+def _autograded_notebook(course_dir: Path, data: dict) -> nbformat.NotebookNode:
     """The submitted notebook with the source's hidden cells and the fast path's results as their outputs."""
-    assignment, student = data["assignment"], data["student"]
+    assignment = data["assignment"]
     source = nbformat.read(course_dir / "source" / assignment / f"{assignment}.ipynb", as_version=4)
     hidden = {c.metadata["nbgrader"]["grade_id"]: c for c in source.cells
               if c.metadata.get("nbgrader", {}).get("grade")}

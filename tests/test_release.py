@@ -1,8 +1,6 @@
 """Source notebooks, released notebooks and the repository: in sync, and nothing leaks."""
 import re
 import subprocess
-import tempfile
-from pathlib import Path
 
 import nbformat
 import pytest

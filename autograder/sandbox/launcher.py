@@ -221,6 +221,10 @@ class Sandbox:
         )
         for fd in (req_r, resp_w, out_w):
             os.close(fd)
+        self._await_ready(out_r)
+
+    def _await_ready(self, out_r: int) -> None:
+        """Drain the student's output from `out_r` and wait for the worker's first message."""
         self._drain = threading.Thread(target=self._read_output, args=(out_r,), daemon=True)
         self._drain.start()
         try:

@@ -93,8 +93,6 @@ def _isolate(spec):
     """Inside fresh user, mount, PID and network namespaces: build a read-only view of the
     machine with the course's files hidden, make it the root (pivot_root, the old root
     detached), then drop every capability."""
-    import resource
-
     root = spec["root"]
     try:
         with open("/proc/sys/user/max_user_namespaces", "w") as f:

@@ -127,16 +127,7 @@ class ForkedSandbox(Sandbox):
         self._req_w, self._resp_r = req_w, resp_r
         self.proc = _PidfdProcess(pidfd)
         self._tmp = None
-        self._drain = threading.Thread(target=self._read_output, args=(out_r,), daemon=True)
-        self._drain.start()
-        try:
-            message = self._receive(time.monotonic() + self.limits.startup_timeout)
-        except SandboxError as exc:
-            self.close()
-            raise SandboxError(f"the sandbox did not start ({exc}): {self.output.text()[-2000:]}") from None
-        if message.get("op") != "ready":
-            self.close()
-            raise SandboxError("the sandbox did not start: unexpected first message")
+        self._await_ready(out_r)
 
     def start(self, **_):
         raise RuntimeError("a forked sandbox is started by its zygote")

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import replace
 
 import nbformat
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
