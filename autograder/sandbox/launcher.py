@@ -85,6 +85,13 @@ def _protected_paths(extra: tuple[str, ...]) -> list[str]:
     return hidden
 
 
+def _python_paths() -> list[str]:
+    """Where the Python running the grader keeps its files: the student's process needs them too."""
+    paths = sysconfig.get_paths()
+    found = {sys.prefix, sys.base_prefix, sys.exec_prefix, paths["stdlib"], paths["purelib"], paths["platlib"]}
+    return sorted(str(Path(p).resolve()) for p in found)
+
+
 def _set_limits(memory_mb: int, cgroup: Path | None):
     """Runs in the child between fork and exec, before any of the student's code: limits it
     cannot raise (raising a hard limit needs a capability it never has)."""
@@ -205,7 +212,7 @@ class Sandbox:
         if self.isolation == "namespaces":
             root = Path(self._tmp, "root")
             root.mkdir()
-            spec.update(root=str(root), hide=_protected_paths(self.hide))
+            spec.update(root=str(root), hide=_protected_paths(self.hide), keep=_python_paths())
             command = [*_UNSHARE, *command]
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp/work", "LANG": "C.UTF-8",

@@ -106,6 +106,12 @@ def _isolate(spec):
     for path in ("/tmp", "/var/tmp"):
         if os.path.isdir(root + path):
             _mount("-t", "tmpfs", "-o", f"size={spec['tmpfs_mb']}m,mode=1777", "tmpfs", root + path)
+            # Python's own files may live there (a checkout in /tmp): put them back, read-only.
+            for keep in spec.get("keep", []):
+                if keep.startswith(path + "/") and os.path.isdir(keep):
+                    os.makedirs(root + keep, exist_ok=True)
+                    _mount("--rbind", keep, root + keep)
+                    _read_only_tree(root + keep)
     # a /dev of harmless devices only (no disks, no /dev/kmsg)
     dev = root + "/dev"
     _mount("-t", "tmpfs", "-o", "size=64k,mode=755", "tmpfs", dev)
