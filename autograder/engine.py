@@ -71,7 +71,7 @@ class StudentNamespace:
         return found
 
 
-def feedback_for(exc: BaseException, question: str) -> str:
+def feedback_for(exc: BaseException) -> str:
     """Turn what a check raised into the student's feedback."""
     if isinstance(exc, StudentFailure):
         if exc.type == "NotImplementedError":
@@ -116,7 +116,7 @@ class _Collector:
         function = item.function
         question = (function.__doc__ or function.__name__).strip().splitlines()[0]
         passed = report.passed and call.when == "call"
-        feedback = "" if passed else feedback_for(call.excinfo.value, question) if call.excinfo else report.longreprtext
+        feedback = "" if passed else feedback_for(call.excinfo.value) if call.excinfo else report.longreprtext
         existing = [r for r in self.results if r.name == item.name]
         if existing:
             existing[0].passed = existing[0].passed and passed

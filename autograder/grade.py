@@ -106,10 +106,9 @@ def grade_notebook(path: str | Path, *, assignment: str | None = None, course: C
     course = course or load_course()
     notebook = read_notebook(path)
     assignment_id = assignment_of(notebook, path, course, assignment)
-    runner = _CellRunner(code_cells(notebook), course)
-    hidden = (str(Path(path).resolve().parent), *hide)
-
     cells = code_cells(notebook)
+    runner = _CellRunner(cells, course)
+    hidden = (str(Path(path).resolve().parent), *hide)
     heavy = any(_HEAVY_IMPORT.search(cell.source) for cell in cells)
 
     def start():

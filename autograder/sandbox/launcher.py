@@ -150,13 +150,6 @@ def _descendants(pid: int, children: dict[int, list[int]]) -> list[int]:
     return found
 
 
-def _tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants, from /proc."""
-    children, rss = _process_table()
-    total = sum(rss.get(p, 0) for p in _descendants(pid, children))
-    return total * resource.getpagesize() / 2**20
-
-
 @dataclass
 class Output:
     """What the student's process printed, capped."""
