@@ -65,10 +65,12 @@ def _zygote(course: Course, hide: tuple[str, ...]):
         return None
     key = (course.limits, hide)
     if key not in _ZYGOTES:
-        import atexit
+        from multiprocessing.util import Finalize
 
         _ZYGOTES[key] = Zygote(course.limits, hide).start()
-        atexit.register(_ZYGOTES[key].close)
+        # A pool worker leaves through os._exit, which skips atexit; multiprocessing's own exit
+        # hook runs this (and so removes the zygote's scratch folder and cgroup) in either case.
+        Finalize(None, _ZYGOTES[key].close, exitpriority=10)
     return _ZYGOTES[key]
 
 

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import zipfile
 
 import nbformat
@@ -68,6 +69,18 @@ def test_a_broken_file_is_a_zero_with_its_reason_and_the_class_goes_on(tmp_path)
                                                     progress=False)}
     assert results["broken"]["score"] == 0 and "not valid JSON" in results["broken"]["error"]
     assert results["fine"]["score"] == 12
+
+
+def test_grade_all_leaves_no_scratch_folder(tmp_path, monkeypatch):
+    """Are the workers' fork servers closed when grade-all ends, their scratch folders removed?"""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # the pool's workers inherit it
+    nbformat.write(submission(A, {}), tmp_path / "ada.ipynb")
+    nbformat.write(submission(A, None), tmp_path / "bob.ipynb")
+    results = grade_all(tmp_path, out=tmp_path / "out", assignment=A, jobs=2, progress=False)
+    assert sorted(d["score"] for d in results) == [0, 12]
+    assert list(scratch.iterdir()) == []
 
 
 @pytest.mark.slow
