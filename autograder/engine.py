@@ -144,10 +144,12 @@ def run_checks(assignment: Assignment, backend, exercises: set[str] | None = Non
         raise FileNotFoundError(f"No hidden checks for {assignment.id}: expected {path}.")
     collector = _Collector(StudentNamespace(backend), exercises)
     args = [str(path), "-c", str(CHECKS_DIR / "pytest.ini"), "--rootdir", str(CHECKS_DIR.parent.parent),
-            "-p", "no:cacheprovider", "-p", "no:faulthandler", "-p", "no:randomly", "-p", "no:xdist",
+            "-p", "no:cacheprovider", "-p", "no:faulthandler",
             # these two call gc.collect() around every check: seconds per run once TensorFlow is loaded
             "-p", "no:unraisableexception", "-p", "no:threadexception",
-            "-s", "-q", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+            *[a for name in _UNUSED_PLUGINS for a in ("-p", f"no:{name}")],
+            # the feedback comes from `feedback_for`: pytest need not render (parse) tracebacks
+            "--tb=no", "-s", "-q", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), _quiet_env():
         code = pytest.main(args, plugins=[collector])
@@ -161,12 +163,28 @@ def run_checks(assignment: Assignment, backend, exercises: set[str] | None = Non
     return results
 
 
+# Built-in plugins the checks never use; each one costs time on every run.
+_UNUSED_PLUGINS = ("doctest", "junitxml", "pastebin", "legacypath", "stepwise", "setuponly", "setupplan",
+                   "unittest", "logging", "tmpdir", "monkeypatch", "recwarn", "debugging")
+# The checks' environment: no options from the caller's shell, and no third-party plugins (their
+# discovery through package metadata alone cost a third of pytest's time per notebook).
+_ENVIRONMENT = {"PYTEST_ADDOPTS": None, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+
+
 @contextlib.contextmanager
 def _quiet_env():
-    old = os.environ.get("PYTEST_ADDOPTS")
-    os.environ.pop("PYTEST_ADDOPTS", None)
+    old = {name: os.environ.get(name) for name in _ENVIRONMENT}
+    for name, value in _ENVIRONMENT.items():
+        _set_env(name, value)
     try:
         yield
     finally:
-        if old is not None:
-            os.environ["PYTEST_ADDOPTS"] = old
+        for name, value in old.items():
+            _set_env(name, value)
+
+
+def _set_env(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
