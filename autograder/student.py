@@ -103,18 +103,17 @@ class BoundMethod:
 
 
 def _check_contract(label: str, args, kwargs, warnings_seen, mutated) -> None:
-    call = call_text(label, args, kwargs)
     runtime = [w for w in warnings_seen if w.startswith("RuntimeWarning")]
     if runtime:
         raise ContractViolation(
-            f"{call} emitted {runtime[0]}.\nExpected: no RuntimeWarning for finite inputs "
+            f"{call_text(label, args, kwargs)} emitted {runtime[0]}.\nExpected: no RuntimeWarning for finite inputs "
             "(overflow, division by zero and invalid values must be avoided, not silenced).\n"
             "How to fix: rewrite the formula so that no intermediate value overflows, for example by "
             "treating positive and negative inputs separately or by clipping."
         )
     if mutated:
         raise ContractViolation(
-            f"{call} changed its argument {mutated[0]} in place.\nExpected: inputs left untouched.\n"
+            f"{call_text(label, args, kwargs)} changed its argument {mutated[0]} in place.\nExpected: inputs left untouched.\n"
             "How to fix: work on a copy (np.array(x, dtype=float)) or build new arrays instead of "
             "using in-place operators (+=, *=, x[...] = ...) on the arguments."
         )

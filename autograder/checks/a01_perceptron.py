@@ -19,7 +19,7 @@ def _compare_everywhere(function, reference, name, mistakes=lambda z: ()):
     for i, shape in enumerate(SHAPES):
         for dtype in (np.float64, np.float32):
             z = _random(shape, dtype, seed=100 + i)
-            expect_close(function(z), reference(z), call=f"{name}({describe(z)})", mistakes=mistakes(z))
+            expect_close(function(z), reference(z), call=lambda: f"{name}({describe(z)})", mistakes=mistakes(z))
 
 
 def _python_scalar(function, reference, name, value=0.7):

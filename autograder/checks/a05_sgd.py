@@ -52,11 +52,13 @@ def _labelled(counts, seed, dtype=np.float64):
 
 
 def _split_parts(got, call):
-    expect(isinstance(got, (list, tuple)) and len(got) == 6,
-           f"Called: {call}\nExpected: a tuple of 6 arrays (X_train, y_train, X_val, y_val, X_test, y_test)\n"
-           f"Received: {describe(got)}")
+    # `if ... fail` rather than `expect`: the message (and its `describe`) only when it is needed
+    if not (isinstance(got, (list, tuple)) and len(got) == 6):
+        fail(f"Called: {call}\nExpected: a tuple of 6 arrays (X_train, y_train, X_val, y_val, X_test, y_test)\n"
+             f"Received: {describe(got)}")
     for i, part in enumerate(got):
-        expect(_is_array(part), f"Called: {call}\nExpected: 6 arrays\nReceived: item {i} is {describe(part)}")
+        if not _is_array(part):
+            fail(f"Called: {call}\nExpected: 6 arrays\nReceived: item {i} is {describe(part)}")
     return got
 
 
@@ -169,8 +171,8 @@ def test_split_random_and_reproducible(train_val_test_split):
 def _epoch_ids(got, X, y, batch_size, call):
     """Check one epoch of index-encoded batches; returns the row ids in the order they came."""
     n = len(X)
-    expect(isinstance(got, (list, tuple)),
-           f"Called: {call}\nExpected: a generator yielding (X_batch, y_batch) pairs\nReceived: {describe(got)}")
+    if not isinstance(got, (list, tuple)):
+        fail(f"Called: {call}\nExpected: a generator yielding (X_batch, y_batch) pairs\nReceived: {describe(got)}")
     ids = []
     for k, item in enumerate(got):
         if not (isinstance(item, (list, tuple)) and len(item) == 2 and _is_array(item[0]) and _is_array(item[1])):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -87,14 +87,15 @@ def _named(got, mistakes, rtol, atol) -> str:
     return ""
 
 
-def expect_close(got, expected, *, call: str, rtol: float | None = None, atol: float | None = None,
+def expect_close(got, expected, *, call: str | Callable[[], str], rtol: float | None = None, atol: float | None = None,
                  mistakes=(), keras: bool = False, hint: str = "") -> None:
     """Fail unless `got` has `expected`'s shape and values, within tolerance.
 
     Args:
         got: what the student's code returned (plain data).
         expected: the reference's result.
-        call: how the call reads, for the message (e.g. "sigmoid(z)" with z shown).
+        call: how the call reads, for the message (e.g. "sigmoid(z)" with z shown); or a function
+            returning it, when showing the arguments costs time and is only needed on failure.
         rtol, atol: tolerances; by default from course.yaml, by the values' dtypes.
         mistakes: `Mistake`s whose value, if matched, names the error in the message.
         keras: use the tolerances for comparisons with Keras.
@@ -105,15 +106,16 @@ def expect_close(got, expected, *, call: str, rtol: float | None = None, atol: f
     atol = default_atol if atol is None else atol
     expected_arr = np.asarray(expected, dtype=float)
     extra = f"\n{hint}" if hint else ""
+    called = call if callable(call) else lambda: call
     if not _numeric(got):
         kind = "nothing (None): did you forget to return?" if got is None else describe(got)
         if isinstance(got, StudentObject):
             kind = f"a {got._type} object"
-        fail(f"Called: {call}\nExpected: a number or an array of shape {expected_arr.shape}\n"
+        fail(f"Called: {called()}\nExpected: a number or an array of shape {expected_arr.shape}\n"
              f"Received: {kind}{_named(got, mistakes, rtol, atol)}{extra}")
     got_arr = np.asarray(got, dtype=float)
     if got_arr.shape != expected_arr.shape:
-        fail(f"Called: {call}\nExpected: shape {expected_arr.shape}\nReceived: shape {got_arr.shape}, "
+        fail(f"Called: {called()}\nExpected: shape {expected_arr.shape}\nReceived: shape {got_arr.shape}, "
              f"{describe(got)}{_named(got, mistakes, rtol, atol)}"
              f"{_shape_hint(got_arr.shape, expected_arr.shape)}{extra}")
     if not close(got_arr, expected_arr, rtol, atol):
@@ -123,7 +125,7 @@ def expect_close(got, expected, *, call: str, rtol: float | None = None, atol: f
             abs_err = np.abs(got_arr - expected_arr)
             rel_err = abs_err / np.maximum(np.abs(expected_arr), 1e-300)
         where = f"at index {index}" if index else "in the value"
-        fail(f"Called: {call}\nExpected: {describe(expected)}\nReceived: {describe(got)}\n"
+        fail(f"Called: {called()}\nExpected: {describe(expected)}\nReceived: {describe(got)}\n"
              f"First difference {where}: expected {expected_arr[index]:.8g}, received {got_arr[index]:.8g} "
              f"(max absolute error {np.nanmax(np.where(np.isnan(abs_err), np.inf, abs_err)):.3g}, "
              f"max relative error {np.nanmax(np.where(np.isnan(rel_err), np.inf, rel_err)):.3g}; "
