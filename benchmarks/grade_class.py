@@ -6,21 +6,25 @@ For each assignment it generates a class of N submissions from the released note
 five perfect, one in five the untouched stub, the rest each with one classic mistake from the
 catalogue in tests/checks/), then, in one run:
   1. times `nbgrader autograde` on them in a real nbgrader course directory;
-  2. times `grade-all` on the same files;
+  2. times `grade-all` on the same files, that assignment alone (its start-up included);
   3. times the baseline: each notebook's own cells run once in this already-started Python,
-     with NumPy, matplotlib and TensorFlow imported;
-and prints per-notebook medians, the ratios, whether every score is identical, and as its last
-line: `speedup vs nbgrader autograde: X.Xx, identical scores: yes|no`.
+     with NumPy, matplotlib and TensorFlow imported.
+It prints a line per assignment (per-notebook medians, the ratio to the baseline, the time a
+class of 200 would take at that rate, the speedup), whether every score is identical, and as
+its last line, for all the assignments together:
+`speedup vs nbgrader autograde: X.Xx, identical scores: yes|no`.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import os
 import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,15 +88,33 @@ def baseline(notebooks: list[nbformat.NotebookNode]) -> list[float]:
     return times
 
 
+@dataclass
+class Row:
+    """One assignment's class, timed three ways."""
+
+    assignment: str
+    notebooks: int
+    nbgrader_wall: float
+    nbgrader_median: float
+    fast_wall: float
+    fast_median: float
+    base_median: float
+    base_total: float
+
+
 def main() -> int:
     course = load_course()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=40, help="submissions per assignment (default 40)")
     parser.add_argument("--assignments", nargs="*", default=[a.id for a in course.assignments])
     parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="grade-all workers (default: cores)")
+    parser.add_argument("--skip-nbgrader", action="store_true",
+                        help="time grade-all and the baseline only (for large classes: nbgrader takes minutes)")
     args = parser.parse_args()
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    rows, nbgrader_scores, fast_scores = [], {}, {}
+    med = statistics.median
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         course_dir = Path(tmp) / "course"
         nbgrader_course.create(course_dir, args.assignments, course)
@@ -104,43 +126,62 @@ def main() -> int:
                 nbformat.write(notebook, path)
         total = sum(len(n) for n in classes.values())
         print(f"class: {total} notebooks ({args.students} per assignment: {', '.join(args.assignments)}); "
-              f"{os.cpu_count()} cores")
+              f"{os.cpu_count()} cores; grade-all with {args.jobs} jobs; each assignment graded as its own class")
 
-        nbgrader_times, nbgrader_scores = [], {}
-        started = time.perf_counter()
-        for assignment_id in args.assignments:
-            wall = time.time()
-            nbgrader_course.nbgrader(["autograde", assignment_id, "--create", "--force"], course_dir)
-            autograded = list((course_dir / "autograded").glob(f"*/{assignment_id}/{assignment_id}.ipynb"))
-            nbgrader_times += per_notebook_times(autograded, wall)
-            for student, score in nbgrader_course.gradebook_scores(course_dir, assignment_id).items():
-                nbgrader_scores[(student, assignment_id)] = score
-        nbgrader_wall = time.perf_counter() - started
+        for assignment_id, notebooks in classes.items():
+            nbgrader_wall, nbgrader_times = float("nan"), [float("nan")]
+            if not args.skip_nbgrader:
+                started = time.perf_counter()
+                wall = time.time()
+                nbgrader_course.nbgrader(["autograde", assignment_id, "--create", "--force"], course_dir)
+                nbgrader_wall = time.perf_counter() - started
+                autograded = list((course_dir / "autograded").glob(f"*/{assignment_id}/{assignment_id}.ipynb"))
+                nbgrader_times = per_notebook_times(autograded, wall)
+                for student, score in nbgrader_course.gradebook_scores(course_dir, assignment_id).items():
+                    nbgrader_scores[(student, assignment_id)] = score
 
-        started = time.perf_counter()
-        results = grade_all(course_dir / "submitted", out=Path(tmp) / "fast", jobs=args.jobs, progress=False)
-        fast_wall = time.perf_counter() - started
-        fast_scores = {(d["student"], d["assignment"]): d["score"] for d in results}
-        fast_times = [d["execution_time"] for d in results]
+            started = time.perf_counter()
+            results = grade_all(course_dir / "submitted", out=Path(tmp) / "fast", assignment=assignment_id,
+                                jobs=args.jobs, progress=False)
+            fast_wall = time.perf_counter() - started
+            fast_scores.update({(d["student"], d["assignment"]): d["score"] for d in results})
 
-        base_times = baseline([n for notebooks in classes.values() for n in notebooks.values()])
+            base_times = baseline(list(notebooks.values()))
+            rows.append(Row(assignment_id, len(notebooks), nbgrader_wall, med(nbgrader_times), fast_wall,
+                            med(d["execution_time"] for d in results), med(base_times),
+                            sum(base_times)))
+            print(_line(rows[-1]), flush=True)
 
+    if args.skip_nbgrader:
+        print(f"all: grade-all {sum(r.fast_wall for r in rows):.1f} s; nbgrader not run (--skip-nbgrader)")
+        return 0
     identical = set(fast_scores) == set(nbgrader_scores) and all(
         abs(fast_scores[k] - nbgrader_scores[k]) < 1e-6 for k in fast_scores)
     if not identical:
         for key in sorted(set(fast_scores) | set(nbgrader_scores)):
             if abs(fast_scores.get(key, -1) - nbgrader_scores.get(key, -2)) >= 1e-6:
                 print(f"  differs: {key}: grade-all {fast_scores.get(key)}, nbgrader {nbgrader_scores.get(key)}")
-    med = statistics.median
-    print(f"nbgrader autograde: {nbgrader_wall:7.1f} s in all, median {med(nbgrader_times):.2f} s per notebook")
-    print(f"grade-all ({args.jobs} jobs): {fast_wall:7.1f} s in all, {fast_wall / total:.2f} s per notebook "
-          f"(median {med(fast_times):.2f} s per notebook in one worker)")
-    print(f"baseline (the notebook's own cells, once, TensorFlow already imported): median {med(base_times):.2f} s")
-    print(f"grade-all per notebook vs baseline: {fast_wall / total / med(base_times):.2f}x; "
-          f"a class of 200 at this rate: {200 * fast_wall / total:.0f} s")
+    nbgrader_wall = sum(r.nbgrader_wall for r in rows)
+    fast_wall = sum(r.fast_wall for r in rows)
+    base_wall = sum(r.base_total for r in rows)
+    print(f"all: nbgrader autograde {nbgrader_wall:.1f} s, grade-all {fast_wall:.1f} s "
+          f"({fast_wall / total:.2f} s per notebook); the notebooks' own cells {base_wall:.1f} s on one core "
+          f"(grade-all/baseline {fast_wall / base_wall:.2f}x)")
     print(f"speedup vs nbgrader autograde: {nbgrader_wall / fast_wall:.1f}x, "
           f"identical scores: {'yes' if identical else 'no'}")
     return 0
+
+
+def _line(row: Row) -> str:
+    """One assignment: nbgrader's and grade-all's time per notebook, the baseline, the ratios."""
+    per_notebook = row.fast_wall / row.notebooks
+    nbgrader = ("" if math.isnan(row.nbgrader_wall) else
+                f"nbgrader {row.nbgrader_wall:.1f} s (median {row.nbgrader_median:.2f} s/notebook); ")
+    speedup = "" if math.isnan(row.nbgrader_wall) else f"; speedup {row.nbgrader_wall / row.fast_wall:.1f}x"
+    return (f"{row.assignment}: {nbgrader}grade-all {row.fast_wall:.1f} s ({per_notebook:.2f} s/notebook, "
+            f"median {row.fast_median:.2f} s in one worker); baseline median {row.base_median:.2f} s; "
+            f"grade-all/baseline {per_notebook / row.base_median:.2f}x; 200 at this rate: {200 * per_notebook:.0f} s"
+            f"{speedup}")
 
 
 if __name__ == "__main__":
