@@ -311,27 +311,38 @@ class RemoteBackend:
             return self._target(value._target)
         return wire.encode(value, self._grader_ref)
 
-    def call(self, target, method, args, kwargs, label):
+    def _unless_broken(self, label: str, refusal) -> str:
+        """The owner of `label` (the student's name before any dot). A name whose call stopped the
+        process once is not run again: it would cost a restart (and the notebook's other exercises
+        their time) on every remaining check; `refusal()` then says what was not done."""
         owner = label.split(".")[0]
         if owner in self._broken:
-            # a function that stopped the process once is not run again: it would cost a restart
-            # (and the notebook's other exercises their time) on every remaining check
-            raise StudentFailure("Stopped", f"{call_text(label, args, kwargs)} was not called: an earlier call of "
-                                 f"{owner} {self._broken[owner]}")
+            raise StudentFailure("Stopped", f"{refusal()}: an earlier call of {owner} {self._broken[owner]}")
+        return owner
+
+    @contextlib.contextmanager
+    def _stopping(self, owner: str):
+        """Remember `owner` as broken if what runs inside stops the student's process."""
+        try:
+            yield
+        except SandboxError as exc:
+            self._broken[owner] = f"stopped your notebook's process ({exc})"
+            raise
+
+    def call(self, target, method, args, kwargs, label):
+        owner = self._unless_broken(label, lambda: f"{call_text(label, args, kwargs)} was not called")
         ref = self._target(target)
         message = {"op": "call", "target": ref, "method": method,
                    "args": [self._encode_arg(a) for a in args],
                    "kwargs": {k: self._encode_arg(v) for k, v in kwargs.items()}}
-        try:
-            reply = self._request(message, callbacks=self._probes.__getitem__)
-        except CallTimeout:
-            self._broken[owner] = f"did not return within {self.sandbox.limits.call_timeout:g} s"
-            raise StudentFailure(
-                "Timeout", f"{call_text(label, args, kwargs)} did not return within "
-                f"{self.sandbox.limits.call_timeout:g} s. Look for a loop that never ends.") from None
-        except SandboxError as exc:
-            self._broken[owner] = f"stopped your notebook's process ({exc})"
-            raise
+        with self._stopping(owner):
+            try:
+                reply = self._request(message, callbacks=self._probes.__getitem__)
+            except CallTimeout:
+                self._broken[owner] = f"did not return within {self.sandbox.limits.call_timeout:g} s"
+                raise StudentFailure(
+                    "Timeout", f"{call_text(label, args, kwargs)} did not return within "
+                    f"{self.sandbox.limits.call_timeout:g} s. Look for a loop that never ends.") from None
         _check_contract(label, args, kwargs, _texts(reply.get("warnings")), _texts(reply.get("mutated")))
         return self._decode(reply, label)
 
@@ -345,14 +356,9 @@ class RemoteBackend:
         return StudentObject(self, (self.generation, ref), _text(ref.get("type"), 100) or "object", label)
 
     def getattr(self, target, name, label):
-        owner = label.split(".")[0]
-        if owner in self._broken:
-            raise StudentFailure("Stopped", f"{label} was not read: an earlier call of {owner} {self._broken[owner]}")
-        try:
+        owner = self._unless_broken(label, lambda: f"{label} was not read")
+        with self._stopping(owner):
             reply = self._request({"op": "getattr", "target": self._target(target), "name": name})
-        except SandboxError as exc:
-            self._broken[owner] = f"stopped your notebook's process ({exc})"
-            raise
         value = self._decode(reply, label)
         if isinstance(value, StudentObject) and value._type == "method":
             return BoundMethod(StudentObject(self, target, "object", label.rsplit(".", 1)[0]), name)
