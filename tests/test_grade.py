@@ -133,6 +133,8 @@ def test_a_function_that_loops_costs_its_exercise_only(tmp_path):
     assert scores["relu"] == 0 and result.score == 11
     relu_feedback = [c.feedback for e in result.exercises if e.name == "relu" for c in e.checks]
     assert all("did not return within 2 s" in f or "stopped" in f for f in relu_feedback)
+    # after the first timeout, relu is not run again: its other checks are refused at once
+    assert any("was not called: an earlier call of relu did not return within 2 s" in f for f in relu_feedback)
 
 
 def test_the_course_files_are_out_of_the_students_reach(tmp_path):
