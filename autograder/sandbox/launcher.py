@@ -180,6 +180,7 @@ class Sandbox:
         self._buffer = bytearray()
         self.died: str | None = None
         self.cgroup: Path | None = None
+        self._tmp: str | None = None   # the scratch folder, made by `start`
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self, *, zygote_fd: int | None = None, preload: list[str] | None = None) -> None:
@@ -243,12 +244,13 @@ class Sandbox:
             self.proc.wait()
             self._kill_all()  # what was forked while the first kill was on its way
             self._drain.join(timeout=5)
-            for fd in (self._req_w, self._resp_r):
+            for fd in self._own_fds():
                 try:
                     os.close(fd)
                 except OSError:
                     pass
-            shutil.rmtree(self._tmp, ignore_errors=True)
+            if self._tmp is not None:
+                shutil.rmtree(self._tmp, ignore_errors=True)
         if self.cgroup is not None:
             for _ in range(100):
                 try:
@@ -259,6 +261,10 @@ class Sandbox:
                     time.sleep(0.02)
             self.cgroup = None
         self.proc = None
+
+    def _own_fds(self) -> tuple[int, ...]:
+        """The descriptors to close with the process: the channel's two ends."""
+        return (self._req_w, self._resp_r)
 
     def _kill_all(self) -> None:
         """SIGKILL the process group, every descendant still linked to it, and every member of

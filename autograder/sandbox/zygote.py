@@ -126,24 +126,14 @@ class ForkedSandbox(Sandbox):
         self.isolation = zygote.isolation
         self._req_w, self._resp_r = req_w, resp_r
         self.proc = _PidfdProcess(pidfd)
-        self._tmp = None
         self._await_ready(out_r)
 
     def start(self, **_):
         raise RuntimeError("a forked sandbox is started by its zygote")
 
+    def _own_fds(self) -> tuple[int, ...]:
+        return (*super()._own_fds(), self.proc.pidfd)
+
     def _kill_all(self) -> None:
         # The student's process is the init of its own PID namespace: killing it kills them all.
         self.proc.kill()
-
-    def close(self) -> None:
-        if self.proc is not None:
-            self._kill_all()
-            self.proc.wait(timeout=10)
-            self._drain.join(timeout=5)
-            for fd in (self._req_w, self._resp_r, self.proc.pidfd):
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-        self.proc = None
