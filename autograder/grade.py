@@ -106,6 +106,7 @@ def grade_notebook(path: str | Path, *, assignment: str | None = None, course: C
     course = course or load_course()
     notebook = read_notebook(path)
     assignment_id = assignment_of(notebook, path, course, assignment)
+    assignment_config = course.assignment(assignment_id)
     cells = code_cells(notebook)
     runner = _CellRunner(cells, course)
     hidden = (str(Path(path).resolve().parent), *hide)
@@ -118,11 +119,10 @@ def grade_notebook(path: str | Path, *, assignment: str | None = None, course: C
         sandbox.start()
         return sandbox
 
-    exercises_count = len(course.assignment(assignment_id).exercises)
     # each exercise's function may stop the process once (it is not called again after that)
-    backend = RemoteBackend(start, runner, max_restarts=exercises_count + 3)
+    backend = RemoteBackend(start, runner, max_restarts=len(assignment_config.exercises) + 3)
     try:
-        exercises = run_checks(course.assignment(assignment_id), backend)
+        exercises = run_checks(assignment_config, backend)
     finally:
         backend.close()
     output = backend.sandbox.output.text() if backend.sandbox else ""
