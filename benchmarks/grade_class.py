@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import math
 import os
 import statistics
 import sys
@@ -94,8 +93,8 @@ class Row:
 
     assignment: str
     notebooks: int
-    nbgrader_wall: float
-    nbgrader_median: float
+    nbgrader_wall: float | None     # None with --skip-nbgrader
+    nbgrader_median: float | None
     fast_wall: float
     fast_median: float
     base_median: float
@@ -129,14 +128,14 @@ def main() -> int:
               f"{os.cpu_count()} cores; grade-all with {args.jobs} jobs; each assignment graded as its own class")
 
         for assignment_id, notebooks in classes.items():
-            nbgrader_wall, nbgrader_times = float("nan"), [float("nan")]
+            nbgrader_wall = nbgrader_median = None
             if not args.skip_nbgrader:
                 started = time.perf_counter()
                 wall = time.time()
                 nbgrader_course.nbgrader(["autograde", assignment_id, "--create", "--force"], course_dir)
                 nbgrader_wall = time.perf_counter() - started
                 autograded = list((course_dir / "autograded").glob(f"*/{assignment_id}/{assignment_id}.ipynb"))
-                nbgrader_times = per_notebook_times(autograded, wall)
+                nbgrader_median = med(per_notebook_times(autograded, wall))
                 for student, score in nbgrader_course.gradebook_scores(course_dir, assignment_id).items():
                     nbgrader_scores[(student, assignment_id)] = score
 
@@ -147,7 +146,7 @@ def main() -> int:
             fast_scores.update({(d["student"], d["assignment"]): d["score"] for d in results})
 
             base_times = baseline(list(notebooks.values()))
-            rows.append(Row(assignment_id, len(notebooks), nbgrader_wall, med(nbgrader_times), fast_wall,
+            rows.append(Row(assignment_id, len(notebooks), nbgrader_wall, nbgrader_median, fast_wall,
                             med(d["execution_time"] for d in results), med(base_times),
                             sum(base_times)))
             print(_line(rows[-1]), flush=True)
@@ -175,9 +174,9 @@ def main() -> int:
 def _line(row: Row) -> str:
     """One assignment: nbgrader's and grade-all's time per notebook, the baseline, the ratios."""
     per_notebook = row.fast_wall / row.notebooks
-    nbgrader = ("" if math.isnan(row.nbgrader_wall) else
+    nbgrader = ("" if row.nbgrader_wall is None else
                 f"nbgrader {row.nbgrader_wall:.1f} s (median {row.nbgrader_median:.2f} s/notebook); ")
-    speedup = "" if math.isnan(row.nbgrader_wall) else f"; speedup {row.nbgrader_wall / row.fast_wall:.1f}x"
+    speedup = "" if row.nbgrader_wall is None else f"; speedup {row.nbgrader_wall / row.fast_wall:.1f}x"
     return (f"{row.assignment}: {nbgrader}grade-all {row.fast_wall:.1f} s ({per_notebook:.2f} s/notebook, "
             f"median {row.fast_median:.2f} s in one worker); baseline median {row.base_median:.2f} s; "
             f"grade-all/baseline {per_notebook / row.base_median:.2f}x; 200 at this rate: {200 * per_notebook:.0f} s"
