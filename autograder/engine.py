@@ -27,6 +27,7 @@ class CheckResult:
     weight: float
     passed: bool
     feedback: str = ""
+    mistake: str | None = None   # the named mistake a check matched (never text from the student's side)
 
 
 @dataclass
@@ -88,6 +89,14 @@ def feedback_for(exc: BaseException) -> str:
             "Check the type and shape of your return value against the docstring.")
 
 
+def _mistake_of(exc: BaseException) -> str | None:
+    """The named mistake of a check's own failure; a student's exception never names one."""
+    from .checks.kit import CheckFailure
+
+    mistake = getattr(exc, "mistake", None) if isinstance(exc, CheckFailure) else None
+    return mistake if isinstance(mistake, str) else None
+
+
 class _Collector:
     def __init__(self, namespace: StudentNamespace, exercises: set[str] | None):
         self.namespace = namespace
@@ -117,12 +126,15 @@ class _Collector:
         question = (function.__doc__ or function.__name__).strip().splitlines()[0]
         passed = report.passed and call.when == "call"
         feedback = "" if passed else feedback_for(call.excinfo.value) if call.excinfo else report.longreprtext
+        mistake = _mistake_of(call.excinfo.value) if call.excinfo and not passed else None
         existing = [r for r in self.results if r.name == item.name]
         if existing:
             existing[0].passed = existing[0].passed and passed
             existing[0].feedback = existing[0].feedback or feedback
+            existing[0].mistake = existing[0].mistake or mistake
             return
-        self.results.append(CheckResult(item.name, question, function.exercise, function.weight, passed, feedback))
+        self.results.append(CheckResult(item.name, question, function.exercise, function.weight, passed, feedback,
+                                        mistake))
 
 
 def run_checks(assignment: Assignment, backend, exercises: set[str] | None = None) -> list[ExerciseResult]:

@@ -19,7 +19,37 @@ from ..student import StudentObject, describe
 
 
 class CheckFailure(AssertionError):
-    """A check's finding, phrased for the student."""
+    """A check's finding, phrased for the student, with its parts kept as fields.
+
+    Args:
+        message: free text, for findings that are not a call compared with an expectation.
+        called: the call, as the student would write it ("sigmoid(array([0.0]))").
+        expected: what the contract or the reference gives.
+        received: what the student's code gave.
+        mistake: the classic mistake whose own prediction the received value matched (the one
+            field the class summary counts); None when no known mistake explains the value.
+        hint: how to fix it, when that is known without naming a mistake.
+    """
+
+    def __init__(self, message: str | None = None, *, called: str | None = None, expected: str | None = None,
+                 received: str | None = None, mistake: str | None = None, hint: str | None = None):
+        self.message, self.called, self.expected, self.received = message, called, expected, received
+        self.mistake, self.hint = mistake, hint
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        lines = [self.message] if self.message else []
+        for label, value in (("Called", self.called), ("Expected", self.expected), ("Received", self.received)):
+            if value:
+                lines.append(f"{label}: {value}")
+        if self.mistake:
+            lines.append(f"Likely mistake: {self.mistake}")
+        if self.hint:
+            lines.append(self.hint)
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.render()
 
 
 class Mistake(NamedTuple):
@@ -68,8 +98,9 @@ def _numeric(value) -> bool:
     return isinstance(value, np.ndarray) and value.dtype.kind in "iuf"
 
 
-def fail(message: str):
-    raise CheckFailure(message)
+def fail(message: str | None = None, **fields):
+    """Fail the check: `fail(called=..., expected=..., received=..., mistake=..., hint=...)`."""
+    raise CheckFailure(message, **fields)
 
 
 def close(got, expected, rtol: float, atol: float) -> bool:
