@@ -1,4 +1,4 @@
-"""Source notebooks: building them and keeping their generated cells in sync.
+"""Source notebooks: keeping their generated cells in sync with solutions/ and course.yaml.
 
 A source notebook (`source/<aid>/<aid>.ipynb`) has, per exercise of course.yaml, three cells:
 
@@ -9,8 +9,9 @@ A source notebook (`source/<aid>/<aid>.ipynb`) has, per exercise of course.yaml,
 3. the hidden test cell (``grade_id: <name>_hidden``, graded, locked): generated, calls the
    hidden checks through `autograder.nbgrader_bridge` and outputs the points earned.
 
-Everything else (the lesson's markdown, set-up and plot cells) is the author's. `sync` rewrites
-the generated cells from solutions/ and course.yaml; a test fails when a notebook is out of sync.
+Everything else (the lesson's markdown, set-up and plot cells, the visible checks) is the author's,
+written in Jupyter (docs/authoring.md). `python -m autograder build` rewrites the generated cells
+from solutions/ and course.yaml (its first step, `sync`, also a command of its own); a test fails when a notebook is out of sync.
 """
 from __future__ import annotations
 
@@ -20,19 +21,14 @@ from pathlib import Path
 
 import nbformat
 
-from .config import COURSE_ROOT, Assignment, Course, load_course
-
-KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+from . import registry
+from .config import COURSE_ROOT, Assignment, load_course
 
 HIDDEN_TEMPLATE = '''# The hidden checks of {name} run here when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.nbgrader_bridge import grade_exercise
 grade_exercise("{aid}", "{name}", globals())
 ### END HIDDEN TESTS'''
-
-
-def source_path(assignment_id: str, root: Path = COURSE_ROOT) -> Path:
-    return root / "source" / assignment_id / f"{assignment_id}.ipynb"
 
 
 def _meta(grade_id: str, *, grade: bool, solution: bool, locked: bool, points: float | None = None) -> dict:
@@ -44,7 +40,7 @@ def _meta(grade_id: str, *, grade: bool, solution: bool, locked: bool, points: f
 
 def solution_source(assignment_id: str, name: str) -> str:
     """The solution cell's text: the definition of `name` in solutions/<aid>.py."""
-    module = importlib.import_module(f"solutions.{assignment_id}")
+    module = importlib.import_module(registry.solution_module(assignment_id))
     return inspect.getsource(getattr(module, name)).rstrip("\n")
 
 
@@ -53,48 +49,10 @@ def solution_cell(assignment_id: str, name: str):
                                      metadata=_meta(name, grade=False, solution=True, locked=False))
 
 
-def visible_cell(name: str, source: str):
-    return nbformat.v4.new_code_cell(source.strip("\n"),
-                                     metadata=_meta(f"{name}_visible", grade=False, solution=False, locked=True))
-
-
 def hidden_cell(assignment_id: str, name: str, points: float):
     return nbformat.v4.new_code_cell(HIDDEN_TEMPLATE.format(aid=assignment_id, name=name),
                                      metadata=_meta(f"{name}_hidden", grade=True, solution=False, locked=True,
                                                     points=points))
-
-
-def build_notebook(assignment_id: str, parts: list, course: Course | None = None) -> nbformat.NotebookNode:
-    """Assemble a source notebook.
-
-    Args:
-        assignment_id: the assignment of course.yaml.
-        parts: in order, ``("markdown", text)``, ``("code", text)`` for the author's cells, and
-            ``("exercise", name, visible_checks_source)`` for each exercise, which becomes its
-            solution, visible checks and hidden test cells.
-
-    Returns:
-        The notebook (write it with `nbformat.write`).
-    """
-    assignment = (course or load_course()).assignment(assignment_id)
-    cells = []
-    for part in parts:
-        kind = part[0]
-        if kind == "markdown":
-            cells.append(nbformat.v4.new_markdown_cell(part[1].strip("\n")))
-        elif kind == "code":
-            cells.append(nbformat.v4.new_code_cell(part[1].strip("\n")))
-        elif kind == "exercise":
-            name, visible = part[1], part[2]
-            cells += [solution_cell(assignment_id, name), visible_cell(name, visible),
-                      hidden_cell(assignment_id, name, assignment.exercise(name).points)]
-        else:
-            raise ValueError(f"unknown part {kind!r}; expected markdown, code or exercise")
-    notebook = nbformat.v4.new_notebook(cells=cells)
-    notebook.metadata.update({"kernelspec": KERNELSPEC, "language_info": {"name": "python"},
-                              "autograder": {"assignment": assignment_id}})
-    _check_complete(notebook, assignment)
-    return notebook
 
 
 def _check_complete(notebook, assignment: Assignment) -> None:
@@ -135,8 +93,8 @@ def sync(assignment_id: str, *, check: bool = False, root: Path = COURSE_ROOT) -
     Returns:
         True if the notebook was already in sync.
     """
-    assignment = load_course(root / "course.yaml").assignment(assignment_id)
-    path = source_path(assignment_id, root)
+    assignment = load_course(registry.course_file(root)).assignment(assignment_id)
+    path = registry.source_notebook(assignment_id, root)
     current = nbformat.read(path, as_version=4)
     updated = synced(current, assignment)
     same = nbformat.writes(updated) == nbformat.writes(current)

@@ -2,8 +2,10 @@
 
     python -m autograder grade NOTEBOOK [--assignment ID] [--format json|text]
     python -m autograder grade-all DIR [--assignment ID] [--jobs N] [--out DIR] [--gradebook COURSE_DIR]
-    python -m autograder sync [ID ...] [--check]
-    python -m autograder release [ID ...]
+    python -m autograder build [ID ...] [--check] [--step sync|release|samples ...]
+    python -m autograder sync [ID ...] [--check]      (build's sync step alone)
+    python -m autograder release [ID ...]             (build's release step alone)
+    python -m autograder where EXERCISE
     python -m autograder gradescope-bundle ID [--out ZIP]
     python -m autograder nbgrader-config DIR
     python -m autograder demo
@@ -16,15 +18,6 @@ import sys
 
 from .config import ConfigError, load_course
 from .notebook import NotebookError
-
-
-def _assignment_ids(given: list[str]) -> list[str]:
-    from .authoring import source_path
-
-    course = load_course()
-    if given:
-        return [course.assignment(a).id for a in given]
-    return [a.id for a in course.assignments if source_path(a.id).exists()]
 
 
 def cmd_grade(args) -> int:
@@ -54,23 +47,28 @@ def cmd_grade_all(args) -> int:
     return 0
 
 
-def cmd_sync(args) -> int:
-    from .authoring import sync
+def cmd_build(args) -> int:
+    from .build import build
+    from .registry import relative
 
-    stale = [a for a in _assignment_ids(args.assignments) if not sync(a, check=args.check)]
-    verb = "out of sync" if args.check else "rewritten"
-    for a in stale:
-        print(f"{a}: {verb}")
-    if not stale:
-        print("source notebooks in sync")
-    return 1 if args.check and stale else 0
+    outdated = build(args.assignments, check=args.check, steps=args.steps)
+    for o in outdated:
+        print(f"{o.assignment} {o.step}: {relative(o.path)} {'out of date' if args.check else 'rewritten'}")
+    if not outdated:
+        print("up to date")
+    elif args.check:
+        print(f"run: python -m autograder build {' '.join(args.assignments)}".rstrip())
+    return 1 if args.check and outdated else 0
 
 
-def cmd_release(args) -> int:
-    from .release import release
+def cmd_where(args) -> int:
+    from .registry import UnknownExercise, describe, exercise_places
 
-    for a in _assignment_ids(args.assignments):
-        print(f"released {release(a)}")
+    try:
+        print(describe(exercise_places(args.exercise)))
+    except UnknownExercise as exc:
+        print(f"error: {exc.args[0]}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -95,6 +93,8 @@ def cmd_demo(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .build import STEPS
+
     parser = argparse.ArgumentParser(prog="python -m autograder", description="Grade the course's notebooks.")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -113,14 +113,28 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=cmd_grade_all)
 
-    p = commands.add_parser("sync", help="rewrite source notebooks' generated cells from solutions/")
+    p = commands.add_parser("build", help="make every generated file again: source notebooks' generated cells, "
+                                          "released notebooks (nbgrader), the sample class")
+    p.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    p.add_argument("--check", action="store_true", help="write nothing; list what is out of date (exit 1)")
+    p.add_argument("--step", dest="steps", action="append", choices=[step.name for step in STEPS],
+                   help="run only this step (repeatable; default: all, in this order)")
+    p.set_defaults(run=cmd_build)
+
+    # The build's first two steps keep their own commands, as before the build existed.
+    p = commands.add_parser("sync", help="build's sync step: rewrite source notebooks' generated cells")
     p.add_argument("assignments", nargs="*")
     p.add_argument("--check", action="store_true", help="only report notebooks out of sync (exit 1)")
-    p.set_defaults(run=cmd_sync)
+    p.set_defaults(run=cmd_build, steps=["sync"])
 
-    p = commands.add_parser("release", help="generate the student notebooks with nbgrader")
+    p = commands.add_parser("release", help="build's release step: generate the student notebooks with nbgrader")
     p.add_argument("assignments", nargs="*")
-    p.set_defaults(run=cmd_release)
+    p.set_defaults(run=cmd_build, steps=["release"], check=False)
+
+    p = commands.add_parser("where", help="every place of one exercise: contract, reference, checks, cells, "
+                                          "points, catalogue")
+    p.add_argument("exercise", help="the exercise's name, e.g. adam_update")
+    p.set_defaults(run=cmd_where)
 
     p = commands.add_parser("nbgrader-config", help="write nbgrader_config.py derived from course.yaml")
     p.add_argument("directory")

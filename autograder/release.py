@@ -7,8 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import nbgrader_config
-from .authoring import source_path
+from . import nbgrader_config, registry
 from .config import COURSE_ROOT, Course, load_course
 
 
@@ -41,11 +40,11 @@ def _env() -> dict:
 def generate(assignment_id: str, course_dir: Path, course: Course) -> Path:
     """Put the source notebook in an nbgrader course directory and generate its release there."""
     nbgrader_config.write(course, course_dir)
-    target = course_dir / "source" / assignment_id
-    target.mkdir(parents=True, exist_ok=True)
-    shutil.copy(source_path(assignment_id), target / f"{assignment_id}.ipynb")
+    target = registry.course_notebook(course_dir, "source", assignment_id)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(registry.source_notebook(assignment_id), target)
     nbgrader(["generate_assignment", assignment_id, "--force"], course_dir)
-    return course_dir / "release" / assignment_id / f"{assignment_id}.ipynb"
+    return registry.course_notebook(course_dir, "release", assignment_id)
 
 
 def release(assignment_id: str, *, out_dir: Path | None = None, course: Course | None = None) -> Path:
@@ -63,10 +62,11 @@ def release(assignment_id: str, *, out_dir: Path | None = None, course: Course |
     """
     course = course or load_course()
     course.assignment(assignment_id)
-    out_dir = Path(out_dir) if out_dir else COURSE_ROOT / "assignments" / assignment_id
+    destination = registry.released_notebook(assignment_id)
+    if out_dir:
+        destination = Path(out_dir) / destination.name
     with tempfile.TemporaryDirectory(prefix="release-") as tmp:
         released = generate(assignment_id, Path(tmp), course)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        destination = out_dir / f"{assignment_id}.ipynb"
+        destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(released, destination)
     return destination

@@ -1,7 +1,8 @@
 """The bundled sample class: submissions made from the released notebook, as students would.
 
-`python -m autograder samples` writes them to samples/<aid>/submitted/<student>/<aid>/<aid>.ipynb
-(nbgrader's layout); a test fails when the committed files differ from what this produces.
+`python -m autograder build` writes them (after the source and released notebooks) to
+samples/<aid>/submitted/<student>/<aid>/<aid>.ipynb, nbgrader's layout; `build --check` and a
+test fail when the committed files differ from what this produces.
 """
 from __future__ import annotations
 
@@ -10,10 +11,9 @@ from pathlib import Path
 
 import nbformat
 
+from . import registry
 from .authoring import solution_source
 from .config import COURSE_ROOT
-
-SAMPLES_DIR = COURSE_ROOT / "samples"
 
 # student -> {exercise: the student's cell}; exercises not listed are solved as in the reference.
 # "stub" submits the released notebook untouched.
@@ -41,14 +41,15 @@ CLASSES: dict[str, dict[str, dict[str, str] | None]] = {
 _MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*\n", re.MULTILINE)
 
 
-def released_path(assignment_id: str) -> Path:
-    return COURSE_ROOT / "assignments" / assignment_id / f"{assignment_id}.ipynb"
+# Kept for the callers that predate the registry; new code uses `registry` directly.
+released_path = registry.released_notebook
+submission_path = registry.sample_notebook
 
 
-def submission(assignment_id: str, cells: dict[str, str] | None) -> nbformat.NotebookNode:
+def submission(assignment_id: str, cells: dict[str, str] | None, root: Path = COURSE_ROOT) -> nbformat.NotebookNode:
     """The released notebook with its solution cells filled: by `cells` where given, else by the
     reference without nbgrader's markers; `None` leaves the stub untouched."""
-    notebook = nbformat.read(released_path(assignment_id), as_version=4)
+    notebook = nbformat.read(registry.released_notebook(assignment_id, root), as_version=4)
     if cells is None:
         return notebook
     for cell in notebook.cells:
@@ -59,17 +60,36 @@ def submission(assignment_id: str, cells: dict[str, str] | None) -> nbformat.Not
     return notebook
 
 
-def submission_path(assignment_id: str, student: str, root: Path = SAMPLES_DIR) -> Path:
-    return root / assignment_id / "submitted" / student / assignment_id / f"{assignment_id}.ipynb"
+def submission_text(assignment_id: str, cells: dict[str, str] | None, root: Path = COURSE_ROOT) -> str:
+    """The sample file's exact text, as `nbformat.write` writes it."""
+    text = nbformat.writes(submission(assignment_id, cells, root))
+    return text if text.endswith("\n") else text + "\n"
 
 
-def write_samples(root: Path = SAMPLES_DIR) -> list[Path]:
-    """Write every sample submission; return their paths."""
-    written = []
-    for assignment_id, students in CLASSES.items():
-        for student, cells in students.items():
-            path = submission_path(assignment_id, student, root)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(submission(assignment_id, cells), path)
-            written.append(path)
-    return written
+def write_samples(assignment_ids: list[str] | None = None, *, check: bool = False,
+                  root: Path = COURSE_ROOT) -> list[Path]:
+    """Write the sample submissions whose files differ from what `submission` makes now.
+
+    Args:
+        assignment_ids: the assignments whose class to write; every one of `CLASSES` by default.
+        check: write nothing, only report.
+        root: the repository (its assignments/ are read, its samples/ written).
+
+    Returns:
+        The sample files that were out of date (rewritten unless `check`).
+
+    Raises:
+        KeyError: an assignment without a sample class in `CLASSES`.
+    """
+    stale = []
+    for assignment_id in CLASSES if assignment_ids is None else assignment_ids:
+        for student, cells in CLASSES[assignment_id].items():
+            path = registry.sample_notebook(assignment_id, student, root)
+            text = submission_text(assignment_id, cells, root)
+            if path.exists() and path.read_text(encoding="utf-8") == text:
+                continue
+            stale.append(path)
+            if not check:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+    return stale

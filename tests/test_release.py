@@ -1,36 +1,28 @@
 """Source notebooks, released notebooks and the repository: in sync, and nothing leaks."""
 import re
+import shutil
 import subprocess
 
 import nbformat
 import pytest
 
-from autograder.authoring import solution_source, source_path, sync
+from autograder import registry
+from autograder.authoring import solution_source, sync
+from autograder.build import build
+from autograder.cli import main
 from autograder.config import COURSE_ROOT, load_course
-from autograder.release import release
-from autograder.samples import CLASSES, submission, submission_path
+from autograder.samples import CLASSES, write_samples
 
 COURSE = load_course()
 BUILT = [a.id for a in COURSE.assignments]
-
-
-def released(aid):
-    return COURSE_ROOT / "assignments" / aid / f"{aid}.ipynb"
-
-
-def test_every_assignment_has_its_five_files():
-    """Has every assignment of course.yaml its solutions, checks, source, release and catalogue?"""
-    for aid in BUILT:
-        for path in [COURSE_ROOT / "solutions" / f"{aid}.py", COURSE_ROOT / "autograder" / "checks" / f"{aid}.py",
-                     source_path(aid), released(aid), COURSE_ROOT / "tests" / "checks" / f"test_{aid}.py"]:
-            assert path.exists(), f"{aid}: missing {path.relative_to(COURSE_ROOT)}"
+released = registry.released_notebook
 
 
 @pytest.mark.parametrize("aid", BUILT)
 def test_source_notebook_is_in_sync_with_solutions_and_course_yaml(aid):
     """Are the generated cells (solutions, hidden tests, points) identical to solutions/ and course.yaml?"""
-    assert sync(aid, check=True), f"run: python -m autograder sync {aid}"
-    notebook = nbformat.read(source_path(aid), as_version=4)
+    assert sync(aid, check=True), f"run: python -m autograder build {aid}"
+    notebook = nbformat.read(registry.source_notebook(aid), as_version=4)
     cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in notebook.cells}
     for ex in COURSE.assignment(aid).exercises:
         assert cells[ex.name].source == solution_source(aid, ex.name)
@@ -49,7 +41,7 @@ def test_released_notebook_gives_nothing_away(aid):
             assert cell.outputs == [] and cell.execution_count is None
             assert not re.search(r"^\s*(from|import)\s+(autograder|solutions)\b", cell.source, re.M), cell.source
     # Lines of the module outside the solution regions (helpers the notebook gives) are no leak.
-    module = (COURSE_ROOT / "solutions" / f"{aid}.py").read_text()
+    module = registry.solution_file(aid).read_text()
     given = {line.strip() for line in re.sub(r"### BEGIN SOLUTION.*?### END SOLUTION", "", module,
                                              flags=re.S).splitlines()}
     solution_lines = {line.strip() for ex in COURSE.assignment(aid).exercises
@@ -65,18 +57,46 @@ def test_released_notebook_gives_nothing_away(aid):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("aid", BUILT)
-def test_released_notebook_is_what_nbgrader_generates_now(aid, tmp_path):
+def test_released_notebook_is_what_nbgrader_generates_now(aid):
     """Is the committed student notebook exactly what nbgrader generate_assignment makes from the source?"""
-    fresh = release(aid, out_dir=tmp_path)
-    assert fresh.read_text() == released(aid).read_text(), f"run: python -m autograder release {aid}"
+    assert build([aid], check=True, steps=["release"]) == [], f"run: python -m autograder build {aid}"
 
 
 def test_sample_class_is_reproducible():
     """Are the bundled sample submissions exactly what autograder.samples generates?"""
-    for aid, students in CLASSES.items():
-        for student, cells in students.items():
-            assert submission_path(aid, student).read_text() == nbformat.writes(submission(aid, cells)) + "\n" \
-                or nbformat.read(submission_path(aid, student), as_version=4) == submission(aid, cells), student
+    stale = write_samples(check=True)
+    assert not stale, f"run: python -m autograder build --step samples ({[registry.relative(p) for p in stale]})"
+
+
+def test_a_stale_sample_is_found_and_rewritten(tmp_path):
+    """Does the samples step report an edited sample without writing, and rewrite it when asked?"""
+    aid = "a01_perceptron"
+    shutil.copytree(registry.released_notebook(aid).parent, registry.released_notebook(aid, tmp_path).parent)
+    assert len(write_samples([aid], root=tmp_path)) == len(CLASSES[aid])  # none existed: all written
+    edited = registry.sample_notebook(aid, "ada_perfect", tmp_path)
+    edited.write_text(edited.read_text().replace("def sigmoid(z):", "def sigmoid(x):"))
+    assert write_samples([aid], check=True, root=tmp_path) == [edited]
+    assert "def sigmoid(x):" in edited.read_text()
+    assert write_samples([aid], root=tmp_path) == [edited]
+    assert write_samples([aid], check=True, root=tmp_path) == []
+    assert edited.read_text() == registry.sample_notebook(aid, "ada_perfect").read_text()
+
+
+def test_build_check_of_the_fast_steps_passes_and_writes_nothing(capsys):
+    """Does `build --check` (sync and samples steps) find the repository up to date, exit 0 and change no file?"""
+    before = subprocess.run(["git", "status", "--porcelain"], cwd=COURSE_ROOT, capture_output=True, text=True).stdout
+    assert main(["build", "--check", "--step", "sync", "--step", "samples"]) == 0
+    assert capsys.readouterr().out == "up to date\n"
+    assert main(["sync", "--check", "a01_perceptron"]) == 0
+    after = subprocess.run(["git", "status", "--porcelain"], cwd=COURSE_ROOT, capture_output=True, text=True).stdout
+    assert after == before
+
+
+def test_build_refuses_an_unknown_assignment_in_one_line(capsys):
+    """Does `build a99_nothing` exit 2 with one line naming the known assignments?"""
+    assert main(["build", "--check", "a99_nothing"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'a99_nothing'" in err and "a01_perceptron" in err
 
 
 def test_no_junk_is_tracked():
