@@ -12,6 +12,7 @@ import inspect
 import textwrap
 from functools import lru_cache
 
+from autograder import registry
 from autograder.config import load_course
 from autograder.engine import run_checks
 from autograder.student import LocalBackend
@@ -19,11 +20,39 @@ from autograder.student import LocalBackend
 
 def variant_namespace(assignment_id: str, code: str = "") -> dict:
     """The reference module's definitions, then `code` run on top (replacing some of them)."""
-    module = importlib.import_module(f"solutions.{assignment_id}")
+    module = importlib.import_module(registry.solution_module(assignment_id))
     namespace = {"__name__": "__main__"}
     exec(compile(inspect.getsource(module), f"solutions/{assignment_id}.py", "exec"), namespace)
     exec(compile(textwrap.dedent(code), "<variant>", "exec"), namespace)
     return namespace
+
+
+def reference_edit(assignment_id: str, name: str, *replacements: tuple[str, str]) -> str:
+    """The reference definition of `name` with each (old, new) replacement made: a student's cell.
+
+    A mistake that is one wrong line of a long reference reads best as that change, and follows
+    the reference when the rest of it is edited.
+
+    Args:
+        assignment_id: the assignment whose solutions/ module holds the reference.
+        name: the function or class to edit.
+        replacements: (old, new) pairs, applied in order; each `old` must occur exactly once.
+
+    Returns:
+        The edited source, ready to be a catalogue entry's cell.
+
+    Raises:
+        ValueError: an `old` text that is not exactly once in the (possibly already edited) reference.
+    """
+    module = importlib.import_module(registry.solution_module(assignment_id))
+    code = inspect.getsource(getattr(module, name))
+    for old, new in replacements:
+        if code.count(old) != 1:
+            raise ValueError(f"Expected {old!r} exactly once in the reference {name} of "
+                             f"{registry.relative(registry.solution_file(assignment_id))}. "
+                             f"Found it {code.count(old)} times: update the catalogue entry to the reference.")
+        code = code.replace(old, new)
+    return code
 
 
 @lru_cache(maxsize=None)
@@ -52,7 +81,7 @@ def full_marks(assignment_id: str, exercise: str) -> float:
 
 def stub_code(assignment_id: str) -> str:
     """Every exercise as the released stub leaves it: raising NotImplementedError."""
-    module = importlib.import_module(f"solutions.{assignment_id}")
+    module = importlib.import_module(registry.solution_module(assignment_id))
     cells = []
     for ex in load_course().assignment(assignment_id).exercises:
         if isinstance(getattr(module, ex.name), type):

@@ -1,5 +1,5 @@
 """The catalogue of a01 mistakes and correct alternatives, graded by the real hidden checks."""
-from tests.catalogue import Catalogue
+from tests.catalogue import Catalogue, reference_edit
 
 A = "a01_perceptron"
 
@@ -94,10 +94,7 @@ def relu(z):
 def relu(z):
     return np.minimum(z, 0)
 """, "min(0, z)"),
-    ("relu_derivative", "1 at z = 0", """
-def relu_derivative(z):
-    return (np.asarray(z) >= 0).astype(float)
-""", "z = 0"),
+    ("relu_derivative", "1 at z = 0", reference_edit(A, "relu_derivative", ("(z > 0)", "(z >= 0)")), "z = 0"),
     ("relu_derivative", "relu instead of its derivative", """
 def relu_derivative(z):
     return relu(z)
@@ -110,10 +107,8 @@ def relu_derivative(z):
 def relu_derivative(z):
     return np.atleast_1d(np.asarray(z) > 0).astype(float)
 """, "scalar"),
-    ("perceptron_forward", "bias missing", """
-def perceptron_forward(X, w0, w, g=sigmoid):
-    return g(np.asarray(X) @ w)
-""", "bias w0 is missing"),
+    ("perceptron_forward", "bias missing", reference_edit(A, "perceptron_forward", ("z = w0 + np.asarray(X)", "z = np.asarray(X)")),
+     "bias w0 is missing"),
     ("perceptron_forward", "bias after the activation", """
 def perceptron_forward(X, w0, w, g=sigmoid):
     return g(np.asarray(X) @ w) + w0
