@@ -29,6 +29,22 @@ def test_source_notebook_is_in_sync_with_solutions_and_course_yaml(aid):
         assert cells[f"{ex.name}_hidden"].metadata["nbgrader"]["points"] == ex.points
 
 
+def test_sync_fills_an_authors_empty_exercise_cells(tmp_path):
+    """Does the build's sync step fill the empty answer and hidden test cells an author marked in Jupyter?"""
+    aid = "a01_perceptron"
+    shutil.copy(registry.course_file(), registry.course_file(tmp_path))
+    path = registry.source_notebook(aid, tmp_path)
+    path.parent.mkdir(parents=True)
+    notebook = nbformat.read(registry.source_notebook(aid), as_version=4)
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") in ("relu", "relu_hidden"):
+            cell.source = ""
+    nbformat.write(notebook, path)
+    assert not sync(aid, check=True, root=tmp_path)
+    assert not sync(aid, root=tmp_path)  # rewritten
+    assert path.read_text() == registry.source_notebook(aid).read_text()
+
+
 @pytest.mark.parametrize("aid", BUILT)
 def test_released_notebook_gives_nothing_away(aid):
     """Does the student's notebook hold no solution code, hidden test, output or grader import?"""
