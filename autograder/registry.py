@@ -166,9 +166,14 @@ class UnknownExercise(LookupError):
     """No assignment of course.yaml has an exercise of that name."""
 
 
+def _module(path: Path) -> ast.Module:
+    """A Python file's syntax tree; an empty module for a file not written yet."""
+    return ast.parse(path.read_text(encoding="utf-8")) if path.exists() else ast.Module(body=[], type_ignores=[])
+
+
 def definition(path: Path, name: str) -> Place | None:
     """The top-level ``def``/``class`` of `name` in a Python file, or None."""
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+    for node in _module(path).body:
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name:
             return Place(path, node.lineno, f"{'class' if isinstance(node, ast.ClassDef) else 'def'} {name}")
     return None
@@ -191,7 +196,7 @@ def check_places(assignment_id: str, name: str, root: Path = COURSE_ROOT) -> lis
     """Each hidden check tagged ``@exercise(name)``, at its ``def`` line, with its weight."""
     path = checks_file(assignment_id, root)
     places = []
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+    for node in _module(path).body:
         if isinstance(node, ast.FunctionDef):
             for tag in filter(None, map(_exercise_tag, node.decorator_list)):
                 if tag[0] == name:
@@ -206,7 +211,7 @@ def catalogue_places(assignment_id: str, name: str, root: Path = COURSE_ROOT) ->
     """
     path = catalogue_file(assignment_id, root)
     places = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(_module(path)):
         if (isinstance(node, ast.Tuple) and len(node.elts) in (3, 4)
                 and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts[:2])
                 and node.elts[0].value == name):

@@ -1,5 +1,6 @@
 """The course's registry: every path made in one place, every exercise found in all of its places."""
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,18 @@ def test_every_advertised_command_exists(capsys):
     assert advertised, "no command found: the pattern is wrong"
     missing = sorted((where, command) for where, command in advertised if command not in commands)
     assert not missing, f"advertised but not commands of {sorted(commands)}: {missing}"
+
+
+def test_where_shows_what_a_new_exercise_still_lacks(tmp_path):
+    """Does `where` on an exercise only course.yaml lists say "(none)" for every other place, without failing?"""
+    text = registry.course_file().read_text(encoding="utf-8")
+    entry = "      - {name: perceptron_forward, points: 3}\n"
+    assert entry in text
+    registry.course_file(tmp_path).write_text(text.replace(entry, entry + "      - {name: softmax, points: 1}\n"))
+    registry.curriculum_file(tmp_path).parent.mkdir()
+    shutil.copy(registry.curriculum_file(), registry.curriculum_file(tmp_path))
+    places = registry.exercise_places("softmax", root=tmp_path)
+    assert (places.contract, places.reference, places.checks, places.source_cells, places.catalogue) == (None, None, [], [], [])
+    out = registry.describe(places, root=tmp_path)
+    assert "(none): add it to docs/curriculum.md" in out
+    assert re.search(r"course\.yaml:\d+  points: 1", out) and out.count("(none)") == 6, out
