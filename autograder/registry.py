@@ -88,9 +88,19 @@ def checks_file(assignment_id: str, root: Path = COURSE_ROOT) -> Path:
     return root / "autograder" / "checks" / f"{assignment_id}.py"
 
 
+def checks_module(assignment_id: str) -> str:
+    """The hidden checks' import name: autograder.checks.<aid>."""
+    return f"autograder.checks.{assignment_id}"
+
+
 def catalogue_file(assignment_id: str, root: Path = COURSE_ROOT) -> Path:
     """The catalogue of mistakes and alternatives: tests/checks/test_<aid>.py."""
     return root / "tests" / "checks" / f"test_{assignment_id}.py"
+
+
+def catalogue_module(assignment_id: str) -> str:
+    """The catalogue's import name: tests.checks.test_<aid>."""
+    return f"tests.checks.test_{assignment_id}"
 
 
 def course_file(root: Path = COURSE_ROOT) -> Path:

@@ -119,3 +119,12 @@ def test_where_shows_what_a_new_exercise_still_lacks(tmp_path):
     out = registry.describe(places, root=tmp_path)
     assert "(none): add it to docs/curriculum.md" in out
     assert re.search(r"course\.yaml:\d+  points: 1", out) and out.count("(none)") == 6, out
+
+
+def test_module_names_match_the_files():
+    """Do the import names of the reference, checks and catalogue name the registry's files?"""
+    aid = "a05_sgd"
+    for module, path in ((registry.solution_module(aid), registry.solution_file(aid)),
+                         (registry.checks_module(aid), registry.checks_file(aid)),
+                         (registry.catalogue_module(aid), registry.catalogue_file(aid))):
+        assert COURSE_ROOT.joinpath(*module.split(".")).with_suffix(".py") == path
