@@ -21,8 +21,12 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import COURSE_ROOT, Assignment, Course, Exercise, load_course
+
+if TYPE_CHECKING:  # curriculum reads its files through this module
+    from .curriculum import Contract
 
 # nbgrader's course directory: the steps whose notebooks are per assignment, and those per student too.
 NBGRADER_STEPS = {"source": False, "release": False, "submitted": True, "autograded": True}
@@ -163,7 +167,7 @@ class ExercisePlaces:
 
     assignment: Assignment
     exercise: Exercise
-    contract: object            # a `curriculum.Contract`, or None when the curriculum lacks it
+    contract: Contract | None   # None when the curriculum lacks it
     reference: Place | None
     checks: list[Place]
     source_cells: list[Cell]
@@ -196,9 +200,8 @@ def _exercise_tag(decorator: ast.expr) -> tuple[str, float] | None:
     func = decorator.func
     if (func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)) != "exercise":
         return None
-    weight = next((k.value.value for k in decorator.keywords if k.arg == "weight" and isinstance(k.value, ast.Constant)),
-                  decorator.args[1].value if len(decorator.args) > 1 and isinstance(decorator.args[1], ast.Constant)
-                  else 1.0)
+    given = [*decorator.args[1:2], *(k.value for k in decorator.keywords if k.arg == "weight")]
+    weight = given[0].value if given and isinstance(given[0], ast.Constant) else 1.0
     return decorator.args[0].value, weight
 
 
