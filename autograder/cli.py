@@ -50,7 +50,7 @@ def cmd_grade_all(args) -> int:
         fill_gradebook(args.gradebook, results)
         print(f"gradebook filled: {args.gradebook}")
     print(summary(results))
-    print(f"\nresults, feedback and grades.csv in {args.out}")
+    print(f"\nresults and feedback in {args.out}/<assignment>/, all grades in {args.out}/grades.csv")
     return 0
 
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import csv
 import html
-import json
-import os
+import io
 import re
+import os
 import statistics
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import store
 from .config import Course, load_course
 from .notebook import NotebookError
 
@@ -102,17 +103,21 @@ def _zero(submission: Submission, course: Course, reason: str) -> dict:
 
 def grade_all(root: str | Path, *, out: str | Path, assignment: str | None = None, jobs: int | None = None,
               progress: bool = True, course: Course | None = None) -> list[dict]:
-    """Grade every submission under `root` and write the class's results under `out`.
+    """Grade every submission under `root` and keep the class's results under `out`.
+
+    Each student's result is written (atomically) as soon as it is graded; the grades CSV and the
+    summaries are then rebuilt from every result under `out`, so grading another assignment, or
+    regrading some students, replaces only what it regraded (layout: `autograder.store`).
 
     Args:
         root: the class folder (nbgrader's submitted/ layout, or flat notebooks).
-        out: where to write <student>/<assignment>.json and .html, and grades.csv.
+        out: where to keep <assignment>/<student>.json and .html, grades.csv and summary.txt.
         assignment: only this assignment (required for flat folders without metadata).
         jobs: parallel workers (default: the machine's cores).
         progress: show a progress bar on stderr.
 
     Returns:
-        The results, one Gradescope-shaped dict per submission, with `student` added.
+        This run's results, one Gradescope-shaped dict per submission, with `student` added.
     """
     course = course or load_course()
     out = Path(out)
@@ -122,36 +127,41 @@ def grade_all(root: str | Path, *, out: str | Path, assignment: str | None = Non
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(submissions) or 1))
     results = []
     bar = _progress(len(submissions), progress)
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_grade_one, s, course, hide) for s in submissions]
-        for future in as_completed(futures):
-            data = future.result()
-            results.append(data)
-            _write_student(out, data)
-            bar.update(1)
-    bar.close()
+    try:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(_grade_one, s, course, hide) for s in submissions]
+            for future in as_completed(futures):
+                data = future.result()
+                results.append(data)
+                store.save(out, data, feedback_html(data))
+                bar.update(1)
+    finally:
+        bar.close()
+        # also after an interruption: the tables then show every result finished so far
+        write_tables(out)
     results.sort(key=lambda d: (d["student"], d.get("assignment") or ""))
-    write_csv(out / "grades.csv", results)
-    (out / "summary.txt").write_text(summary(results), encoding="utf-8")
     return results
+
+
+def write_tables(out: Path) -> None:
+    """Rebuild the grades CSVs and summaries of `out` from every student's result kept there."""
+    kept = store.load_all(out)
+    by_assignment: dict[str | None, list[dict]] = {}
+    for data in kept:
+        by_assignment.setdefault(data.get("assignment"), []).append(data)
+    for assignment_id, results in by_assignment.items():
+        folder = store.assignment_folder(out, assignment_id)
+        store.write_atomic(folder / "grades.csv", csv_text(results))
+        store.write_atomic(folder / "summary.txt", summary(results) + "\n")
+    store.write_atomic(out / "grades.csv", csv_text(kept))
+    store.write_atomic(out / "summary.txt", "\n\n".join(f"== {a or 'unknown assignment'} ==\n{summary(r)}"
+                                                         for a, r in by_assignment.items()) + "\n")
 
 
 def _progress(total: int, enabled: bool):
     from tqdm import tqdm
 
     return tqdm(total=total, unit="notebook", desc="grading", disable=not enabled, dynamic_ncols=True)
-
-
-def _write_student(out: Path, data: dict) -> None:
-    folder = out / _safe(data["student"])
-    folder.mkdir(parents=True, exist_ok=True)
-    name = _safe(data.get("assignment") or "unknown")
-    (folder / f"{name}.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
-    (folder / f"{name}.html").write_text(feedback_html(data), encoding="utf-8")
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", name) or "_"
 
 
 def feedback_html(data: dict) -> str:
@@ -175,16 +185,17 @@ tr.ok td:last-child{{color:#270}} tr.ko td:last-child{{color:#a00}} pre{{white-s
 """
 
 
-def write_csv(path: Path, results: list[dict]) -> None:
+def csv_text(results: list[dict]) -> str:
     """The grades in the columns of `nbgrader export`."""
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
-        writer.writeheader()
-        for data in results:
-            writer.writerow({"assignment": data.get("assignment") or "", "duedate": "", "timestamp": "",
-                             "student_id": data["student"], "last_name": "", "first_name": "", "email": "",
-                             "raw_score": data["score"], "late_submission_penalty": 0.0, "score": data["score"],
-                             "max_score": data["max_score"]})
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for data in results:
+        writer.writerow({"assignment": data.get("assignment") or "", "duedate": "", "timestamp": "",
+                         "student_id": data["student"], "last_name": "", "first_name": "", "email": "",
+                         "raw_score": data["score"], "late_submission_penalty": 0.0, "score": data["score"],
+                         "max_score": data["max_score"]})
+    return buffer.getvalue()
 
 
 MISTAKE = re.compile(r"Likely mistake: ([^\n]+)")
