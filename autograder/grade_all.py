@@ -9,10 +9,12 @@ import io
 import re
 import os
 import statistics
-from collections import Counter
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections import Counter, deque
+from concurrent.futures import (FIRST_COMPLETED, BrokenExecutor, Executor, ProcessPoolExecutor,
+                                ThreadPoolExecutor, wait)
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from . import store
 from .config import Course, load_course
@@ -98,7 +100,8 @@ def _zero(submission: Submission, course: Course, reason: str) -> dict:
     known = {a.id for a in course.assignments}
     max_score = course.assignment(assignment).max_score if assignment in known else 0
     return {"score": 0.0, "max_score": max_score, "execution_time": 0.0, "output": reason, "tests": [],
-            "assignment": assignment, "isolation": "none", "error": reason}
+            "assignment": assignment, "isolation": "none", "error": reason,
+            "student": submission.student, "notebook": str(submission.path)}
 
 
 def grade_all(root: str | Path, *, out: str | Path, assignment: str | None = None, jobs: int | None = None,
@@ -127,20 +130,85 @@ def grade_all(root: str | Path, *, out: str | Path, assignment: str | None = Non
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(submissions) or 1))
     results = []
     bar = _progress(len(submissions), progress)
+
+    def keep(data: dict) -> None:
+        results.append(data)
+        store.save(out, data, feedback_html(data))
+        bar.update(1)
+
     try:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(_grade_one, s, course, hide) for s in submissions]
-            for future in as_completed(futures):
-                data = future.result()
-                results.append(data)
-                store.save(out, data, feedback_html(data))
-                bar.update(1)
+        grade_class(submissions, course, hide, jobs=jobs, on_result=keep)
     finally:
         bar.close()
         # also after an interruption: the tables then show every result finished so far
         write_tables(out)
     results.sort(key=lambda d: (d["student"], d.get("assignment") or ""))
     return results
+
+
+# What an executor raises for every task it held when one of its workers died.
+BROKEN = (BrokenExecutor,)
+KILLED_TWICE = ("The grader's worker process was killed twice while it graded this notebook (for instance by "
+                "the machine's out-of-memory killer), so it was not graded. Grade it alone to see why: "
+                "python -m autograder grade NOTEBOOK")
+
+
+def grade_class(submissions: list[Submission], course: Course, hide: tuple[str, ...], *, jobs: int,
+                on_result: Callable[[dict], None],
+                executor: Callable[[int], Executor] = ProcessPoolExecutor) -> None:
+    """Grade `submissions` on `jobs` workers, handing each result to `on_result` as soon as it is ready.
+
+    A dead worker costs only the notebook it held: the notebooks its pool held (at most two per
+    worker: the pool is fed as it drains, so the rest of the class was not in it) are graded again,
+    each in a pool of its own so that a second death names its cause; a notebook that kills its own
+    pool too is recorded as an error for its student, and the class goes on in a fresh pool.
+
+    Args:
+        submissions: what to grade.
+        course, hide: passed to `_grade_one`.
+        jobs: parallel workers.
+        on_result: called in this thread with each `_grade_one` result (the killed ones included).
+        executor: makes a concurrent.futures-style executor of n workers (called with n).
+    """
+    queue = deque(submissions)
+    while queue:
+        suspects = _run_until_broken(queue, course, hide, jobs, on_result, executor)
+        if not suspects:
+            continue
+        with ThreadPoolExecutor(max_workers=jobs) as threads:
+            for data in threads.map(lambda s: _grade_alone(s, course, hide, executor), suspects):
+                on_result(data)
+
+
+def _run_until_broken(queue: deque, course: Course, hide: tuple[str, ...], jobs: int,
+                      on_result: Callable[[dict], None], executor: Callable[[int], Executor]) -> list[Submission]:
+    """Grade from `queue` in one pool until it is empty or the pool breaks; return what the broken pool held."""
+    held: dict = {}
+    suspects = []
+    with executor(jobs) as pool:
+        while (queue or held) and not suspects:
+            while queue and len(held) < 2 * jobs:
+                submission = queue.popleft()
+                held[pool.submit(_grade_one, submission, course, hide)] = submission
+            done, _ = wait(held, return_when=FIRST_COMPLETED)
+            for future in done:
+                submission = held.pop(future)
+                try:
+                    on_result(future.result())
+                except BROKEN:
+                    suspects.append(submission)
+        suspects += held.values()  # a broken pool fails everything it still held
+    return suspects
+
+
+def _grade_alone(submission: Submission, course: Course, hide: tuple[str, ...],
+                 executor: Callable[[int], Executor]) -> dict:
+    """Grade one submission in a pool of its own: if that pool breaks too, the notebook is the cause."""
+    with executor(1) as pool:
+        try:
+            return pool.submit(_grade_one, submission, course, hide).result()
+        except BROKEN:
+            return _zero(submission, course, KILLED_TWICE)
 
 
 def write_tables(out: Path) -> None:
