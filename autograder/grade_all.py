@@ -12,47 +12,16 @@ import statistics
 from collections import Counter, deque
 from concurrent.futures import (FIRST_COMPLETED, BrokenExecutor, Executor, ProcessPoolExecutor,
                                 ThreadPoolExecutor, wait)
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from . import store
 from .config import Course, load_course
 from .notebook import NotebookError
+from .submissions import Submission, find_submissions, refusal
 
 CSV_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
                "raw_score", "late_submission_penalty", "score", "max_score"]
-
-
-@dataclass(frozen=True)
-class Submission:
-    student: str
-    assignment: str | None   # None: from the notebook's metadata or name
-    path: Path
-
-
-def find_submissions(root: str | Path, assignment: str | None = None) -> list[Submission]:
-    """The notebooks of a class folder.
-
-    Layouts: nbgrader's ``[submitted/]<student>/<assignment>/*.ipynb``, or flat ``<student>.ipynb``
-    files (the student is the file's stem; the assignment comes from `assignment` or the notebook).
-    """
-    root = Path(root)
-    if (root / "submitted").is_dir():
-        root = root / "submitted"
-    found = []
-    for path in sorted(root.rglob("*.ipynb")):
-        if ".ipynb_checkpoints" in path.parts:
-            continue
-        parts = path.relative_to(root).parts
-        if len(parts) == 3:
-            student, folder = parts[0], parts[1]
-            if assignment and folder != assignment:
-                continue
-            found.append(Submission(student, folder, path))
-        elif len(parts) == 1:
-            found.append(Submission(path.stem, assignment, path))
-    return found
 
 
 _ZYGOTES: dict = {}
@@ -82,6 +51,9 @@ def _grade_one(submission: Submission, course: Course, hide: tuple[str, ...]) ->
     from .grade import grade_notebook
     from .report import to_gradescope
 
+    refused = submission.refused or refusal(submission.path)
+    if refused:
+        return _zero(submission, course, refused)
     try:
         result = grade_notebook(submission.path, assignment=submission.assignment, course=course, hide=hide,
                                 zygote=_zygote(course, hide))
@@ -92,6 +64,8 @@ def _grade_one(submission: Submission, course: Course, hide: tuple[str, ...]) ->
         data = _zero(submission, course, f"internal error while grading: {type(exc).__name__}: {exc}")
     data["student"] = submission.student
     data["notebook"] = str(submission.path)
+    if submission.note:
+        data["output"] += f"\nNote: {submission.note}"
     return data
 
 
@@ -125,7 +99,7 @@ def grade_all(root: str | Path, *, out: str | Path, assignment: str | None = Non
     course = course or load_course()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    submissions = find_submissions(root, assignment)
+    submissions = find_submissions(root, assignment, exclude=(out,))
     hide = (str(Path(root).resolve()), str(out.resolve()))
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(submissions) or 1))
     results = []

@@ -89,3 +89,85 @@ def test_a_notebook_that_kills_its_worker_costs_only_its_own_grade(tmp_path):
     assert "killed" in results["mal"]["error"] and "twice" in results["mal"]["error"]
     assert _rows(out) == {(A, "ada"): "12.0", (A, "bob"): "0.0", (A, "cat"): "12.0", (A, "mal"): "0.0"}
     assert json.loads((out / A / "mal.json").read_text())["error"] == results["mal"]["error"]
+
+
+# -- submissions that are not the student's own plain file ----------------------------------------
+
+def _nbgrader_class(root: Path, notebooks: dict[str, object]) -> None:
+    """Write submitted/<student>/<A>/<A>.ipynb for each student (a notebook, or None for the stub)."""
+    for student, cells in notebooks.items():
+        folder = root / "submitted" / student / A
+        folder.mkdir(parents=True)
+        nbformat.write(submission(A, cells), folder / f"{A}.ipynb")
+
+
+def test_symbolic_links_are_never_graded_as_the_students_work(tmp_path):
+    """Is a notebook or folder that is a symbolic link (to the instructor's source, to another student's
+    notebook, to a system file) a zero saying so, while the honest student keeps full marks?"""
+    from autograder.authoring import source_path
+
+    root, out = tmp_path / "class", tmp_path / "out"
+    _nbgrader_class(root, {"ada": {}})
+    submitted = root / "submitted"
+    targets = {"to_source": source_path(A), "to_ada": submitted / "ada" / A / f"{A}.ipynb",
+               "to_system": Path("/etc/passwd")}
+    for student, target in targets.items():
+        (submitted / student / A).mkdir(parents=True)
+        (submitted / student / A / f"{A}.ipynb").symlink_to(target)
+    (submitted / "linked_folder").symlink_to(submitted / "ada")       # a student's folder
+    (submitted / "linked_assignment").mkdir()
+    (submitted / "linked_assignment" / A).symlink_to(submitted / "ada" / A)
+    results = {d["student"]: d for d in grade_all(root, out=out, jobs=2, progress=False)}
+    assert results["ada"]["score"] == 12
+    refused = [s for s in results if s != "ada"]
+    assert sorted(refused) == sorted([*targets, "linked_folder", "linked_assignment"])
+    for student in refused:
+        assert results[student]["score"] == 0 and "symbolic link" in results[student]["error"], results[student]
+        assert results[student]["tests"] == []
+
+
+def test_a_hard_link_is_not_graded_and_names_the_submission_it_shares(tmp_path):
+    """Is a notebook hard-linked to another student's (or to a copy of the source) refused for both
+    names, the result saying which submissions share the file?"""
+    root, out = tmp_path / "class", tmp_path / "out"
+    _nbgrader_class(root, {"ada": {}, "cem": {}})
+    submitted = root / "submitted"
+    (submitted / "mal" / A).mkdir(parents=True)
+    os.link(submitted / "ada" / A / f"{A}.ipynb", submitted / "mal" / A / f"{A}.ipynb")
+    results = {d["student"]: d for d in grade_all(root, out=out, jobs=2, progress=False)}
+    assert results["cem"]["score"] == 12
+    for student, other in (("ada", "mal"), ("mal", "ada")):
+        assert results[student]["score"] == 0
+        assert "hard link" in results[student]["error"] and f"submission of {other}" in results[student]["error"]
+
+
+def test_a_second_notebook_in_a_folder_is_never_graded(tmp_path):
+    """With several notebooks in a student's folder, is only <assignment>.ipynb graded (the others named),
+    and without it none at all?"""
+    root, out = tmp_path / "class", tmp_path / "out"
+    _nbgrader_class(root, {"bob": None, "dan": None})
+    bob = root / "submitted" / "bob" / A
+    nbformat.write(submission(A, {}), bob / "solved_copy.ipynb")   # e.g. a classmate's, renamed
+    dan = root / "submitted" / "dan" / A
+    (dan / f"{A}.ipynb").rename(dan / "mine.ipynb")
+    nbformat.write(submission(A, {}), dan / "theirs.ipynb")
+    results = {d["student"]: d for d in grade_all(root, out=out, jobs=2, progress=False)}
+    assert results["bob"]["score"] == 0 and results["bob"]["tests"]
+    assert "solved_copy.ipynb" in results["bob"]["output"] and "not graded" in results["bob"]["output"]
+    assert results["dan"]["score"] == 0 and "mine.ipynb, theirs.ipynb" in results["dan"]["error"]
+
+
+def test_output_names_and_an_output_folder_inside_the_class_are_not_students(tmp_path):
+    """Do students named like the output's own files keep their results apart, and is an --out inside
+    the class folder never graded as a student on the next run?"""
+    root = tmp_path / "class"
+    root.mkdir()
+    for student in ("grades.csv", "summary.txt", "grades", "%unknown"):
+        nbformat.write(submission(A, {}), root / f"{student}.ipynb")
+    out = root / "out"
+    for _ in range(2):
+        results = grade_all(root, out=out, assignment=A, jobs=2, progress=False)
+    assert sorted(d["student"] for d in results) == sorted(["grades.csv", "summary.txt", "grades", "%unknown"])
+    rows = _rows(out)
+    assert len(rows) == 4 and set(rows.values()) == {"12.0"}
+    assert (out / "grades.csv").is_file() and (out / A / "grades.csv").is_file()
