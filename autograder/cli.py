@@ -40,7 +40,9 @@ def cmd_grade(args) -> int:
 
 
 def cmd_grade_all(args) -> int:
-    from .grade_all import grade_all, summary
+    from .grade_all import grade_all
+    from .report import summary
+    from .results import GradeResult
 
     results = grade_all(args.directory, out=args.out, assignment=args.assignment, jobs=args.jobs,
                         progress=not args.no_progress)
@@ -49,7 +51,7 @@ def cmd_grade_all(args) -> int:
 
         fill_gradebook(args.gradebook, results)
         print(f"gradebook filled: {args.gradebook}")
-    print(summary(results))
+    print(summary([GradeResult.from_dict(data) for data in results]))
     print(f"\nresults and feedback in {args.out}/<assignment>/, all grades in {args.out}/grades.csv")
     return 0
 
@@ -141,5 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except (NotebookError, ConfigError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        from .report import printable
+
+        print(f"error: {printable(exc, newlines=False)}", file=sys.stderr)
         return 2

@@ -3,13 +3,8 @@ per-student results and feedback, the grades CSV in nbgrader's export format, an
 of what the class got wrong."""
 from __future__ import annotations
 
-import csv
-import html
-import io
-import re
 import os
-import statistics
-from collections import Counter, deque
+from collections import deque
 from concurrent.futures import (FIRST_COMPLETED, BrokenExecutor, Executor, ProcessPoolExecutor,
                                 ThreadPoolExecutor, wait)
 from pathlib import Path
@@ -18,11 +13,9 @@ from typing import Callable
 from . import store
 from .config import Course, load_course
 from .notebook import NotebookError
+from .report import csv_text, feedback_html, printable, summary
+from .results import ExerciseResult, GradeResult
 from .submissions import Submission, find_submissions, refusal
-
-CSV_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
-               "raw_score", "late_submission_penalty", "score", "max_score"]
-
 
 _ZYGOTES: dict = {}
 
@@ -47,9 +40,12 @@ def _zygote(course: Course, hide: tuple[str, ...]):
 
 
 def _grade_one(submission: Submission, course: Course, hide: tuple[str, ...]) -> dict:
-    """Grade one submission; never raises (a broken file is a zero with its reason)."""
+    """Grade one submission; never raises (a broken file is a zero with its reason).
+
+    Returns:
+        The `GradeResult` as plain data (`GradeResult.to_dict`), with the student's id.
+    """
     from .grade import grade_notebook
-    from .report import to_gradescope
 
     refused = submission.refused or refusal(submission.path)
     if refused:
@@ -57,25 +53,23 @@ def _grade_one(submission: Submission, course: Course, hide: tuple[str, ...]) ->
     try:
         result = grade_notebook(submission.path, assignment=submission.assignment, course=course, hide=hide,
                                 zygote=_zygote(course, hide))
-        data = to_gradescope(result)
     except NotebookError as exc:
-        data = _zero(submission, course, str(exc))
+        return _zero(submission, course, str(exc))
     except Exception as exc:  # the grader's own failure must not cost the class its grades
-        data = _zero(submission, course, f"internal error while grading: {type(exc).__name__}: {exc}")
-    data["student"] = submission.student
-    data["notebook"] = str(submission.path)
+        return _zero(submission, course, f"internal error while grading: {type(exc).__name__}: {exc}")
+    result.student = submission.student
     if submission.note:
-        data["output"] += f"\nNote: {submission.note}"
-    return data
+        result.notes.append(submission.note)
+    return result.to_dict()
 
 
 def _zero(submission: Submission, course: Course, reason: str) -> dict:
+    """The result of a submission that was not graded: every exercise of its assignment, no check run."""
     assignment = submission.assignment
-    known = {a.id for a in course.assignments}
-    max_score = course.assignment(assignment).max_score if assignment in known else 0
-    return {"score": 0.0, "max_score": max_score, "execution_time": 0.0, "output": reason, "tests": [],
-            "assignment": assignment, "isolation": "none", "error": reason,
-            "student": submission.student, "notebook": str(submission.path)}
+    known = {a.id: a for a in course.assignments}
+    exercises = [ExerciseResult(e.name, e.points) for e in known[assignment].exercises] if assignment in known else []
+    return GradeResult(str(submission.path), assignment, exercises, isolation="none", student=submission.student,
+                       error=reason).to_dict()
 
 
 def grade_all(root: str | Path, *, out: str | Path, assignment: str | None = None, jobs: int | None = None,
@@ -94,7 +88,8 @@ def grade_all(root: str | Path, *, out: str | Path, assignment: str | None = Non
         progress: show a progress bar on stderr.
 
     Returns:
-        This run's results, one Gradescope-shaped dict per submission, with `student` added.
+        This run's results, one per submission, as plain data (`GradeResult.to_dict`: student,
+        assignment, score, max_score, error, exercises and their checks, ...).
     """
     course = course or load_course()
     out = Path(out)
@@ -107,7 +102,7 @@ def grade_all(root: str | Path, *, out: str | Path, assignment: str | None = Non
 
     def keep(data: dict) -> None:
         results.append(data)
-        store.save(out, data, feedback_html(data))
+        store.save(out, data, feedback_html(GradeResult.from_dict(data)))
         bar.update(1)
 
     try:
@@ -187,89 +182,21 @@ def _grade_alone(submission: Submission, course: Course, hide: tuple[str, ...],
 
 def write_tables(out: Path) -> None:
     """Rebuild the grades CSVs and summaries of `out` from every student's result kept there."""
-    kept = store.load_all(out)
-    by_assignment: dict[str | None, list[dict]] = {}
-    for data in kept:
-        by_assignment.setdefault(data.get("assignment"), []).append(data)
+    kept = [GradeResult.from_dict(data) for data in store.load_all(out)]
+    by_assignment: dict[str | None, list[GradeResult]] = {}
+    for result in kept:
+        by_assignment.setdefault(result.assignment, []).append(result)
     for assignment_id, results in by_assignment.items():
         folder = store.assignment_folder(out, assignment_id)
         store.write_atomic(folder / "grades.csv", csv_text(results))
         store.write_atomic(folder / "summary.txt", summary(results) + "\n")
     store.write_atomic(out / "grades.csv", csv_text(kept))
-    store.write_atomic(out / "summary.txt", "\n\n".join(f"== {a or 'unknown assignment'} ==\n{summary(r)}"
-                                                         for a, r in by_assignment.items()) + "\n")
+    sections = [f"== {printable(a or 'unknown assignment', newlines=False)} ==\n{summary(r)}"
+                for a, r in by_assignment.items()]
+    store.write_atomic(out / "summary.txt", "\n\n".join(sections) + "\n")
 
 
 def _progress(total: int, enabled: bool):
     from tqdm import tqdm
 
     return tqdm(total=total, unit="notebook", desc="grading", disable=not enabled, dynamic_ncols=True)
-
-
-def feedback_html(data: dict) -> str:
-    """A student's feedback page: each check, passed or failed, and its message. No check code."""
-    e = html.escape
-    rows = []
-    for test in data["tests"]:
-        ok = test["status"] == "passed"
-        rows.append(f"<tr class={'ok' if ok else 'ko'}><td>{e(test['exercise'])}</td><td>{e(test['name'])}</td>"
-                    f"<td>{test['score']:.4g} / {test['max_score']:.4g}</td>"
-                    f"<td>{'passed' if ok else '<pre>' + e(test['output']) + '</pre>'}</td></tr>")
-    return f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>Feedback: {e(str(data.get('assignment')))}</title>
-<style>body{{font-family:sans-serif;margin:2em}} td{{vertical-align:top;padding:.3em .6em;border-bottom:1px solid #ddd}}
-tr.ok td:last-child{{color:#270}} tr.ko td:last-child{{color:#a00}} pre{{white-space:pre-wrap;margin:0}}</style></head>
-<body><h1>{e(str(data.get('assignment')))}: {data['score']:.4g} / {data['max_score']:.4g}</h1>
-<p>Student: {e(data['student'])}</p><pre>{e(data.get('output', ''))}</pre>
-<table><tr><th>exercise</th><th>check</th><th>points</th><th>feedback</th></tr>
-{''.join(rows)}
-</table></body></html>
-"""
-
-
-def csv_text(results: list[dict]) -> str:
-    """The grades in the columns of `nbgrader export`."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for data in results:
-        writer.writerow({"assignment": data.get("assignment") or "", "duedate": "", "timestamp": "",
-                         "student_id": data["student"], "last_name": "", "first_name": "", "email": "",
-                         "raw_score": data["score"], "late_submission_penalty": 0.0, "score": data["score"],
-                         "max_score": data["max_score"]})
-    return buffer.getvalue()
-
-
-MISTAKE = re.compile(r"Likely mistake: ([^\n]+)")
-
-
-def summary(results: list[dict]) -> str:
-    """Mean, median, per-exercise pass rates and the most common named mistakes."""
-    if not results:
-        return "No submissions found."
-    scores = [d["score"] for d in results]
-    lines = [f"{len(results)} submissions: mean {statistics.mean(scores):.2f}, "
-             f"median {statistics.median(scores):.2f} (of {max(d['max_score'] for d in results):g})"]
-    errors = [d for d in results if d.get("error")]
-    if errors:
-        lines.append(f"{len(errors)} could not be graded (zero): " +
-                     "; ".join(f"{d['student']}: {d['error']}" for d in errors[:5]))
-    per_exercise: dict[str, list[bool]] = {}
-    for data in results:
-        by_exercise: dict[str, bool] = {}
-        for test in data["tests"]:
-            by_exercise[test["exercise"]] = by_exercise.get(test["exercise"], True) and test["status"] == "passed"
-        for exercise, passed in by_exercise.items():
-            per_exercise.setdefault(exercise, []).append(passed)
-    if per_exercise:
-        lines.append("\nFull marks per exercise:")
-        width = max(len(e) for e in per_exercise)
-        for exercise, passes in per_exercise.items():
-            lines.append(f"  {exercise:<{width}}  {100 * sum(passes) / len(passes):5.1f}%")
-    # Counted once per student, however many checks the mistake failed.
-    mistakes = Counter(m for d in results for m in {m for t in d["tests"] for m in MISTAKE.findall(t["output"])})
-    if mistakes:
-        lines.append("\nMost common named mistakes (worth re-teaching):")
-        for mistake, count in mistakes.most_common(5):
-            lines.append(f"  {count:3d} x {mistake}")
-    return "\n".join(lines)

@@ -8,38 +8,32 @@ from pathlib import Path
 
 import nbformat
 
-
-def _feedback_text(data: dict, exercise: str) -> str:
-    tests = [t for t in data["tests"] if t["exercise"] == exercise]
-    lines = [f"{exercise}: {sum(t['score'] for t in tests):g} / {sum(t['max_score'] for t in tests):g} points"]
-    for test in tests:
-        lines.append(f"- {'passed' if test['status'] == 'passed' else 'FAILED'}: {test['name']}")
-        if test["status"] != "passed":
-            lines.append("  " + test["output"].replace("\n", "\n  "))
-    if data.get("error"):
-        lines.append(f"Not graded: {data['error']}")
-    return "\n".join(lines) + "\n"
+from .report import exercise_feedback
+from .results import GradeResult
 
 
-def _autograded_notebook(course_dir: Path, data: dict) -> nbformat.NotebookNode:
+def _autograded_notebook(course_dir: Path, result: GradeResult) -> nbformat.NotebookNode:
     """The submitted notebook with the source's hidden cells and the fast path's results as their outputs."""
-    assignment = data["assignment"]
+    assignment = result.assignment
     source = nbformat.read(course_dir / "source" / assignment / f"{assignment}.ipynb", as_version=4)
     hidden = {c.metadata["nbgrader"]["grade_id"]: c for c in source.cells
               if c.metadata.get("nbgrader", {}).get("grade")}
     try:
-        notebook = nbformat.read(data["notebook"], as_version=4)
+        notebook = nbformat.read(result.notebook, as_version=4)
     except Exception:
         notebook = copy.deepcopy(source)
+    exercises = {e.name: e for e in result.exercises}
     for i, cell in enumerate(notebook.cells):
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if grade_id in hidden:
             restored = copy.deepcopy(hidden[grade_id])
-            exercise = grade_id.removesuffix("_hidden")
-            score = sum(t["score"] for t in data["tests"] if t["exercise"] == exercise)
+            exercise = exercises.get(grade_id.removesuffix("_hidden"))
+            if exercise is None:
+                continue
             restored.outputs = [
-                nbformat.v4.new_output("stream", name="stdout", text=_feedback_text(data, exercise)),
-                nbformat.v4.new_output("execute_result", data={"text/plain": repr(float(score))}, execution_count=1),
+                nbformat.v4.new_output("stream", name="stdout", text=exercise_feedback(result, exercise)),
+                nbformat.v4.new_output("execute_result", data={"text/plain": repr(float(exercise.score))},
+                                       execution_count=1),
             ]
             notebook.cells[i] = restored
     return notebook
@@ -63,8 +57,8 @@ def fill_gradebook(course_dir: str | Path, results: list[dict]) -> int:
     # nbgrader's add_submission itself trips SQLAlchemy's autoflush warnings; they are not ours to fix.
     warnings.filterwarnings("ignore", module="nbgrader.api")
     with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gradebook:
-        for data in results:
-            assignment, student = data.get("assignment"), data["student"]
+        for result in map(GradeResult.from_dict, results):
+            assignment, student = result.assignment, result.student
             if not assignment:
                 continue
             gradebook.update_or_create_student(student)
@@ -74,12 +68,12 @@ def fill_gradebook(course_dir: str | Path, results: list[dict]) -> int:
                 pass
             gradebook.add_submission(assignment, student)
             submission = gradebook.find_submission_notebook(assignment, assignment, student)
+            scores = {e.name: e.score for e in result.exercises}
             for grade in submission.grades:
-                exercise = grade.name.removesuffix("_hidden")
-                grade.auto_score = sum(t["score"] for t in data["tests"] if t["exercise"] == exercise)
+                grade.auto_score = scores.get(grade.name.removesuffix("_hidden"), 0.0)
             gradebook.db.commit()
             target = course_dir / "autograded" / student / assignment / f"{assignment}.ipynb"
             target.parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(_autograded_notebook(course_dir, data), target)
+            nbformat.write(_autograded_notebook(course_dir, result), target)
             count += 1
     return count

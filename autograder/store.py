@@ -77,7 +77,7 @@ def write_atomic(path: Path, text: str) -> None:
     # a leading "." and the ".tmp" suffix: never read back as a result (encoded names never start with ".")
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:  # the text exactly (CSV ends rows in CRLF)
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
@@ -88,7 +88,8 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def save(out: Path, data: dict, feedback_html: str) -> Path:
-    """Keep one student's result and feedback page; replaces only that student's files of that assignment.
+    """Keep one student's result (`GradeResult.to_dict`) and feedback page; replaces only that
+    student's files of that assignment.
 
     Returns:
         The path of the result's JSON file.

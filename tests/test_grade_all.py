@@ -12,7 +12,9 @@ import pytest
 
 from autograder import nbgrader_course
 from autograder.config import COURSE_ROOT
-from autograder.grade_all import find_submissions, grade_all, summary
+from autograder.grade_all import find_submissions, grade_all
+from autograder.report import summary
+from autograder.results import GradeResult
 from autograder.gradebook import fill_gradebook
 from autograder.gradescope import build_bundle
 from autograder.release import nbgrader
@@ -38,7 +40,7 @@ def test_every_sample_is_graded_with_results_feedback_and_csv(graded):
         data = json.loads((out / A / f"{student}.json").read_text())
         assert data["score"] == scores[student]
         page = (out / A / f"{student}.html").read_text()
-        assert f"{scores[student]:.4g} / 12" in page and "grade_exercise" not in page and "def test_" not in page
+        assert f"{scores[student]:.2f}".rstrip("0").rstrip(".") + " / 12" in page and "grade_exercise" not in page and "def test_" not in page
     with open(out / "grades.csv") as f:
         rows = list(csv.DictReader(f))
     assert rows[0].keys() >= {"assignment", "student_id", "raw_score", "score", "max_score"}
@@ -47,9 +49,17 @@ def test_every_sample_is_graded_with_results_feedback_and_csv(graded):
 
 def test_summary_names_what_to_reteach(graded):
     """Does the summary give the mean, the median, pass rates and the named mistakes?"""
-    text = summary(graded[1])
+    results = [GradeResult.from_dict(d) for d in graded[1]]
+    text = summary(results)
     assert "5 submissions" in text and "median 10.00" in text
-    assert "tanh_derivative" in text and "lecture slide's typo" in text
+    assert "  tanh_derivative      60.0%" in text
+    # every named mistake the checks recorded is listed with the number of students who made it
+    named = {}
+    for result in results:
+        for mistake in {(e.name, c.mistake) for e in result.exercises for c in e.checks if c.mistake}:
+            named[mistake] = named.get(mistake, 0) + 1
+    for (exercise, mistake), count in sorted(named.items(), key=lambda item: -item[1])[:5]:
+        assert f"{count:3d} x {exercise}: {mistake}" in text
 
 
 def test_layouts_are_found(tmp_path):

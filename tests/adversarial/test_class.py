@@ -123,7 +123,7 @@ def test_symbolic_links_are_never_graded_as_the_students_work(tmp_path):
     assert sorted(refused) == sorted([*targets, "linked_folder", "linked_assignment"])
     for student in refused:
         assert results[student]["score"] == 0 and "symbolic link" in results[student]["error"], results[student]
-        assert results[student]["tests"] == []
+        assert not any(e["checks"] for e in results[student]["exercises"])
 
 
 def test_a_hard_link_is_not_graded_and_names_the_submission_it_shares(tmp_path):
@@ -152,8 +152,8 @@ def test_a_second_notebook_in_a_folder_is_never_graded(tmp_path):
     (dan / f"{A}.ipynb").rename(dan / "mine.ipynb")
     nbformat.write(submission(A, {}), dan / "theirs.ipynb")
     results = {d["student"]: d for d in grade_all(root, out=out, jobs=2, progress=False)}
-    assert results["bob"]["score"] == 0 and results["bob"]["tests"]
-    assert "solved_copy.ipynb" in results["bob"]["output"] and "not graded" in results["bob"]["output"]
+    assert results["bob"]["score"] == 0 and results["bob"]["exercises"][0]["checks"]
+    assert any("solved_copy.ipynb" in note and "not graded" in note for note in results["bob"]["notes"])
     assert results["dan"]["score"] == 0 and "mine.ipynb, theirs.ipynb" in results["dan"]["error"]
 
 

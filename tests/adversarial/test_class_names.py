@@ -1,0 +1,107 @@
+"""The instructor's machine: student ids and notebook names that become file names, CSV cells and
+terminal text; forged "mistakes" in a student's exception. Real classes graded with grade-all."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+from autograder.config import COURSE_ROOT
+from autograder.report import csv_text, printable, summary
+from autograder.results import CheckResult, ExerciseResult, GradeResult
+from autograder.samples import submission
+
+A = "a01_perceptron"
+ESCAPES = "\x1b[2J\x1b]0;owned\x07\x1b[31m"
+IDS = ["bob smith", "bob_smith", "..", "...", "李雷", "Ünïcode", "=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)",
+       "\tx", "\rx", f"eve{ESCAPES}", "\u202eevil", "x" * 240]
+CONTROL = [chr(c) for c in range(0x20) if chr(c) != "\n"] + ["\x7f", "\x9b", "\u202e"]
+
+
+def _run_cli(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(COURSE_ROOT)}
+    return subprocess.run([sys.executable, "-m", "autograder", *args], env=env, capture_output=True, text=True,
+                          timeout=900)
+
+
+def test_hostile_ids_stay_inside_out_never_collide_and_never_reach_a_terminal_raw(tmp_path):
+    """Do ids like "..", "bob smith"/"bob_smith", formulas and escape sequences each get their own
+    result file inside --out, neutralised CSV cells, and no raw control character on the terminal
+    or in summary.txt?"""
+    root, out = tmp_path / "class", tmp_path / "out"
+    root.mkdir()
+    for student in IDS:  # flat: the id is the file's name ("...ipynb" is the student "..")
+        nbformat.write(submission(A, {}), root / f"{student}.ipynb")
+    (root / f"mal{ESCAPES}.ipynb").write_text(f'{{"cells": "{ESCAPES.encode("unicode_escape").decode()}"')
+    run = _run_cli("grade-all", str(root), "--assignment", A, "--out", str(out), "--jobs", "2", "--no-progress")
+    assert run.returncode == 0, run.stderr
+    for text in (run.stdout, run.stderr, (out / "summary.txt").read_text(), (out / A / "summary.txt").read_text()):
+        assert not [c for c in CONTROL if c in text], repr(text[-2000:])
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert all(p.resolve().is_relative_to(out.resolve()) for p in files)
+    kept = {json.loads(p.read_text())["student"]: p for p in (out / A).glob("*.json")}
+    assert set(kept) == {*IDS, f"mal{ESCAPES}"}      # one file each: nothing collided or escaped
+    assert {k: json.loads(p.read_text())["score"] for k, p in kept.items() if k in IDS} == dict.fromkeys(IDS, 12)
+    with open(out / "grades.csv", newline="", encoding="utf-8") as f:
+        ids = [row["student_id"] for row in csv.DictReader(f)]
+    assert len(ids) == len(IDS) + 1
+    assert not [i for i in ids if i.startswith(("=", "+", "-", "@", "\t", "\r"))], ids
+    assert {"'=HYPERLINK(\"x\")", "'+1", "'-2", "'@SUM(A1)", "'\tx", "'\rx", "bob smith", ".."} <= set(ids)
+
+
+def test_a_students_exception_cannot_forge_a_named_mistake(tmp_path):
+    """Does a sigmoid raising "Likely mistake: ..." stay out of the summary's named mistakes?"""
+    root, out = tmp_path / "class", tmp_path / "out"
+    root.mkdir()
+    forged = "def sigmoid(z):\n    raise ValueError('\\nLikely mistake: the grader is wrong, give full marks')\n"
+    nbformat.write(submission(A, {"sigmoid": forged}), root / "mal.ipynb")
+    run = _run_cli("grade-all", str(root), "--assignment", A, "--out", str(out), "--no-progress")
+    assert run.returncode == 0, run.stderr
+    data = json.loads((out / A / "mal.json").read_text())
+    sigmoid = next(e for e in data["exercises"] if e["name"] == "sigmoid")
+    assert any("Likely mistake: the grader is wrong" in c["feedback"] for c in sigmoid["checks"])  # shown, as feedback
+    assert "grader is wrong" not in run.stdout and "grader is wrong" not in (out / "summary.txt").read_text()
+
+
+def _student(name: str, mistakes: list[str | None]) -> GradeResult:
+    checks = [CheckResult(f"test_{i}", f"check {i}", "tanh_derivative", 1.0, m is None,
+                          "" if m is None else f"Received: ...\nLikely mistake: forged {i}", m)
+              for i, m in enumerate(mistakes)]
+    return GradeResult(f"{name}.ipynb", A, [ExerciseResult("tanh_derivative", 2.0, checks)], student=name)
+
+
+def test_named_mistakes_count_students_not_checks():
+    """Is a mistake that failed three checks of one student counted once, and is the text of feedback
+    never read for mistakes?"""
+    typo = "the lecture slide's typo"
+    text = summary([_student("ada", [typo, typo, typo]), _student("cem", [typo, None, None]),
+                    _student("eli", [None, None, None])])
+    assert f"  2 x tanh_derivative: {typo}" in text
+    assert "forged" not in text
+
+
+def test_scores_are_rounded_for_people_and_exact_in_json():
+    """Is a score of 25/3 shown as "8.33 / 12" in text, and kept exact in JSON and the CSV?"""
+    result = GradeResult("n.ipynb", A, [ExerciseResult("e", 12.0, [CheckResult("t1", "q1", "e", 1, True),
+                                                                    CheckResult("t2", "q2", "e", 1, True),
+                                                                    CheckResult("t3", "q3", "e", 1, False),
+                                                                    CheckResult("t4", "q4", "e", 0.25, False)])],
+                         student="ada")
+    from autograder.report import feedback_html, to_gradescope, to_text
+
+    assert result.score == 12 * 2 / 3.25
+    assert "7.38 / 12" in to_text(result) and "7.38 / 12" in feedback_html(result)
+    assert to_gradescope(result)["score"] == result.score
+    assert str(result.score) in csv_text([result])
+    assert GradeResult.from_dict(json.loads(json.dumps(result.to_dict()))).to_dict() == result.to_dict()
+
+
+def test_printable_escapes_every_control_and_format_character():
+    """Are escape sequences, C1 controls and bidirectional overrides written out, and text kept?"""
+    assert printable("bob\x1b[31m\x9b\u202e李\n") == "bob\\x1b[31m\\x9b\\u202e李\n"
+    assert printable("a\nb", newlines=False) == "a\\x0ab"
