@@ -45,12 +45,14 @@ def cmd_grade_all(args) -> int:
     from .results import GradeResult
 
     results = grade_all(args.directory, out=args.out, assignment=args.assignment, jobs=args.jobs,
-                        progress=not args.no_progress)
+                        progress=not args.no_progress, hide=(args.gradebook,) if args.gradebook else ())
     if args.gradebook:
         from .gradebook import fill_gradebook
 
-        fill_gradebook(args.gradebook, results)
-        print(f"gradebook filled: {args.gradebook}")
+        filled = fill_gradebook(args.gradebook, results)
+        print(f"gradebook filled: {args.gradebook} ({filled.recorded} submissions recorded)")
+        for problem in filled.problems:
+            print(f"  {problem}", file=sys.stderr)
     print(summary([GradeResult.from_dict(data) for data in results]))
     print(f"\nresults and feedback in {args.out}/<assignment>/, all grades in {args.out}/grades.csv")
     return 0

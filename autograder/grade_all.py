@@ -73,7 +73,7 @@ def _zero(submission: Submission, course: Course, reason: str) -> dict:
 
 
 def grade_all(root: str | Path, *, out: str | Path, assignment: str | None = None, jobs: int | None = None,
-              progress: bool = True, course: Course | None = None) -> list[dict]:
+              progress: bool = True, course: Course | None = None, hide: tuple[str | Path, ...] = ()) -> list[dict]:
     """Grade every submission under `root` and keep the class's results under `out`.
 
     Each student's result is written (atomically) as soon as it is graded; the grades CSV and the
@@ -86,6 +86,9 @@ def grade_all(root: str | Path, *, out: str | Path, assignment: str | None = Non
         assignment: only this assignment (required for flat folders without metadata).
         jobs: parallel workers (default: the machine's cores).
         progress: show a progress bar on stderr.
+        course: the configuration (course.yaml by default).
+        hide: more paths the students' code must not see (the nbgrader course of --gradebook);
+            the class folder and `out` are always hidden.
 
     Returns:
         This run's results, one per submission, as plain data (`GradeResult.to_dict`: student,
@@ -95,7 +98,7 @@ def grade_all(root: str | Path, *, out: str | Path, assignment: str | None = Non
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     submissions = find_submissions(root, assignment, exclude=(out,))
-    hide = (str(Path(root).resolve()), str(out.resolve()))
+    hide = tuple(dict.fromkeys(str(Path(p).resolve()) for p in (root, out, *hide)))
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(submissions) or 1))
     results = []
     bar = _progress(len(submissions), progress)

@@ -97,7 +97,7 @@ def test_grade_all_leaves_no_scratch_folder(tmp_path, monkeypatch):
 def test_gradebook_filled_from_the_fast_path_works_with_nbgrader(graded, tmp_path):
     """Does nbgrader's gradebook, feedback and export show the fast path's scores?"""
     course_dir = nbgrader_course.create(tmp_path / "course", [A])
-    assert fill_gradebook(course_dir, graded[1]) == len(CLASSES[A])
+    assert fill_gradebook(course_dir, graded[1]).recorded == len(CLASSES[A])
     expected = {d["student"]: d["score"] for d in graded[1]}
     assert nbgrader_course.gradebook_scores(course_dir, A) == pytest.approx(expected)
     nbgrader(["generate_feedback", A, "--force"], course_dir)
