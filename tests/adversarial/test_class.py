@@ -171,3 +171,16 @@ def test_output_names_and_an_output_folder_inside_the_class_are_not_students(tmp
     rows = _rows(out)
     assert len(rows) == 4 and set(rows.values()) == {"12.0"}
     assert (out / "grades.csv").is_file() and (out / A / "grades.csv").is_file()
+
+
+def test_an_unknown_assignment_folder_is_a_zero_that_says_so(tmp_path):
+    """Is a notebook in a folder named after no assignment of the course a zero naming the known ones,
+    not an internal error, and kept apart from the class's own files?"""
+    root, out = tmp_path / "class", tmp_path / "out"
+    _nbgrader_class(root, {"ada": {}})
+    (root / "submitted" / "ada" / "grades.csv").mkdir()
+    nbformat.write(submission(A, {}), root / "submitted" / "ada" / "grades.csv" / "x.ipynb")
+    results = {d["assignment"]: d for d in grade_all(root, out=out, jobs=1, progress=False)}
+    assert results[A]["score"] == 12
+    assert "Unknown assignment" in results["grades.csv"]["error"] and "internal" not in results["grades.csv"]["error"]
+    assert (out / "grades.csv").is_file() and len(_rows(out)) == 2
