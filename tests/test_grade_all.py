@@ -189,6 +189,7 @@ def test_a_rerun_replaces_only_what_it_regraded(tmp_path):
     assert _rows(out) == {(A, "ada"): 12, (A, "bob"): 12}
 
 
+@pytest.mark.slow
 def test_a_crash_mid_class_keeps_every_finished_result(tmp_path):
     """When grade-all is killed mid-class, is every finished student's result on disk, whole, and
     does the next run's grades.csv include it?"""

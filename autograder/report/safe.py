@@ -41,10 +41,13 @@ def printable(text: object, *, newlines: bool = True) -> str:
 
 def csv_cell(value: object) -> object:
     """A value for a spreadsheet cell: text starting like a formula gets a leading "'" (OWASP's advice),
-    so it is shown, not run; numbers are kept as they are."""
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
-        return "'" + value
-    return value
+    so it is shown, not run, and its control characters and undecodable bytes are escaped (`printable`),
+    so `cat grades.csv` is safe too; numbers are kept as they are."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(_FORMULA_PREFIXES):
+        value = "'" + value
+    return printable(value, newlines=False)
 
 
 def number(value: float) -> str:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from autograder.config import COURSE_ROOT
 from autograder.report import csv_text, printable, summary
@@ -29,14 +30,17 @@ def _run_cli(*args: str) -> subprocess.CompletedProcess:
                           timeout=900)
 
 
+@pytest.mark.slow
 def test_hostile_ids_stay_inside_out_never_collide_and_never_reach_a_terminal_raw(tmp_path):
     """Do ids like "..", "bob smith"/"bob_smith", formulas and escape sequences each get their own
     result file inside --out, neutralised CSV cells, and no raw control character on the terminal
     or in summary.txt?"""
     root, out = tmp_path / "class", tmp_path / "out"
     root.mkdir()
-    for student in IDS:  # flat: the id is the file's name ("...ipynb" is the student "..")
-        nbformat.write(submission(A, {}), root / f"{student}.ipynb")
+    for student in IDS:  # flat: the id is the file's name ("...ipynb" is the student ".."); stubs grade fast
+        nbformat.write(submission(A, None if student != "bob smith" else {}), root / f"{student}.ipynb")
+    with open(os.fsencode(root) + b"/bad\xff name.ipynb", "wb") as f:  # not UTF-8: a surrogate in the id
+        f.write(nbformat.writes(submission(A, None)).encode())
     (root / f"mal{ESCAPES}.ipynb").write_text(f'{{"cells": "{ESCAPES.encode("unicode_escape").decode()}"')
     run = _run_cli("grade-all", str(root), "--assignment", A, "--out", str(out), "--jobs", "2", "--no-progress")
     assert run.returncode == 0, run.stderr
@@ -45,13 +49,16 @@ def test_hostile_ids_stay_inside_out_never_collide_and_never_reach_a_terminal_ra
     files = [p for p in out.rglob("*") if p.is_file()]
     assert all(p.resolve().is_relative_to(out.resolve()) for p in files)
     kept = {json.loads(p.read_text())["student"]: p for p in (out / A).glob("*.json")}
-    assert set(kept) == {*IDS, f"mal{ESCAPES}"}      # one file each: nothing collided or escaped
-    assert {k: json.loads(p.read_text())["score"] for k, p in kept.items() if k in IDS} == dict.fromkeys(IDS, 12)
+    assert set(kept) == {*IDS, f"mal{ESCAPES}", "bad\udcff name"}   # one file each: nothing collided or escaped
+    assert {k: json.loads(p.read_text())["score"] for k, p in kept.items() if k in IDS} == {
+        **dict.fromkeys(IDS, 0), "bob smith": 12}
     with open(out / "grades.csv", newline="", encoding="utf-8") as f:
         ids = [row["student_id"] for row in csv.DictReader(f)]
-    assert len(ids) == len(IDS) + 1
+    assert len(ids) == len(IDS) + 2
     assert not [i for i in ids if i.startswith(("=", "+", "-", "@", "\t", "\r"))], ids
-    assert {"'=HYPERLINK(\"x\")", "'+1", "'-2", "'@SUM(A1)", "'\tx", "'\rx", "bob smith", ".."} <= set(ids)
+    assert not [i for i in ids if any(c in i for c in CONTROL)], ids
+    assert {"'=HYPERLINK(\"x\")", "'+1", "'-2", "'@SUM(A1)", "'\\x09x", "'\\x0dx", "bob smith", "..",
+            "bad\\udcff name"} <= set(ids)
 
 
 def test_a_students_exception_cannot_forge_a_named_mistake(tmp_path):
