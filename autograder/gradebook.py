@@ -75,7 +75,8 @@ def _autograded_notebook(course_dir: Path, result: GradeResult) -> nbformat.Note
             continue
         restored = copy.deepcopy(hidden[grade_id])
         restored.outputs = [
-            nbformat.v4.new_output("stream", name="stdout", text=exercise_feedback(result, exercise)),
+            nbformat.v4.new_output("stream", name="stdout",
+                                   text=exercise_feedback(exercise, error=result.error) + "\n"),
             nbformat.v4.new_output("execute_result", data={"text/plain": repr(float(exercise.score))},
                                    execution_count=1),
         ]

@@ -36,13 +36,22 @@ def to_text(result: GradeResult) -> str:
     return "\n".join(lines)
 
 
-def exercise_feedback(result: GradeResult, exercise: ExerciseResult) -> str:
-    """One exercise's points and checks, each failed one with its feedback (a gradebook cell's output)."""
+def exercise_feedback(exercise: ExerciseResult, *, error: str = "") -> str:
+    """A hidden test cell's feedback: the exercise's points, then each check, passed or failed, with a
+    failed check's message (the gradebook's autograded copies; meant for nbgrader's own path too).
+
+    Args:
+        exercise: the exercise's result.
+        error: why the notebook was not graded, if it was not.
+
+    Returns:
+        The text, without a trailing newline.
+    """
     lines = [f"{exercise.name}: {score_text(exercise.score, exercise.points)} points"]
     for check in exercise.checks:
         lines.append(f"- {'passed' if check.passed else 'FAILED'}: {check.question}")
         if not check.passed:
             lines.append("  " + printable(check.feedback).replace("\n", "\n  "))
-    if result.error:
-        lines.append(f"Not graded: {printable(result.error)}")
-    return "\n".join(lines) + "\n"
+    if error:
+        lines.append(f"Not graded: {printable(error)}")
+    return "\n".join(lines)
