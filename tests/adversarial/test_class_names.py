@@ -12,8 +12,6 @@ import nbformat
 import pytest
 
 from autograder.config import COURSE_ROOT
-from autograder.report import csv_text, printable, summary
-from autograder.results import CheckResult, ExerciseResult, GradeResult
 from autograder.samples import submission
 
 A = "a01_perceptron"
@@ -72,42 +70,3 @@ def test_a_students_exception_cannot_forge_a_named_mistake(tmp_path):
     sigmoid = next(e for e in data["exercises"] if e["name"] == "sigmoid")
     assert any("Likely mistake: the grader is wrong" in c["feedback"] for c in sigmoid["checks"])  # shown, as feedback
     assert "grader is wrong" not in run.stdout and "grader is wrong" not in (out / "summary.txt").read_text()
-
-
-def _student(name: str, mistakes: list[str | None]) -> GradeResult:
-    checks = [CheckResult(f"test_{i}", f"check {i}", "tanh_derivative", 1.0, m is None,
-                          "" if m is None else f"Received: ...\nLikely mistake: forged {i}", m)
-              for i, m in enumerate(mistakes)]
-    return GradeResult(f"{name}.ipynb", A, [ExerciseResult("tanh_derivative", 2.0, checks)], student=name)
-
-
-def test_named_mistakes_count_students_not_checks():
-    """Is a mistake that failed three checks of one student counted once, and is the text of feedback
-    never read for mistakes?"""
-    typo = "the lecture slide's typo"
-    text = summary([_student("ada", [typo, typo, typo]), _student("cem", [typo, None, None]),
-                    _student("eli", [None, None, None])])
-    assert f"  2 x tanh_derivative: {typo}" in text
-    assert "forged" not in text
-
-
-def test_scores_are_rounded_for_people_and_exact_in_json():
-    """Is a score of 25/3 shown as "8.33 / 12" in text, and kept exact in JSON and the CSV?"""
-    result = GradeResult("n.ipynb", A, [ExerciseResult("e", 12.0, [CheckResult("t1", "q1", "e", 1, True),
-                                                                    CheckResult("t2", "q2", "e", 1, True),
-                                                                    CheckResult("t3", "q3", "e", 1, False),
-                                                                    CheckResult("t4", "q4", "e", 0.25, False)])],
-                         student="ada")
-    from autograder.report import feedback_html, to_gradescope, to_text
-
-    assert result.score == 12 * 2 / 3.25
-    assert "7.38 / 12" in to_text(result) and "7.38 / 12" in feedback_html(result)
-    assert to_gradescope(result)["score"] == result.score
-    assert str(result.score) in csv_text([result])
-    assert GradeResult.from_dict(json.loads(json.dumps(result.to_dict()))).to_dict() == result.to_dict()
-
-
-def test_printable_escapes_every_control_and_format_character():
-    """Are escape sequences, C1 controls and bidirectional overrides written out, and text kept?"""
-    assert printable("bob\x1b[31m\x9b\u202e李\n") == "bob\\x1b[31m\\x9b\\u202e李\n"
-    assert printable("a\nb", newlines=False) == "a\\x0ab"
