@@ -156,7 +156,7 @@ def _run_until_broken(queue: deque, course: Course, hide: tuple[str, ...], jobs:
                       on_result: Callable[[dict], None], executor: Callable[[int], Executor]) -> list[Submission]:
     """Grade from `queue` in one pool until it is empty or the pool breaks; return what the broken pool held."""
     held: dict = {}
-    suspects = []
+    suspects: list[Submission] = []
     with executor(jobs) as pool:
         while (queue or held) and not suspects:
             while queue and len(held) < 2 * jobs:
@@ -164,13 +164,25 @@ def _run_until_broken(queue: deque, course: Course, hide: tuple[str, ...], jobs:
                 held[pool.submit(_grade_one, submission, course, hide)] = submission
             done, _ = wait(held, return_when=FIRST_COMPLETED)
             for future in done:
-                submission = held.pop(future)
-                try:
-                    on_result(future.result())
-                except BROKEN:
-                    suspects.append(submission)
-        suspects += held.values()  # a broken pool fails everything it still held
+                _collect(future, held.pop(future), course, on_result, suspects)
+    # the pool has shut down: what it still held either finished or failed with it
+    for future, submission in held.items():
+        _collect(future, submission, course, on_result, suspects)
     return suspects
+
+
+def _collect(future, submission: Submission, course: Course, on_result: Callable[[dict], None],
+             suspects: list[Submission]) -> None:
+    """Hand a finished task's result on; a task of a broken pool becomes a suspect, any other failure
+    (the executor's, never the student's code, which runs in the sandbox) that student's error."""
+    try:
+        data = future.result()
+    except BROKEN:
+        suspects.append(submission)
+        return
+    except Exception as exc:
+        data = _zero(submission, course, f"internal error while grading: {type(exc).__name__}: {exc}")
+    on_result(data)
 
 
 def _grade_alone(submission: Submission, course: Course, hide: tuple[str, ...],
@@ -181,6 +193,8 @@ def _grade_alone(submission: Submission, course: Course, hide: tuple[str, ...],
             return pool.submit(_grade_one, submission, course, hide).result()
         except BROKEN:
             return _zero(submission, course, KILLED_TWICE)
+        except Exception as exc:  # the executor's own failure: this student's error, not the class's
+            return _zero(submission, course, f"internal error while grading: {type(exc).__name__}: {exc}")
 
 
 def write_tables(out: Path) -> None:
