@@ -1,6 +1,7 @@
-"""Grading a whole class: every submission in isolation, in parallel, with a progress bar;
-per-student results and feedback, the grades CSV in nbgrader's export format, and a summary
-of what the class got wrong."""
+"""Grading a whole class: every submission in isolation, in parallel, with a progress bar; each
+student's result and feedback kept as soon as it is graded (`store`), the grades CSV in nbgrader's
+export format and a summary of what the class got wrong rebuilt from every result kept; a dead worker
+costs only its notebook. docs/grade-all.md says what is kept, refused and escaped."""
 from __future__ import annotations
 
 import os
