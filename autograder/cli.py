@@ -33,17 +33,21 @@ def cmd_grade(args) -> int:
 
 
 def cmd_grade_all(args) -> int:
-    from .grade_all import grade_all, summary
+    from .grade_all import grade_all
+    from .report import summary
+    from .results import GradeResult
 
     results = grade_all(args.directory, out=args.out, assignment=args.assignment, jobs=args.jobs,
-                        progress=not args.no_progress)
+                        progress=not args.no_progress, hide=(args.gradebook,) if args.gradebook else ())
     if args.gradebook:
         from .gradebook import fill_gradebook
 
-        fill_gradebook(args.gradebook, results)
-        print(f"gradebook filled: {args.gradebook}")
-    print(summary(results))
-    print(f"\nresults, feedback and grades.csv in {args.out}")
+        filled = fill_gradebook(args.gradebook, results)
+        print(f"gradebook filled: {args.gradebook} ({filled.recorded} submissions recorded)")
+        for problem in filled.problems:
+            print(f"  {problem}", file=sys.stderr)
+    print(summary([GradeResult.from_dict(data) for data in results]))
+    print(f"\nresults and feedback in {args.out}/<assignment>/, all grades in {args.out}/grades.csv")
     return 0
 
 
@@ -155,5 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except (NotebookError, ConfigError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        from .report import printable
+
+        print(f"error: {printable(exc, newlines=False)}", file=sys.stderr)
         return 2

@@ -8,24 +8,8 @@ from pathlib import Path
 from .config import COURSE_ROOT, load_course
 from .grade import grade_notebook
 from .release import release
-from .report import to_gradescope, to_text
+from .report import grade_table, score_text, to_gradescope, to_text
 from .samples import CLASSES, submission_path
-
-
-def grade_table(rows: list[tuple[str, dict]]) -> str:
-    """A plain-text table: one row per student, one column per exercise, then the total."""
-    if not rows:
-        return "(no submissions)"
-    exercises = [t["exercise"] for t in rows[0][1]["tests"]]
-    exercises = list(dict.fromkeys(exercises))
-    widths = [max(len(e), 5) for e in exercises]
-    header = f"{'student':<16}" + "".join(f" {e:>{w}}" for e, w in zip(exercises, widths)) + "   total"
-    lines = [header, "-" * len(header)]
-    for student, result in rows:
-        per = {e: sum(t["score"] for t in result["tests"] if t["exercise"] == e) for e in exercises}
-        cells = "".join(f" {per[e]:>{w}.4g}" for e, w in zip(exercises, widths))
-        lines.append(f"{student:<16}{cells}   {result['score']:g} / {result['max_score']:g}")
-    return "\n".join(lines)
 
 
 def run_demo(out: str | Path = "out/demo", assignment_id: str = "a01_perceptron") -> int:
@@ -39,16 +23,16 @@ def run_demo(out: str | Path = "out/demo", assignment_id: str = "a01_perceptron"
     out.mkdir(parents=True, exist_ok=True)
     print(f"Releasing {assignment_id} with nbgrader generate_assignment ...")
     print(f"  student notebook: {release(assignment_id, course=course).relative_to(COURSE_ROOT)}")
-    rows = []
+    results = []
     for student in CLASSES[assignment_id]:
         notebook = submission_path(assignment_id, student)
         result = grade_notebook(notebook, assignment=assignment_id, course=course)
-        data = to_gradescope(result)
-        (out / f"{student}.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
+        result.student = student
+        (out / f"{student}.json").write_text(json.dumps(to_gradescope(result), indent=2), encoding="utf-8")
         (out / f"{student}.txt").write_text(to_text(result), encoding="utf-8")
-        print(f"  graded {student}: {result.score:g} / {result.max_score:g} in {result.execution_time:.1f} s")
-        rows.append((student, data))
+        print(f"  graded {student}: {score_text(result.score, result.max_score)} in {result.execution_time:.1f} s")
+        results.append(result)
     print()
-    print(grade_table(rows))
+    print(grade_table(results))
     print(f"\nPer-student results and feedback: {out.relative_to(COURSE_ROOT) if out.is_relative_to(COURSE_ROOT) else out}/")
     return 0

@@ -7,46 +7,16 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from .config import Assignment
+from .results import CheckResult, ExerciseResult, exercise_score  # noqa: F401 (the model's home)
 from .sandbox.launcher import SandboxError, StudentFailure
 from .student import Missing
 
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
-
-
-@dataclass
-class CheckResult:
-    name: str          # the check's function name
-    question: str      # its docstring's first line
-    exercise: str
-    weight: float
-    passed: bool
-    feedback: str = ""
-    mistake: str | None = None   # the named mistake a check matched (never text from the student's side)
-
-
-@dataclass
-class ExerciseResult:
-    name: str
-    points: float
-    checks: list[CheckResult] = field(default_factory=list)
-
-    @property
-    def score(self) -> float:
-        return exercise_score(self.points, self.checks)
-
-
-def exercise_score(points: float, checks: list[CheckResult]) -> float:
-    """Points earned: the exercise's points times the passed share of its checks' weights."""
-    total = sum(c.weight for c in checks)
-    if total == 0:
-        return 0.0
-    return points * sum(c.weight for c in checks if c.passed) / total
 
 
 def check_file(assignment_id: str) -> Path:

@@ -4,39 +4,18 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Course, load_course
-from .engine import ExerciseResult, run_checks
+from .engine import run_checks
 from .notebook import Cell, assignment_of, code_cells, read_notebook
+from .results import GradeResult
 from .sandbox.launcher import CallTimeout, Sandbox, SandboxError
 from .student import RemoteBackend
 
 
 # A notebook that imports TensorFlow gets a zygote that has imported it already.
 _HEAVY_IMPORT = re.compile(r"^\s*(import|from)\s+(tensorflow|keras)\b", re.MULTILINE)
-
-
-@dataclass
-class GradeResult:
-    """The outcome of grading one notebook."""
-
-    notebook: str
-    assignment: str
-    exercises: list[ExerciseResult]
-    notes: list[str] = field(default_factory=list)      # cells that failed, limits hit
-    output: str = ""                                     # what the student's code printed (capped)
-    isolation: str = "namespaces"
-    execution_time: float = 0.0
-
-    @property
-    def score(self) -> float:
-        return sum(e.score for e in self.exercises)
-
-    @property
-    def max_score(self) -> float:
-        return sum(e.points for e in self.exercises)
 
 
 class _CellRunner:

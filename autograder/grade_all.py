@@ -1,56 +1,22 @@
-"""Grading a whole class: every submission in isolation, in parallel, with a progress bar;
-per-student results and feedback, the grades CSV in nbgrader's export format, and a summary
-of what the class got wrong."""
+"""Grading a whole class: every submission in isolation, in parallel, with a progress bar; each
+student's result and feedback kept as soon as it is graded (`store`), the grades CSV in nbgrader's
+export format and a summary of what the class got wrong rebuilt from every result kept; a dead worker
+costs only its notebook. docs/grade-all.md says what is kept, refused and escaped."""
 from __future__ import annotations
 
-import csv
-import html
-import json
 import os
-import re
-import statistics
-from collections import Counter
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from collections import deque
+from concurrent.futures import (FIRST_COMPLETED, BrokenExecutor, Executor, ProcessPoolExecutor,
+                                ThreadPoolExecutor, wait)
 from pathlib import Path
+from typing import Callable
 
+from . import store
 from .config import Course, load_course
 from .notebook import NotebookError
-
-CSV_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
-               "raw_score", "late_submission_penalty", "score", "max_score"]
-
-
-@dataclass(frozen=True)
-class Submission:
-    student: str
-    assignment: str | None   # None: from the notebook's metadata or name
-    path: Path
-
-
-def find_submissions(root: str | Path, assignment: str | None = None) -> list[Submission]:
-    """The notebooks of a class folder.
-
-    Layouts: nbgrader's ``[submitted/]<student>/<assignment>/*.ipynb``, or flat ``<student>.ipynb``
-    files (the student is the file's stem; the assignment comes from `assignment` or the notebook).
-    """
-    root = Path(root)
-    if (root / "submitted").is_dir():
-        root = root / "submitted"
-    found = []
-    for path in sorted(root.rglob("*.ipynb")):
-        if ".ipynb_checkpoints" in path.parts:
-            continue
-        parts = path.relative_to(root).parts
-        if len(parts) == 3:
-            student, folder = parts[0], parts[1]
-            if assignment and folder != assignment:
-                continue
-            found.append(Submission(student, folder, path))
-        elif len(parts) == 1:
-            found.append(Submission(path.stem, assignment, path))
-    return found
-
+from .report import csv_text, feedback_html, printable, summary
+from .results import ExerciseResult, GradeResult
+from .submissions import Submission, find_submissions, refusal
 
 _ZYGOTES: dict = {}
 
@@ -75,148 +41,180 @@ def _zygote(course: Course, hide: tuple[str, ...]):
 
 
 def _grade_one(submission: Submission, course: Course, hide: tuple[str, ...]) -> dict:
-    """Grade one submission; never raises (a broken file is a zero with its reason)."""
-    from .grade import grade_notebook
-    from .report import to_gradescope
+    """Grade one submission; never raises (a broken file is a zero with its reason).
 
+    Returns:
+        The `GradeResult` as plain data (`GradeResult.to_dict`), with the student's id.
+    """
+    from .grade import grade_notebook
+
+    refused = submission.refused or refusal(submission.path)
+    if refused:
+        return _zero(submission, course, refused)
     try:
         result = grade_notebook(submission.path, assignment=submission.assignment, course=course, hide=hide,
                                 zygote=_zygote(course, hide))
-        data = to_gradescope(result)
     except NotebookError as exc:
-        data = _zero(submission, course, str(exc))
+        return _zero(submission, course, str(exc))
     except Exception as exc:  # the grader's own failure must not cost the class its grades
-        data = _zero(submission, course, f"internal error while grading: {type(exc).__name__}: {exc}")
-    data["student"] = submission.student
-    data["notebook"] = str(submission.path)
-    return data
+        return _zero(submission, course, f"internal error while grading: {type(exc).__name__}: {exc}")
+    result.student = submission.student
+    if submission.note:
+        result.notes.append(submission.note)
+    return result.to_dict()
 
 
 def _zero(submission: Submission, course: Course, reason: str) -> dict:
+    """The result of a submission that was not graded: every exercise of its assignment, no check run."""
     assignment = submission.assignment
-    known = {a.id for a in course.assignments}
-    max_score = course.assignment(assignment).max_score if assignment in known else 0
-    return {"score": 0.0, "max_score": max_score, "execution_time": 0.0, "output": reason, "tests": [],
-            "assignment": assignment, "isolation": "none", "error": reason}
+    known = {a.id: a for a in course.assignments}
+    exercises = [ExerciseResult(e.name, e.points) for e in known[assignment].exercises] if assignment in known else []
+    return GradeResult(str(submission.path), assignment, exercises, isolation="none", student=submission.student,
+                       error=reason).to_dict()
 
 
 def grade_all(root: str | Path, *, out: str | Path, assignment: str | None = None, jobs: int | None = None,
-              progress: bool = True, course: Course | None = None) -> list[dict]:
-    """Grade every submission under `root` and write the class's results under `out`.
+              progress: bool = True, course: Course | None = None, hide: tuple[str | Path, ...] = ()) -> list[dict]:
+    """Grade every submission under `root` and keep the class's results under `out`.
+
+    Each student's result is written (atomically) as soon as it is graded; the grades CSV and the
+    summaries are then rebuilt from every result under `out`, so grading another assignment, or
+    regrading some students, replaces only what it regraded (layout: `autograder.store`).
 
     Args:
         root: the class folder (nbgrader's submitted/ layout, or flat notebooks).
-        out: where to write <student>/<assignment>.json and .html, and grades.csv.
+        out: where to keep <assignment>/<student>.json and .html, grades.csv and summary.txt.
         assignment: only this assignment (required for flat folders without metadata).
         jobs: parallel workers (default: the machine's cores).
         progress: show a progress bar on stderr.
+        course: the configuration (course.yaml by default).
+        hide: more paths the students' code must not see (the nbgrader course of --gradebook);
+            the class folder and `out` are always hidden.
 
     Returns:
-        The results, one Gradescope-shaped dict per submission, with `student` added.
+        This run's results, one per submission, as plain data (`GradeResult.to_dict`: student,
+        assignment, score, max_score, error, exercises and their checks, ...).
     """
     course = course or load_course()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    submissions = find_submissions(root, assignment)
-    hide = (str(Path(root).resolve()), str(out.resolve()))
+    submissions = find_submissions(root, assignment, exclude=(out,))
+    hide = tuple(dict.fromkeys(str(Path(p).resolve()) for p in (root, out, *hide)))
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(submissions) or 1))
     results = []
     bar = _progress(len(submissions), progress)
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_grade_one, s, course, hide) for s in submissions]
-        for future in as_completed(futures):
-            data = future.result()
-            results.append(data)
-            _write_student(out, data)
-            bar.update(1)
-    bar.close()
+
+    def keep(data: dict) -> None:
+        results.append(data)
+        store.save(out, data, feedback_html(GradeResult.from_dict(data)))
+        bar.update(1)
+
+    try:
+        grade_class(submissions, course, hide, jobs=jobs, on_result=keep)
+    finally:
+        bar.close()
+        # also after an interruption: the tables then show every result finished so far
+        write_tables(out)
     results.sort(key=lambda d: (d["student"], d.get("assignment") or ""))
-    write_csv(out / "grades.csv", results)
-    (out / "summary.txt").write_text(summary(results), encoding="utf-8")
     return results
+
+
+# What an executor raises for every task it held when one of its workers died.
+BROKEN = (BrokenExecutor,)
+KILLED_TWICE = ("The grader's worker process was killed twice while it graded this notebook (for instance by "
+                "the machine's out-of-memory killer), so it was not graded. Grade it alone to see why: "
+                "python -m autograder grade NOTEBOOK")
+
+
+def grade_class(submissions: list[Submission], course: Course, hide: tuple[str, ...], *, jobs: int,
+                on_result: Callable[[dict], None],
+                executor: Callable[[int], Executor] = ProcessPoolExecutor) -> None:
+    """Grade `submissions` on `jobs` workers, handing each result to `on_result` as soon as it is ready.
+
+    A dead worker costs only the notebook it held: the notebooks its pool held (at most two per
+    worker: the pool is fed as it drains, so the rest of the class was not in it) are graded again,
+    each in a pool of its own so that a second death names its cause; a notebook that kills its own
+    pool too is recorded as an error for its student, and the class goes on in a fresh pool.
+
+    Args:
+        submissions: what to grade.
+        course, hide: passed to `_grade_one`.
+        jobs: parallel workers.
+        on_result: called in this thread with each `_grade_one` result (the killed ones included).
+        executor: makes a concurrent.futures-style executor of n workers (called with n).
+    """
+    queue = deque(submissions)
+    while queue:
+        suspects = _run_until_broken(queue, course, hide, jobs, on_result, executor)
+        if not suspects:
+            continue
+        with ThreadPoolExecutor(max_workers=jobs) as threads:
+            for data in threads.map(lambda s: _grade_alone(s, course, hide, executor), suspects):
+                on_result(data)
+
+
+def _run_until_broken(queue: deque, course: Course, hide: tuple[str, ...], jobs: int,
+                      on_result: Callable[[dict], None], executor: Callable[[int], Executor]) -> list[Submission]:
+    """Grade from `queue` in one pool until it is empty or the pool breaks; return what the broken pool held."""
+    held: dict = {}
+    suspects: list[Submission] = []
+    with executor(jobs) as pool:
+        while (queue or held) and not suspects:
+            while queue and len(held) < 2 * jobs:
+                submission = queue.popleft()
+                held[pool.submit(_grade_one, submission, course, hide)] = submission
+            done, _ = wait(held, return_when=FIRST_COMPLETED)
+            for future in done:
+                _collect(future, held.pop(future), course, on_result, suspects)
+    # the pool has shut down: what it still held either finished or failed with it
+    for future, submission in held.items():
+        _collect(future, submission, course, on_result, suspects)
+    return suspects
+
+
+def _collect(future, submission: Submission, course: Course, on_result: Callable[[dict], None],
+             suspects: list[Submission]) -> None:
+    """Hand a finished task's result on; a task of a broken pool becomes a suspect, any other failure
+    (the executor's, never the student's code, which runs in the sandbox) that student's error."""
+    try:
+        data = future.result()
+    except BROKEN:
+        suspects.append(submission)
+        return
+    except Exception as exc:
+        data = _zero(submission, course, f"internal error while grading: {type(exc).__name__}: {exc}")
+    on_result(data)
+
+
+def _grade_alone(submission: Submission, course: Course, hide: tuple[str, ...],
+                 executor: Callable[[int], Executor]) -> dict:
+    """Grade one submission in a pool of its own: if that pool breaks too, the notebook is the cause."""
+    with executor(1) as pool:
+        try:
+            return pool.submit(_grade_one, submission, course, hide).result()
+        except BROKEN:
+            return _zero(submission, course, KILLED_TWICE)
+        except Exception as exc:  # the executor's own failure: this student's error, not the class's
+            return _zero(submission, course, f"internal error while grading: {type(exc).__name__}: {exc}")
+
+
+def write_tables(out: Path) -> None:
+    """Rebuild the grades CSVs and summaries of `out` from every student's result kept there."""
+    kept = [GradeResult.from_dict(data) for data in store.load_all(out)]
+    by_assignment: dict[str | None, list[GradeResult]] = {}
+    for result in kept:
+        by_assignment.setdefault(result.assignment, []).append(result)
+    for assignment_id, results in by_assignment.items():
+        folder = store.assignment_folder(out, assignment_id)
+        store.write_atomic(folder / "grades.csv", csv_text(results))
+        store.write_atomic(folder / "summary.txt", summary(results) + "\n")
+    store.write_atomic(out / "grades.csv", csv_text(kept))
+    sections = [f"== {printable(a or 'unknown assignment', newlines=False)} ==\n{summary(r)}"
+                for a, r in by_assignment.items()]
+    store.write_atomic(out / "summary.txt", "\n\n".join(sections) + "\n")
 
 
 def _progress(total: int, enabled: bool):
     from tqdm import tqdm
 
     return tqdm(total=total, unit="notebook", desc="grading", disable=not enabled, dynamic_ncols=True)
-
-
-def _write_student(out: Path, data: dict) -> None:
-    folder = out / _safe(data["student"])
-    folder.mkdir(parents=True, exist_ok=True)
-    name = _safe(data.get("assignment") or "unknown")
-    (folder / f"{name}.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
-    (folder / f"{name}.html").write_text(feedback_html(data), encoding="utf-8")
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", name) or "_"
-
-
-def feedback_html(data: dict) -> str:
-    """A student's feedback page: each check, passed or failed, and its message. No check code."""
-    e = html.escape
-    rows = []
-    for test in data["tests"]:
-        ok = test["status"] == "passed"
-        rows.append(f"<tr class={'ok' if ok else 'ko'}><td>{e(test['exercise'])}</td><td>{e(test['name'])}</td>"
-                    f"<td>{test['score']:.4g} / {test['max_score']:.4g}</td>"
-                    f"<td>{'passed' if ok else '<pre>' + e(test['output']) + '</pre>'}</td></tr>")
-    return f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>Feedback: {e(str(data.get('assignment')))}</title>
-<style>body{{font-family:sans-serif;margin:2em}} td{{vertical-align:top;padding:.3em .6em;border-bottom:1px solid #ddd}}
-tr.ok td:last-child{{color:#270}} tr.ko td:last-child{{color:#a00}} pre{{white-space:pre-wrap;margin:0}}</style></head>
-<body><h1>{e(str(data.get('assignment')))}: {data['score']:.4g} / {data['max_score']:.4g}</h1>
-<p>Student: {e(data['student'])}</p><pre>{e(data.get('output', ''))}</pre>
-<table><tr><th>exercise</th><th>check</th><th>points</th><th>feedback</th></tr>
-{''.join(rows)}
-</table></body></html>
-"""
-
-
-def write_csv(path: Path, results: list[dict]) -> None:
-    """The grades in the columns of `nbgrader export`."""
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
-        writer.writeheader()
-        for data in results:
-            writer.writerow({"assignment": data.get("assignment") or "", "duedate": "", "timestamp": "",
-                             "student_id": data["student"], "last_name": "", "first_name": "", "email": "",
-                             "raw_score": data["score"], "late_submission_penalty": 0.0, "score": data["score"],
-                             "max_score": data["max_score"]})
-
-
-MISTAKE = re.compile(r"Likely mistake: ([^\n]+)")
-
-
-def summary(results: list[dict]) -> str:
-    """Mean, median, per-exercise pass rates and the most common named mistakes."""
-    if not results:
-        return "No submissions found."
-    scores = [d["score"] for d in results]
-    lines = [f"{len(results)} submissions: mean {statistics.mean(scores):.2f}, "
-             f"median {statistics.median(scores):.2f} (of {max(d['max_score'] for d in results):g})"]
-    errors = [d for d in results if d.get("error")]
-    if errors:
-        lines.append(f"{len(errors)} could not be graded (zero): " +
-                     "; ".join(f"{d['student']}: {d['error']}" for d in errors[:5]))
-    per_exercise: dict[str, list[bool]] = {}
-    for data in results:
-        by_exercise: dict[str, bool] = {}
-        for test in data["tests"]:
-            by_exercise[test["exercise"]] = by_exercise.get(test["exercise"], True) and test["status"] == "passed"
-        for exercise, passed in by_exercise.items():
-            per_exercise.setdefault(exercise, []).append(passed)
-    if per_exercise:
-        lines.append("\nFull marks per exercise:")
-        width = max(len(e) for e in per_exercise)
-        for exercise, passes in per_exercise.items():
-            lines.append(f"  {exercise:<{width}}  {100 * sum(passes) / len(passes):5.1f}%")
-    # Counted once per student, however many checks the mistake failed.
-    mistakes = Counter(m for d in results for m in {m for t in d["tests"] for m in MISTAKE.findall(t["output"])})
-    if mistakes:
-        lines.append("\nMost common named mistakes (worth re-teaching):")
-        for mistake, count in mistakes.most_common(5):
-            lines.append(f"  {count:3d} x {mistake}")
-    return "\n".join(lines)

@@ -12,7 +12,9 @@ import pytest
 
 from autograder import nbgrader_course
 from autograder.config import COURSE_ROOT
-from autograder.grade_all import find_submissions, grade_all, summary
+from autograder.grade_all import find_submissions, grade_all
+from autograder.report import summary
+from autograder.results import GradeResult
 from autograder.gradebook import fill_gradebook
 from autograder.gradescope import build_bundle
 from autograder.release import nbgrader
@@ -35,10 +37,10 @@ def test_every_sample_is_graded_with_results_feedback_and_csv(graded):
     scores = {d["student"]: d["score"] for d in results}
     assert scores["ada_perfect"] == 12 and scores["bob_stub"] == 0 and 0 < scores["cem_slide_typo"] < 12
     for student in CLASSES[A]:
-        data = json.loads((out / student / f"{A}.json").read_text())
+        data = json.loads((out / A / f"{student}.json").read_text())
         assert data["score"] == scores[student]
-        page = (out / student / f"{A}.html").read_text()
-        assert f"{scores[student]:.4g} / 12" in page and "grade_exercise" not in page and "def test_" not in page
+        page = (out / A / f"{student}.html").read_text()
+        assert f"{scores[student]:.2f}".rstrip("0").rstrip(".") + " / 12" in page and "grade_exercise" not in page and "def test_" not in page
     with open(out / "grades.csv") as f:
         rows = list(csv.DictReader(f))
     assert rows[0].keys() >= {"assignment", "student_id", "raw_score", "score", "max_score"}
@@ -47,9 +49,17 @@ def test_every_sample_is_graded_with_results_feedback_and_csv(graded):
 
 def test_summary_names_what_to_reteach(graded):
     """Does the summary give the mean, the median, pass rates and the named mistakes?"""
-    text = summary(graded[1])
+    results = [GradeResult.from_dict(d) for d in graded[1]]
+    text = summary(results)
     assert "5 submissions" in text and "median 10.00" in text
-    assert "tanh_derivative" in text and "lecture slide's typo" in text
+    assert "  tanh_derivative      60.0%" in text
+    # every named mistake the checks recorded is listed with the number of students who made it
+    named = {}
+    for result in results:
+        for mistake in {(e.name, c.mistake) for e in result.exercises for c in e.checks if c.mistake}:
+            named[mistake] = named.get(mistake, 0) + 1
+    for (exercise, mistake), count in sorted(named.items(), key=lambda item: -item[1])[:5]:
+        assert f"{count:3d} x {exercise}: {mistake}" in text
 
 
 def test_layouts_are_found(tmp_path):
@@ -87,7 +97,7 @@ def test_grade_all_leaves_no_scratch_folder(tmp_path, monkeypatch):
 def test_gradebook_filled_from_the_fast_path_works_with_nbgrader(graded, tmp_path):
     """Does nbgrader's gradebook, feedback and export show the fast path's scores?"""
     course_dir = nbgrader_course.create(tmp_path / "course", [A])
-    assert fill_gradebook(course_dir, graded[1]) == len(CLASSES[A])
+    assert fill_gradebook(course_dir, graded[1]).recorded == len(CLASSES[A])
     expected = {d["student"]: d["score"] for d in graded[1]}
     assert nbgrader_course.gradebook_scores(course_dir, A) == pytest.approx(expected)
     nbgrader(["generate_feedback", A, "--force"], course_dir)
@@ -141,3 +151,77 @@ def test_gradescope_bundle_runs_like_gradescope(tmp_path, case):
         assert "No notebook found" in results["output"]
     else:
         assert len(results["tests"]) > 7
+
+
+# -- no grade is ever lost ------------------------------------------------------------------------
+
+def _rows(out) -> dict[tuple[str, str], float]:
+    with open(out / "grades.csv", newline="", encoding="utf-8") as f:
+        return {(r["assignment"], r["student_id"]): float(r["score"]) for r in csv.DictReader(f)}
+
+
+def test_a_second_assignment_keeps_the_first_ones_grades(tmp_path):
+    """Does grading a second assignment into the same --out keep the first one's grades and summary?"""
+    first, second, out = tmp_path / "first", tmp_path / "second", tmp_path / "out"
+    first.mkdir(), second.mkdir()
+    nbformat.write(submission(A, {}), first / "ada.ipynb")
+    nbformat.write(submission("a03_loss", None), second / "ada.ipynb")
+    grade_all(first, out=out, assignment=A, jobs=1, progress=False)
+    grade_all(second, out=out, assignment="a03_loss", jobs=1, progress=False)
+    assert _rows(out) == {(A, "ada"): 12, ("a03_loss", "ada"): 0}
+    assert json.loads((out / A / "ada.json").read_text())["score"] == 12
+    summary_text = (out / "summary.txt").read_text()
+    assert A in summary_text and "a03_loss" in summary_text
+    assert "1 submissions" in (out / A / "summary.txt").read_text()
+
+
+def test_a_rerun_replaces_only_what_it_regraded(tmp_path):
+    """Does regrading one student keep every other student's grade in grades.csv?"""
+    out = tmp_path / "out"
+    (tmp_path / "all").mkdir(), (tmp_path / "late").mkdir()
+    nbformat.write(submission(A, {}), tmp_path / "all" / "ada.ipynb")
+    nbformat.write(submission(A, None), tmp_path / "all" / "bob.ipynb")
+    grade_all(tmp_path / "all", out=out, assignment=A, jobs=2, progress=False)
+    assert _rows(out) == {(A, "ada"): 12, (A, "bob"): 0}
+    nbformat.write(submission(A, {}), tmp_path / "late" / "bob.ipynb")  # bob resubmits, fixed
+    results = grade_all(tmp_path / "late", out=out, assignment=A, jobs=1, progress=False)
+    assert [(d["student"], d["score"]) for d in results] == [("bob", 12)]
+    assert _rows(out) == {(A, "ada"): 12, (A, "bob"): 12}
+
+
+@pytest.mark.slow
+def test_a_crash_mid_class_keeps_every_finished_result(tmp_path):
+    """When grade-all is killed mid-class, is every finished student's result on disk, whole, and
+    does the next run's grades.csv include it?"""
+    import signal
+    import time
+
+    out, root = tmp_path / "out", tmp_path / "class"
+    root.mkdir()
+    nbformat.write(submission(A, {}), root / "ada.ipynb")
+    slow = submission(A, {})
+    slow.cells.insert(1, nbformat.v4.new_code_cell("import time\ntime.sleep(600)"))
+    nbformat.write(slow, root / "zed.ipynb")  # graded after ada (one worker, sorted order)
+    env = {**os.environ, "PYTHONPATH": str(COURSE_ROOT)}
+    grader = subprocess.Popen([sys.executable, "-m", "autograder", "grade-all", str(root), "--assignment", A,
+                               "--jobs", "1", "--out", str(out), "--no-progress"], env=env, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 300
+        while not (out / A / "ada.json").exists() and time.monotonic() < deadline and grader.poll() is None:
+            time.sleep(0.2)
+    finally:
+        try:
+            os.killpg(grader.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        grader.wait()
+    assert json.loads((out / A / "ada.json").read_text())["score"] == 12
+    assert not [p.name for p in (out / A).iterdir() if p.name.endswith(".tmp")]
+    (root / "zed.ipynb").unlink()
+    nbformat.write(submission(A, None), tmp_path / "zed.ipynb")
+    zed_only = tmp_path / "zed_only"
+    zed_only.mkdir()
+    (tmp_path / "zed.ipynb").rename(zed_only / "zed.ipynb")
+    grade_all(zed_only, out=out, assignment=A, jobs=1, progress=False)
+    assert _rows(out) == {(A, "ada"): 12, (A, "zed"): 0}

@@ -1,0 +1,59 @@
+"""The result model and its renderers: totals, rounding for people, exact JSON, named mistakes
+counted per student, and student-controlled text made safe; the kept files' names."""
+from __future__ import annotations
+
+import json
+
+from autograder.report import csv_text, feedback_html, printable, summary, to_gradescope, to_text
+from autograder.results import CheckResult, ExerciseResult, GradeResult
+from autograder.store import file_name
+
+A = "a01_perceptron"
+
+
+def _student(name: str, mistakes: list[str | None]) -> GradeResult:
+    checks = [CheckResult(f"test_{i}", f"check {i}", "tanh_derivative", 1.0, m is None,
+                          "" if m is None else f"Received: ...\nLikely mistake: forged {i}", m)
+              for i, m in enumerate(mistakes)]
+    return GradeResult(f"{name}.ipynb", A, [ExerciseResult("tanh_derivative", 2.0, checks)], student=name)
+
+
+def test_named_mistakes_count_students_not_checks():
+    """Is a mistake that failed three checks of one student counted once, and is the text of feedback
+    never read for mistakes?"""
+    typo = "the lecture slide's typo"
+    text = summary([_student("ada", [typo, typo, typo]), _student("cem", [typo, None, None]),
+                    _student("eli", [None, None, None])])
+    assert f"  2 x tanh_derivative: {typo}" in text
+    assert "forged" not in text
+
+
+def test_scores_are_rounded_for_people_and_exact_in_json():
+    """Is a score of 25/3 shown as "8.33 / 12" in text, and kept exact in JSON and the CSV?"""
+    result = GradeResult("n.ipynb", A, [ExerciseResult("e", 12.0, [CheckResult("t1", "q1", "e", 1, True),
+                                                                    CheckResult("t2", "q2", "e", 1, True),
+                                                                    CheckResult("t3", "q3", "e", 1, False),
+                                                                    CheckResult("t4", "q4", "e", 0.25, False)])],
+                         student="ada")
+    assert result.score == 12 * 2 / 3.25
+    assert "7.38 / 12" in to_text(result) and "7.38 / 12" in feedback_html(result)
+    assert to_gradescope(result)["score"] == result.score
+    assert str(result.score) in csv_text([result])
+    assert GradeResult.from_dict(json.loads(json.dumps(result.to_dict()))).to_dict() == result.to_dict()
+
+
+def test_printable_escapes_every_control_and_format_character():
+    """Are escape sequences, C1 controls and bidirectional overrides written out, and text kept?"""
+    assert printable("bob\x1b[31m\x9b\u202e李\n") == "bob\\x1b[31m\\x9b\\u202e李\n"
+    assert printable("a\nb", newlines=False) == "a\\x0ab"
+
+
+def test_file_names_are_injective_readable_and_stay_in_their_folder():
+    """Do ids that look alike after a naive sanitising get distinct names, never a path or a dot-file?"""
+    ids = ["bob smith", "bob_smith", "bob%20smith", "..", ".", "", "a/b", "a%2Fb", "李雷", "x" * 300, "x" * 301,
+           "grades.csv", "\udcff", "~"]
+    names = [file_name(i, reserved=("grades.csv",)) for i in ids]
+    assert len(set(names)) == len(ids), names
+    assert file_name("bob smith") == "bob%20smith" and file_name("李雷") == "李雷" and file_name("ada.b") == "ada.b"
+    assert all(n and "/" not in n and not n.startswith(".") and len(n.encode()) <= 200 for n in names), names
+    assert "grades.csv" not in names
