@@ -16,17 +16,13 @@ import numpy as np
 from solutions import a02_dense as ref
 
 from ..student import StudentFailure, StudentObject, describe
-from .kit import Mistake, exercise, expect, expect_close, fail
+from .kit import Mistake, exercise, expect, expect_close, fail, raised_as_predicted
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 
 # float64 Keras layers against NumPy: the same operations in double precision, so only the
 # summation order differs (observed differences ~1e-16).
 KERAS64 = {"rtol": 1e-10, "atol": 1e-12}
-
-TRANSPOSED_KERNEL = ("The kernel W has shape (inputs, units) = (m, d), as in Keras, so Z = X @ W + b has "
-                     "shape (n, d). X @ W.T, W @ X or W.T @ X.T use a transposed kernel.")
-
 
 # -- Keras references (built once per shape, weights set on every use) ------------------------
 
@@ -75,15 +71,29 @@ def _random(shape, dtype, seed, scale=1.0):
     return (np.random.default_rng(seed).normal(0, scale, size=shape)).astype(dtype)
 
 
-def _call(function, *args, call, hint, **kwargs):
-    """Call the student's code; if it raises, say what was called and what probably went wrong."""
+def _call(function, *args, call, predictions=(), **kwargs):
+    """Call the student's code; if it raises, say what was called and what it raised.
+
+    No mistake is guessed from an exception: a hint is added only when a known mistake, run on the
+    same inputs (`predictions`, see `kit.raised_as_predicted`), raises exactly the same error.
+    """
     try:
         return function(*args, **kwargs)
     except StudentFailure as exc:
-        if exc.type in ("NotImplementedError", "Timeout"):
+        if exc.type in ("NotImplementedError", "Timeout", "Stopped"):
             raise
         trace = f"\n{exc.traceback.rstrip()}" if exc.traceback else ""
-        fail(f"Called: {call}\nYour code raised {exc}{trace}\n{hint}")
+        same = raised_as_predicted(exc, predictions)
+        fail(called=call, received=f"your code raised {exc}{trace}",
+             hint=f"Hint: {same}" if same else None)
+
+
+def _kernel_predictions(X, W, b):
+    """Transposed kernels, run on the inputs: the errors they raise, to recognise them."""
+    return [(f"{form} raises exactly this error here. The kernel W has shape (inputs, units) = (m, d), as in "
+             "Keras, so Z = X @ W + b has shape (n, d).", compute)
+            for form, compute in (("X @ W.T", lambda: X @ W.T + b), ("W @ X", lambda: W @ X),
+                                  ("W.T @ X.T", lambda: W.T @ X.T + b))]
 
 
 def _distinct(mistakes, correct):
@@ -140,7 +150,7 @@ def _softsign(z):
 def _check_dense(dense_forward, X, W, b, activation, expected=None, **tolerances):
     call = (f"dense_forward(X of shape {X.shape} {X.dtype}, W of shape {W.shape}, b of shape {b.shape}, "
             f"activation={_activation_text(activation)})")
-    got = _call(dense_forward, X, W, b, activation, call=call, hint=TRANSPOSED_KERNEL)
+    got = _call(dense_forward, X, W, b, activation, call=call, predictions=_kernel_predictions(X, W, b))
     _no_list(got, call, f"of shape {(X.shape[0], W.shape[1])}")
     expected = ref.dense_forward(X, W, b, activation) if expected is None else expected
     expect_close(got, expected, call=call, mistakes=_dense_mistakes(X.astype(float), W.astype(float),
@@ -201,16 +211,14 @@ def test_dense_forward_shapes_dtypes_and_large_inputs(dense_forward):
 
 def _make_layer(DenseLayer, *args, **kwargs):
     call = "DenseLayer(" + ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]) + ")"
-    layer = _call(DenseLayer, *args, call=call, **kwargs,
-                  hint="DenseLayer(input_dim, output_dim, activation=\"sigmoid\", seed=None) must create the layer.")
+    layer = _call(DenseLayer, *args, call=call, **kwargs)
     expect(isinstance(layer, StudentObject),
            f"Called: {call}\nExpected: a DenseLayer object (DenseLayer is a class)\nReceived: {describe(layer)}")
     return layer, call
 
 
 def _attribute(layer, name, call):
-    return _call(getattr, layer, name, call=f"{call}.{name}",
-                 hint=f"The layer needs the attribute or method {name}, as in the curriculum.")
+    return _call(getattr, layer, name, call=f"{call}.{name}")
 
 
 def _check_shapes(layer, call, input_dim, output_dim):
@@ -327,19 +335,19 @@ def test_denselayer_call_and_weights(DenseLayer):
     X = _random((5, 4), np.float64, 80)
     layer, call = _make_layer(DenseLayer, 4, 3, activation="tanh", seed=0)
     W0, b0 = _check_shapes(layer, call, 4, 3)
-    got = _call(layer, X, call=f"{call}(X of shape (5, 4))", hint=TRANSPOSED_KERNEL)
+    got = _call(layer, X, call=f"{call}(X of shape (5, 4))")
     expect_close(got, ref.dense_forward(X, W0, b0, "tanh"), call=f"layer = {call}; layer(X of shape (5, 4))",
                  mistakes=_layer_mistakes(X, W0, b0, "tanh"))
 
     W, b = _random((4, 3), np.float64, 81), _random(3, np.float64, 82)
     set_weights = _attribute(layer, "set_weights", call)
-    _call(set_weights, [W, b], call="layer.set_weights([W, b])", hint="set_weights takes the list [W, b].")
+    _call(set_weights, [W, b], call="layer.set_weights([W, b])")
     expect_close(_attribute(layer, "W", call), W, call="layer.set_weights([W, b]); layer.W",
                  mistakes=[Mistake("set_weights took b for W: the order is [W, b], as in Keras.", b)])
-    got = _call(layer, X, call="layer(X) after layer.set_weights([W, b])", hint=TRANSPOSED_KERNEL)
+    got = _call(layer, X, call="layer(X) after layer.set_weights([W, b])")
     expect_close(got, ref.dense_forward(X, W, b, "tanh"), call="layer.set_weights([W, b]); layer(X of shape (5, 4))",
                  mistakes=_layer_mistakes(X, W, b, "tanh"))
-    got = _call(_attribute(layer, "get_weights", call), call="layer.get_weights()", hint="get_weights returns [W, b].")
+    got = _call(_attribute(layer, "get_weights", call), call="layer.get_weights()")
     expect(isinstance(got, (list, tuple)) and len(got) == 2,
            f"Called: layer.get_weights()\nExpected: a list [W, b] of two arrays\nReceived: {describe(got)}")
     if isinstance(got[0], np.ndarray) and got[0].shape == b.shape:
@@ -351,10 +359,12 @@ def test_denselayer_call_and_weights(DenseLayer):
     default, call = _make_layer(DenseLayer, 3, 2, seed=5)
     X = _random((6, 3), np.float32, 83)
     W, b = _attribute(default, "W", call), _attribute(default, "b", call)
-    expect_close(_call(default, X, call=f"{call}(X of shape (6, 3) float32)", hint=TRANSPOSED_KERNEL),
+    expect_close(_call(default, X, call=f"{call}(X of shape (6, 3) float32)"),
                  ref.dense_forward(X, W, b, "sigmoid"), call=f"layer = {call}; layer(X of shape (6, 3) float32)",
-                 mistakes=_dense_mistakes(X.astype(float), W, b, "sigmoid"),
-                 hint="The default activation is \"sigmoid\", as in the lecture's MydenseLayer.")
+                 mistakes=[*_dense_mistakes(X.astype(float), W, b, "sigmoid"),
+                           *[Mistake(f"the default activation is {other!r}; it is \"sigmoid\", as in the lecture's "
+                                     "MydenseLayer.", ref.dense_forward(X.astype(float), W, b, other))
+                             for other in ("linear", "relu", "tanh")]])
 
 
 @exercise("DenseLayer")
@@ -362,9 +372,8 @@ def test_denselayer_matches_keras(DenseLayer):
     """Keras' Dense(3, activation="relu") accepts the layer's get_weights() and then computes the same outputs"""
     layer, call = _make_layer(DenseLayer, 4, 3, activation="relu", seed=3)
     W, b = _random((4, 3), np.float32, 90), _random(3, np.float32, 91)
-    _call(_attribute(layer, "set_weights", call), [W, b], call="layer.set_weights([W, b])",
-          hint="set_weights takes the list [W, b].")
-    weights = _call(_attribute(layer, "get_weights", call), call="layer.get_weights()", hint="get_weights returns [W, b].")
+    _call(_attribute(layer, "set_weights", call), [W, b], call="layer.set_weights([W, b])")
+    weights = _call(_attribute(layer, "get_weights", call), call="layer.get_weights()")
     keras_layer = _keras_dense(4, 3, "relu", "float32")
     try:
         keras_layer.set_weights(list(weights))
@@ -374,7 +383,7 @@ def test_denselayer_matches_keras(DenseLayer):
              f"Keras said: {type(exc).__name__}: {exc}")
     X = _random((8, 4), np.float32, 92)
     expected = np.asarray(_keras().ops.convert_to_numpy(keras_layer(X)))
-    expect_close(_call(layer, X, call="layer(X of shape (8, 4) float32)", hint=TRANSPOSED_KERNEL), expected,
+    expect_close(_call(layer, X, call="layer(X of shape (8, 4) float32)"), expected,
                  call=f"layer = {call}; layer.set_weights([W, b]); layer(X of shape (8, 4) float32) against Keras",
                  keras=True, mistakes=_layer_mistakes(X.astype(float), W.astype(float), b.astype(float), "relu"))
 
@@ -411,14 +420,31 @@ def _mlp_mistakes(X, weights, activations):
     return _distinct(mistakes, run(acts))
 
 
-MLP_HINT = ("Each layer's input is the previous layer's output: A = X, then A = g_l(A @ W_l + b_l) with "
-            "W_l = weights[2 l] of shape (d_{l-1}, d_l) and b_l = weights[2 l + 1].")
+def _mlp_predictions(X, weights, activations):
+    """Wrong loops over the layers, run on the inputs: the errors they raise, to recognise them."""
+    def fed_x():
+        for k, g in enumerate(activations):
+            A = ref.dense_forward(X, weights[2 * k], weights[2 * k + 1], g)
+        return A
+
+    def by_layer():
+        A = X
+        for k, g in enumerate(activations):
+            A = ref.dense_forward(A, weights[k], weights[k + 1], g)
+        return A
+
+    return [("feeding X to every layer raises exactly this error here: each layer's input is the previous "
+             "layer's output, A = g_l(A @ W_l + b_l).", fed_x),
+            ("taking weights[l] and weights[l + 1] for layer l raises exactly this error here: the kernel of "
+             "layer l is weights[2 l] and its bias weights[2 l + 1].", by_layer),
+            *_kernel_predictions(X, weights[0], weights[1])]
 
 
 def _check_mlp(mlp_forward, X, weights, activations, expected=None, **tolerances):
     shapes = ", ".join(str(w.shape) for w in weights)
     call = f"mlp_forward(X of shape {X.shape} {X.dtype}, weights of shapes [{shapes}], {list(activations)})"
-    got = _call(mlp_forward, X, weights, list(activations), call=call, hint=MLP_HINT)
+    got = _call(mlp_forward, X, weights, list(activations), call=call,
+                predictions=_mlp_predictions(X, weights, activations))
     _no_list(got, call, f"the last layer's output, of shape {(X.shape[0], weights[-1].shape[0])}")
     expected = ref.mlp_forward(X, weights, activations) if expected is None else expected
     expect_close(got, expected, call=call, mistakes=_mlp_mistakes(X, weights, activations), **tolerances)
