@@ -210,7 +210,10 @@ def expect_close(got, expected, *, call: str | Callable[[], str], rtol: float | 
               else f"an array of shape {expected_arr.shape}")
     reason = _unreadable(got)
     if reason:
-        fail(called=called(), expected=wanted, received=reason)
+        if isinstance(got, (list, tuple)) and expected_arr.ndim == 0:
+            reason = f"a {type(got).__name__} of {len(got)} values, {describe(got)}: return one number"
+        fail(called=called(), expected=wanted, received=reason,
+             hint=shape_hint if isinstance(got, (list, tuple)) and shape_hint else None)
     got_arr = np.asarray(got, dtype=float)
     mistake = matching_mistake(got, expected, mistakes, rtol, atol)
     if got_arr.shape != expected_arr.shape:
