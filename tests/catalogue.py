@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 import textwrap
 from functools import lru_cache
 from typing import NamedTuple
@@ -82,6 +83,8 @@ class Finding(NamedTuple):
         shows: words the feedback must contain.
         hides: words the feedback must not contain.
         mistake: words of the named mistake; "" when no check may name one; None to leave it unchecked.
+
+    Whatever the variant, an "Expected:" line and the "Received:" line under it never read the same.
     """
 
     exercise: str
@@ -148,6 +151,8 @@ class Catalogue:
             assert words in text, (finding.what, words, text)
         for words in finding.hides:
             assert words not in text, (finding.what, words, text)
+        for shown, back in re.findall(r"^Expected: (.*?)\nReceived: (.*?)(?=\n\S[^\n]*?: |\Z)", text, re.M | re.S):
+            assert shown != back, (finding.what, "Expected and Received printed alike", text)
         named = [c.mistake for c in result.checks if c.mistake]
         if finding.mistake == "":
             assert not named, (finding.what, named, text)

@@ -481,6 +481,25 @@ def test_adam_init_state(adam_init):
 
 # Exact in float32, so Keras in float64 agrees to ~1e-12 (the defaults are checked in float32).
 EXACT_ADAM = {"learning_rate": 2.0 ** -7, "beta_1": 0.875, "beta_2": 1 - 2.0 ** -10, "epsilon": 1e-7}
+# Adam's steps are compared as steps (new w - w), within 0.1% of Keras' step. Where epsilon is put
+# (Keras: sqrt(v) + epsilon; the paper: sqrt(v_hat) + epsilon) changes a step by about
+# epsilon / sqrt(v_hat), under 1e-3 for the gradients of 0.05 and more used here: that form is then
+# as good as Keras', and only the tiny-gradient check (sqrt(v) ~ epsilon, weight 1 of 4) tells
+# them apart, so the charge is in proportion to where it matters. Every other known mistake
+# changes the steps by more than 1%.
+ADAM_STEP = {"float64": {"rtol": 1e-3, "atol": 1e-12}, "float32": {"rtol": 1e-3, "atol": 1e-6}}
+
+
+def _compare_steps(got, expected, before, call, mistakes, tolerances):
+    """new_weights against Keras', each compared as its step new - before (see ADAM_STEP)."""
+    _expect_sequence(got, len(expected), call, "new weights")
+    for i, (a, b, w) in enumerate(zip(got, expected, before)):
+        if not _is_array(a) or a.shape != b.shape:
+            expect_close(a, b, call=f"{call}, new weights[{i}]", mistakes=mistakes(i))
+        w = np.asarray(w, dtype=np.float64)
+        expect_close(np.asarray(a, dtype=np.float64) - w, np.asarray(b, dtype=np.float64) - w,
+                     call=f"{call}, its step new_weights[{i}] - weights[{i}]",
+                     mistakes=[Mistake(m.explanation, m.value - w) for m in mistakes(i)], **tolerances)
 
 
 def _adam_mistakes(w, g, m, v, t, lr, b1, b2, eps):
@@ -508,7 +527,7 @@ def _adam_mistakes(w, g, m, v, t, lr, b1, b2, eps):
     )
 
 
-def _adam_steps(adam_init, adam_update, dtype_name, options, tolerances, scale=1.0, label=""):
+def _adam_steps(adam_init, adam_update, dtype_name, options, scale=1.0, label=""):
     weights, grads = _optimizer_case(dtype_name, scale)
     lr, b1, b2, eps = (options.get("learning_rate", 1e-3), options.get("beta_1", 0.9),
                        options.get("beta_2", 0.999), options.get("epsilon", 1e-7))
@@ -526,7 +545,7 @@ def _adam_steps(adam_init, adam_update, dtype_name, options, tolerances, scale=1
         mistakes = [_adam_mistakes(w_cur[i].astype(float), step[i].astype(float), ref_state["m"][i].astype(float),
                                    ref_state["v"][i].astype(float), ref_state["t"], lr, b1, b2, eps)
                     for i in range(len(SHAPES))]
-        _compare_list(got[0], expected[k][0], call, "new weights", lambda i: mistakes[i], **tolerances)
+        _compare_steps(got[0], expected[k][0], w_cur, call, lambda i: mistakes[i], ADAM_STEP[dtype_name])
         _, ref_state = ref.adam_update(w_cur, [np.array(g) for g in step], ref_state, lr, b1, b2, eps)
         w_cur, state = list(got[0]), got[1]
 
@@ -540,8 +559,8 @@ def test_adam_first_step_hand(adam_init, adam_update):
     expect(isinstance(got, (list, tuple)) and len(got) == 2,
            f"Called: {call}\nExpected: a pair (new_weights, new_state)\nReceived: {describe(got)}")
     expected = w - 0.01 * g / (np.abs(g) + 1e-7 / np.sqrt(1 - 0.999))
-    _compare_list(got[0], [expected], call, "new weights",
-                  lambda i: _adam_mistakes(w, g, 0 * w, 0 * w, 0, 0.01, 0.9, 0.999, 1e-7))
+    _compare_steps(got[0], [expected], [w], call, lambda i: _adam_mistakes(w, g, 0 * w, 0 * w, 0, 0.01, 0.9, 0.999, 1e-7),
+                   ADAM_STEP["float64"])
     state = got[1]
     expect(isinstance(state, dict) and {"m", "v", "t"} <= set(state) and np.ndim(state["t"]) == 0
            and state["t"] == 1,
@@ -552,17 +571,17 @@ def test_adam_first_step_hand(adam_init, adam_update):
 @exercise("adam_update", weight=2)
 def test_adam_equals_keras(adam_init, adam_update):
     """four steps from adam_init equal keras.optimizers.Adam, with default and other hyper-parameters"""
-    _adam_steps(adam_init, adam_update, "float64", EXACT_ADAM, KERAS64)
+    _adam_steps(adam_init, adam_update, "float64", EXACT_ADAM)
+    _adam_steps(adam_init, adam_update, "float64", {"learning_rate": 0.0625, "beta_1": 0.75, "beta_2": 0.984375})
+    _adam_steps(adam_init, adam_update, "float32", {})
+
+
+@exercise("adam_update")
+def test_adam_where_epsilon_matters(adam_init, adam_update):
+    """where sqrt(v) is comparable to epsilon (gradients near 1e-8; epsilon=1e-4), the steps still equal Keras' Adam"""
+    _adam_steps(adam_init, adam_update, "float64", EXACT_ADAM, scale=1e-8, label=", gradients about 1e-8")
     _adam_steps(adam_init, adam_update, "float64",
-                {"learning_rate": 0.0625, "beta_1": 0.75, "beta_2": 0.984375, "epsilon": 1e-4}, KERAS64)
-    _adam_steps(adam_init, adam_update, "float32", {}, KERAS32)
-
-
-@exercise("adam_update", weight=2)
-def test_adam_tiny_gradients(adam_init, adam_update):
-    """with gradients near 1e-8, where epsilon's place matters, the steps still equal Keras' Adam"""
-    _adam_steps(adam_init, adam_update, "float64", EXACT_ADAM, KERAS64, scale=1e-8,
-                label=", gradients about 1e-8")
+                {"learning_rate": 0.0625, "beta_1": 0.75, "beta_2": 0.984375, "epsilon": 1e-4})
 
 
 # -- train_minibatch_sgd ----------------------------------------------------------------------
@@ -713,8 +732,8 @@ def test_training_shuffle(train_minibatch_sgd):
         expect(isinstance(got, (list, tuple)) and len(got) == 2 and isinstance(got[0], (list, tuple)),
                f"Called: {base}, ...)\nExpected: a pair (weights, history)\nReceived: {describe(got)}")
     _compare_list(again[0], first[0], f"{base}, batch_size=2, shuffle=True, seed=4) twice",
-                  "trained weights of the second run against the first", rtol=1e-12, atol=1e-12,
-                  hint="The same seed must give the same shuffles, hence the same training.")
+                  "trained weights of the second run against the first (the same seed: the same shuffles)",
+                  rtol=1e-12, atol=1e-12)
     expect(not all(np.allclose(a, b) for a, b in zip(first[0], ordered[0])),
            f"Called: {base}, batch_size=2, shuffle=True, seed=4) and the same with shuffle=False\n"
            "Expected: different trained weights (shuffled batches differ from ordered ones)\n"
