@@ -122,8 +122,33 @@ def _unreadable(got) -> str | None:
 
 
 def fail(message: str | None = None, **fields):
-    """Fail the check: `fail(called=..., expected=..., received=..., mistake=..., hint=...)`."""
+    """Fail the check: `fail(called=..., expected=..., received=..., mistake=..., hint=...)`.
+
+    A message written by hand as "Called: ...\nExpected: ...\nReceived: ...\nLikely mistake: ..." is
+    read into those fields, so that its mistake is recorded as the mistake field all the same.
+    """
+    if message and not fields and message.startswith("Called: "):
+        raise CheckFailure(**_fields_of(message))
     raise CheckFailure(message, **fields)
+
+
+_LABELS = {"Called": "called", "Expected": "expected", "Received": "received", "Likely mistake": "mistake",
+           "Mistake": "mistake", "Hint": "hint", "How to fix": "hint"}
+
+
+def _fields_of(message: str) -> dict:
+    """The fields of a hand-formatted message; a line without a label continues the field above it."""
+    fields: dict[str, list[str]] = {}
+    current = None
+    for line in message.split("\n"):
+        label, _, rest = line.partition(": ")
+        if label in _LABELS and rest and _LABELS[label] not in fields:
+            current = _LABELS[label]
+            # hints keep their label: they are shown as written
+            fields[current] = [line if current == "hint" else rest]
+        else:
+            fields[current].append(line)
+    return {name: "\n".join(lines) for name, lines in fields.items()}
 
 
 def close(got, expected, rtol: float, atol: float) -> bool:
