@@ -248,17 +248,26 @@ def expect_close(got, expected, *, call: str | Callable[[], str], rtol: float | 
              received=received, mistake=mistake, hint="\n".join(hints) or None)
     if not close(got_arr, expected_arr, rtol, atol):
         digits = shown_digits(got_arr, expected_arr)
-        fail(called=called(), expected=describe(expected, digits=digits),
-             received=f"{describe(got, digits=digits)}\n{_difference(got_arr, expected_arr, rtol, atol)}",
+        shown, back = describe(expected, digits=digits), describe(got, digits=digits)
+        if shown == back:   # large arrays are summarised alike: show the first entry that differs
+            index, e, g, entry_digits = _first_difference(got_arr, expected_arr, rtol, atol)
+            shown, back = (f"{shown[:-1]}, whose entry {index} is {e:.{entry_digits}g}>",
+                           f"{back[:-1]}, whose entry {index} is {g:.{entry_digits}g}>")
+        fail(called=called(), expected=shown, received=f"{back}\n{_difference(got_arr, expected_arr, rtol, atol)}",
              mistake=mistake)
+
+
+def _first_difference(got, expected, rtol: float, atol: float):
+    """(index, expected entry, received entry, digits that tell them apart) of the first entry out of tolerance."""
+    bad = ~np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
+    index = tuple(int(i) for i in np.argwhere(bad)[0]) if got.ndim else ()
+    return index, expected[index], got[index], shown_digits(got[index], expected[index])
 
 
 def _difference(got, expected, rtol: float, atol: float) -> str:
     """Where the first difference is and how large, rounded for reading (no relative error against 0)."""
     bad = ~np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
-    index = tuple(int(i) for i in np.argwhere(bad)[0]) if got.ndim else ()
-    e, g = expected[index], got[index]
-    digits = shown_digits(g, e)
+    index, e, g, digits = _first_difference(got, expected, rtol, atol)
     where = f"at index {index}" if got.ndim else "in the value"
     count = f"{int(bad.sum())} of {bad.size} entries differ; " if got.ndim else ""
     with np.errstate(all="ignore"):
