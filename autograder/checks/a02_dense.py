@@ -195,7 +195,7 @@ def test_dense_forward_callable_activation(dense_forward):
 
 @exercise("dense_forward")
 def test_dense_forward_shapes_dtypes_and_large_inputs(dense_forward):
-    """dense_forward gives shape (n, d) for several non-square shapes and both dtypes, and is stable for pre-activations of +/-1000"""
+    """dense_forward gives shape (n, d) for several non-square shapes and both dtypes, and is stable for pre-activations of +/-1000 in float64 and float32"""
     for i, (n, m, d) in enumerate([(1, 3, 2), (7, 2, 5), (4, 6, 1), (10, 3, 4)]):
         for dtype in (np.float64, np.float32):
             X, W, b = _random((n, m), dtype, 50 + i), _random((m, d), dtype, 60 + i), _random(d, dtype, 70 + i)
@@ -205,6 +205,9 @@ def test_dense_forward_shapes_dtypes_and_large_inputs(dense_forward):
     b = np.array([0.0, 0.0, 1.0])
     for activation in ("sigmoid", "tanh"):
         _check_dense(dense_forward, X, W, b, activation)
+        # float32 overflows sooner (exp(89) is inf there): the same layer in float32
+        X32, W32, b32 = X.astype(np.float32), W.astype(np.float32), b.astype(np.float32)
+        _check_dense(dense_forward, X32, W32, b32, activation)
 
 
 # -- DenseLayer -------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import numpy as np
 from solutions import a03_loss as ref
 
 from ..student import ContractViolation, describe
-from .kit import Mistake, exercise, expect_close, fail
+from .kit import Mistake, close, exercise, expect_close, fail, tolerance
 
 KERAS64 = {"rtol": 1e-10, "atol": 1e-12}   # float64 results against Keras computing in float64
 
@@ -215,7 +215,7 @@ def test_binary_cross_entropy_equals_keras(binary_cross_entropy):
 
 @exercise("binary_cross_entropy")
 def test_binary_cross_entropy_float32(binary_cross_entropy):
-    """equals Keras' float32 BinaryCrossentropy for float32 inputs"""
+    """equals Keras' float32 BinaryCrossentropy for float32 inputs, predictions of exactly 0 and 1 included"""
     for i, (y_shape, p_shape) in enumerate(SHAPES):
         rng = np.random.default_rng(400 + i)
         y = rng.integers(0, 2, size=y_shape).astype(np.float32)
@@ -223,6 +223,15 @@ def test_binary_cross_entropy_float32(binary_cross_entropy):
         expect_close(_call(binary_cross_entropy, _clip_hint, y, p), _keras("bce", y, p, "float32"), keras=True,
                      call=f"binary_cross_entropy(y float32 of shape {y_shape}, y_pred float32 of shape {p_shape})",
                      mistakes=_bce_mistakes(y, p))
+    # Predictions of exactly 0 and 1 in float32: finite, without RuntimeWarning. Clipping in float32
+    # (1 - 1e-7 rounds to 1 - 1.19e-7, as Keras does) and clipping in float64 are both accepted.
+    y, p = np.array([1, 0, 1, 0, 1], dtype=np.float32), np.array([0, 1, 1, 0, 0.7], dtype=np.float32)
+    got = _call(binary_cross_entropy, _clip_hint, y, p)
+    in_float64 = ref.binary_cross_entropy(y.astype(float), p.astype(float))
+    call = f"binary_cross_entropy({describe(y)}, {describe(p)})"
+    if not close(got, in_float64, *tolerance(in_float64, keras=True)):
+        expect_close(got, _keras("bce", y, p, "float32"), keras=True, mistakes=_bce_mistakes(y, p),
+                     call=f"{call} (Keras' float32 value; {in_float64:.6g}, clipped in float64, is accepted too)")
 
 
 @exercise("binary_cross_entropy")

@@ -546,6 +546,8 @@ def _descent_mistakes(grad, w_init, lr, n_steps, tol=None):
 
 
 def _history_as_list(history, call):
+    if isinstance(history, np.ndarray) and history.ndim >= 1 and history.dtype.kind in "biuf":
+        return list(history)   # the steps stacked along the first axis: the same values
     if not isinstance(history, (list, tuple)):
         fail(f"Called: {call}\nExpected: history, a list of arrays (the weights after each step)\n"
              f"Received: {describe(history)}")

@@ -32,7 +32,8 @@ def _rows(n, dtype=np.float64):
 
 
 def _is_array(value):
-    return isinstance(value, np.ndarray) and value.dtype.kind in "iuf"
+    """A NumPy array of real numbers (any real dtype, booleans included: the contract grades values)."""
+    return isinstance(value, np.ndarray) and value.dtype.kind in "biuf"
 
 
 def _expect_sequence(got, length, call, what):

@@ -480,10 +480,10 @@ def _expect_epoch(got, expected, val_losses, patience, shown=None):
     how = (f"Keras stops after epoch {stop} ({patience} epochs without a strict improvement since epoch {best}) "
            f"and restores epoch {best}." if stop is not None else
            f"Keras never stops early here, and at the end restores the best epoch, {best}.")
-    integral = isinstance(got, (int, np.integer)) and not isinstance(got, (bool, np.bool_))
-    if not integral and isinstance(got, (float, np.floating)) and float(got).is_integer():
-        integral = True
-    expect(integral, f"Called: {call}\nExpected: an int, the epoch number {expected}\nReceived: {describe(got)}")
+    # Any whole number is an epoch: a Python or NumPy int, a float such as 3.0, or a 0-d array of one.
+    integral = (np.ndim(got) == 0 and not isinstance(got, (bool, np.bool_, list, tuple))
+                and np.asarray(got).dtype.kind in "iuf" and float(np.asarray(got)).is_integer())
+    expect(integral, f"Called: {call}\nExpected: a whole number, the epoch number {expected}\nReceived: {describe(got)}")
     expect_close(got, expected, call=f"{call}\n({how})", rtol=0.0, atol=0.0,
                  mistakes=_early_mistakes(val_losses, patience))
 
