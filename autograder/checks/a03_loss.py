@@ -3,9 +3,9 @@
 The losses are compared with Keras itself (`keras.losses.BinaryCrossentropy`, its
 `from_logits=True` form and `MeanSquaredError`): in float64 (the Keras loss built with
 dtype="float64") within rtol 1e-10, atol 1e-12, and in float32 (Keras' default) within
-course.yaml's Keras tolerances. Edge cases (predictions of exactly 0 and 1) are checked in
-float64 only: in float32, 1 - 1e-7 rounds to 1 - 1.19e-7, so a correct implementation that
-computes in float64 would differ from Keras' float32 answer there by about 1%.
+course.yaml's Keras tolerances. Edge cases (predictions of exactly 0 and 1) are compared with
+Keras in float64; in float32, 1 - 1e-7 rounds to 1 - 1.19e-7, so there both Keras' float32 value
+and the value clipped in float64 (about 1% apart) are accepted.
 
 Points within each loss: the hand values and the Keras comparisons in float64 carry most of the
 weight (2 each); float32 and the pairing of (n,) labels with (n, 1) predictions are one check of
@@ -185,7 +185,7 @@ def test_binary_cross_entropy_hand_values(binary_cross_entropy):
 
 @exercise("binary_cross_entropy", weight=2)
 def test_binary_cross_entropy_predictions_0_and_1(binary_cross_entropy):
-    """predictions of exactly 0 and 1 give Keras' large but finite loss (clipped at eps = 1e-7), and eps is used"""
+    """predictions of exactly 0 and 1 give Keras' large but finite loss (clipped at eps = 1e-7), in float64 and float32, and eps is used"""
     y, p = np.array([1.0, 0.0, 1.0, 0.0, 1.0, 0.0]), np.array([0.0, 1.0, 1.0, 0.0, 0.7, 0.3])
     call = f"binary_cross_entropy({describe(y)}, {describe(p)})"
     expect_close(_call(binary_cross_entropy, _clip_hint, y, p), _keras("bce", y, p, "float64"), call=call,
@@ -194,6 +194,15 @@ def test_binary_cross_entropy_predictions_0_and_1(binary_cross_entropy):
     expect_close(_call(binary_cross_entropy, _clip_hint, y, p, eps=1e-3), ref.binary_cross_entropy(y, p, eps=1e-3),
                  call=f"binary_cross_entropy({describe(y)}, {describe(p)}, eps=0.001)",
                  mistakes=_bce_mistakes(y, p, eps=1e-3))
+    # Predictions of exactly 0 and 1 in float32: finite, without RuntimeWarning. Clipping in float32
+    # (1 - 1e-7 rounds to 1 - 1.19e-7, as Keras does) and clipping in float64 are both accepted.
+    y, p = np.array([1, 0, 1, 0, 1], dtype=np.float32), np.array([0, 1, 1, 0, 0.7], dtype=np.float32)
+    got = _call(binary_cross_entropy, _clip_hint, y, p)
+    in_float64 = ref.binary_cross_entropy(y.astype(float), p.astype(float))
+    call = f"binary_cross_entropy({describe(y)}, {describe(p)})"
+    if not close(got, in_float64, *tolerance(in_float64, keras=True)):
+        expect_close(got, _keras("bce", y, p, "float32"), keras=True, mistakes=_bce_mistakes(y, p),
+                     call=f"{call} (Keras' float32 value; {in_float64:.6g}, clipped in float64, is accepted too)")
 
 
 @exercise("binary_cross_entropy", weight=2)
@@ -215,7 +224,7 @@ def test_binary_cross_entropy_equals_keras(binary_cross_entropy):
 
 @exercise("binary_cross_entropy")
 def test_binary_cross_entropy_float32(binary_cross_entropy):
-    """equals Keras' float32 BinaryCrossentropy for float32 inputs, predictions of exactly 0 and 1 included"""
+    """equals Keras' float32 BinaryCrossentropy for float32 inputs"""
     for i, (y_shape, p_shape) in enumerate(SHAPES):
         rng = np.random.default_rng(400 + i)
         y = rng.integers(0, 2, size=y_shape).astype(np.float32)
@@ -223,15 +232,6 @@ def test_binary_cross_entropy_float32(binary_cross_entropy):
         expect_close(_call(binary_cross_entropy, _clip_hint, y, p), _keras("bce", y, p, "float32"), keras=True,
                      call=f"binary_cross_entropy(y float32 of shape {y_shape}, y_pred float32 of shape {p_shape})",
                      mistakes=_bce_mistakes(y, p))
-    # Predictions of exactly 0 and 1 in float32: finite, without RuntimeWarning. Clipping in float32
-    # (1 - 1e-7 rounds to 1 - 1.19e-7, as Keras does) and clipping in float64 are both accepted.
-    y, p = np.array([1, 0, 1, 0, 1], dtype=np.float32), np.array([0, 1, 1, 0, 0.7], dtype=np.float32)
-    got = _call(binary_cross_entropy, _clip_hint, y, p)
-    in_float64 = ref.binary_cross_entropy(y.astype(float), p.astype(float))
-    call = f"binary_cross_entropy({describe(y)}, {describe(p)})"
-    if not close(got, in_float64, *tolerance(in_float64, keras=True)):
-        expect_close(got, _keras("bce", y, p, "float32"), keras=True, mistakes=_bce_mistakes(y, p),
-                     call=f"{call} (Keras' float32 value; {in_float64:.6g}, clipped in float64, is accepted too)")
 
 
 @exercise("binary_cross_entropy")
