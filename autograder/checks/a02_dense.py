@@ -8,7 +8,6 @@ global Keras setting is changed. Kernels are never square where a transposed ker
 slip through. DenseLayer's random initialisation is checked by its statistics with fixed
 seeds and stated tolerances, never against one particular draw.
 """
-import os
 from functools import lru_cache
 
 import numpy as np
@@ -16,7 +15,7 @@ import numpy as np
 from solutions import a02_dense as ref
 
 from ..student import StudentFailure, StudentObject, describe
-from .kit import Mistake, exercise, expect, expect_close, fail, raised_as_predicted
+from .kit import Mistake, exercise, expect, expect_close, fail, load_keras, raised_as_predicted
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 
@@ -26,17 +25,9 @@ KERAS64 = {"rtol": 1e-10, "atol": 1e-12}
 
 # -- Keras references (built once per shape, weights set on every use) ------------------------
 
-def _keras():
-    # Keep TensorFlow's C++ start-up logs off stderr (nbgrader scores a cell with stderr output 0).
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-
-    return keras
-
-
 @lru_cache(maxsize=None)
 def _keras_dense(inputs: int, units: int, activation: str, dtype: str):
-    keras = _keras()
+    keras = load_keras()
     layer = keras.layers.Dense(units, activation=activation, dtype=dtype)
     layer.build((None, inputs))
     return layer
@@ -44,7 +35,7 @@ def _keras_dense(inputs: int, units: int, activation: str, dtype: str):
 
 @lru_cache(maxsize=None)
 def _keras_sequential(sizes: tuple, activations: tuple, dtype: str):
-    keras = _keras()
+    keras = load_keras()
     layers = [keras.Input((sizes[0],), dtype=dtype)]
     layers += [keras.layers.Dense(units, activation=a, dtype=dtype) for units, a in zip(sizes[1:], activations)]
     return keras.Sequential(layers)
@@ -54,7 +45,7 @@ def _keras_dense_output(X, W, b, activation):
     """keras.layers.Dense(d, activation=...) with weights [W, b], in X's dtype."""
     layer = _keras_dense(W.shape[0], W.shape[1], activation, X.dtype.name)
     layer.set_weights([W, b])
-    return np.asarray(_keras().ops.convert_to_numpy(layer(X)))
+    return np.asarray(load_keras().ops.convert_to_numpy(layer(X)))
 
 
 def _keras_mlp_output(X, weights, activations):
@@ -62,7 +53,7 @@ def _keras_mlp_output(X, weights, activations):
     sizes = (X.shape[1],) + tuple(w.shape[1] for w in weights[::2])
     model = _keras_sequential(sizes, tuple(activations), X.dtype.name)
     model.set_weights(list(weights))
-    return np.asarray(_keras().ops.convert_to_numpy(model(X, training=False)))
+    return np.asarray(load_keras().ops.convert_to_numpy(model(X, training=False)))
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -385,7 +376,7 @@ def test_denselayer_matches_keras(DenseLayer):
              f"Expected: [W of shape (4, 3), b of shape (3,)], which Keras accepts\nReceived: {describe(weights)}\n"
              f"Keras said: {type(exc).__name__}: {exc}")
     X = _random((8, 4), np.float32, 92)
-    expected = np.asarray(_keras().ops.convert_to_numpy(keras_layer(X)))
+    expected = np.asarray(load_keras().ops.convert_to_numpy(keras_layer(X)))
     expect_close(_call(layer, X, call="layer(X of shape (8, 4) float32)"), expected,
                  call=f"layer = {call}; layer.set_weights([W, b]); layer(X of shape (8, 4) float32) against Keras",
                  keras=True, mistakes=_layer_mistakes(X.astype(float), W.astype(float), b.astype(float), "relu"))

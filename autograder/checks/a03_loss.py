@@ -12,7 +12,6 @@ weight (2 each); float32 and the pairing of (n,) labels with (n, 1) predictions 
 weight 1 each, and the other checks use equal shapes only, so that broadcasting (n,) against
 (n, 1) (one cause) is charged once, by one check, whatever the dtype.
 """
-import os
 from functools import lru_cache
 
 import numpy as np
@@ -20,7 +19,7 @@ import numpy as np
 from solutions import a03_loss as ref
 
 from ..student import ContractViolation, describe
-from .kit import Mistake, close, exercise, expect_close, fail, tolerance
+from .kit import Mistake, close, exercise, expect_close, fail, load_keras, tolerance
 
 KERAS64 = {"rtol": 1e-10, "atol": 1e-12}   # float64 results against Keras computing in float64
 
@@ -71,8 +70,7 @@ def _check_paired(function, kind, hint, mistakes, draw):
 @lru_cache(maxsize=None)
 def _keras_loss(kind, dtype):
     """A Keras loss object, built once; its dtype is set on the loss, never globally."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ log would reach stderr
-    import keras
+    keras = load_keras()
 
     if kind == "bce":
         return keras.losses.BinaryCrossentropy(dtype=dtype)

@@ -6,7 +6,6 @@ touched), so the Keras comparisons can use tolerances near 1e-10. Every cache a 
 built from a real forward pass of the inputs it passes; kernels are never square, so a
 transposed kernel cannot pass.
 """
-import os
 from functools import lru_cache
 
 import numpy as np
@@ -14,22 +13,11 @@ import numpy as np
 from solutions import a04_backprop as ref
 
 from ..student import StudentFailure, describe
-from .kit import Mistake, exercise, expect, expect_close, fail
+from .kit import Mistake, exercise, expect, expect_close, fail, load_keras, load_tensorflow
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 
 
-def _tensorflow():
-    """keras and tensorflow, imported on first use.
-
-    TensorFlow's C++ start-up messages go straight to stderr, and nbgrader scores a hidden test
-    cell with anything on stderr as zero: keep them quiet unless the user asked otherwise.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-    import tensorflow as tf
-
-    return keras, tf
 # float64 against float64 Keras: both compute the same sums in a different order (errors ~1e-15).
 KERAS64 = {"rtol": 1e-8, "atol": 1e-10}
 
@@ -121,7 +109,7 @@ def test_perceptron_gradients_batches(perceptron_gradients):
 
 @lru_cache(maxsize=None)
 def _keras_perceptron_case():
-    keras, tf = _tensorflow()
+    keras, tf = load_keras(), load_tensorflow()
     rng = np.random.default_rng(420)
     X, y = rng.normal(size=(9, 4)), (rng.random(9) < 0.5).astype(float)
     w, w0 = rng.normal(size=4), 0.3
@@ -255,7 +243,7 @@ def test_dense_backward_every_activation(dense_backward):
 
 @lru_cache(maxsize=None)
 def _keras_dense_case(activation):
-    keras, tf = _tensorflow()
+    keras, tf = load_keras(), load_tensorflow()
     dA, X, W, b = _dense_case(6, 3, 5, np.float64, seed=530)
     layer = keras.layers.Dense(5, activation=activation, dtype="float64")
     layer.build((None, 3))
@@ -375,7 +363,7 @@ def _check_mlp(got, expected, X, y, weights, activations, call, tolerances=None)
 
 @lru_cache(maxsize=None)
 def _keras_network_gradients(case):
-    keras, tf = _tensorflow()
+    keras, tf = load_keras(), load_tensorflow()
     X, y, weights, activations = _network(case)
     sizes, _ = _NETWORKS[case]
     model = keras.Sequential([keras.Input((sizes[0],), dtype="float64")]

@@ -12,7 +12,7 @@ import numpy as np
 from solutions import a05_sgd as ref
 
 from ..student import describe
-from .kit import Mistake, exercise, expect, expect_close, fail
+from .kit import Mistake, exercise, expect, expect_close, fail, load_keras
 
 # Keras in float64 still rounds lr, momentum and the betas to float32 (it casts them from float32
 # tensors); hyper-parameters exact in float32 (0.125, 0.875, 1 - 2**-10) make it agree to ~1e-12.
@@ -322,7 +322,7 @@ def _optimizer_case(dtype_name, scale=1.0, steps=4, seed=0):
 @lru_cache(maxsize=None)
 def _keras_trajectory(kind, dtype_name, scale=1.0, **options):
     """Keras' weights (and optimizer slots) after each step, on _optimizer_case's data."""
-    import keras
+    keras = load_keras()
 
     weights, grads = _optimizer_case(dtype_name, scale)
     variables = [keras.Variable(np.array(w), dtype=dtype_name) for w in weights]
@@ -610,7 +610,7 @@ def _training_data(network, n=11, dtype_name="float32", seed=1):
 @lru_cache(maxsize=None)
 def _keras_fit(network, batch_size, lr, epochs):
     """The weights and History.history["loss"] of model.fit(..., shuffle=False) from the same start."""
-    import keras
+    keras = load_keras()
 
     X, y, weights, activations = _training_data(network)
     sizes = NETWORKS[network][0]

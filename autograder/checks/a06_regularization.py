@@ -7,7 +7,6 @@ one such test with probability below 1e-6), and a sample variance must lie withi
 VARIANCE_BAND times the binomial variance (its own relative standard deviation is below 10%
 for the sample sizes used here).
 """
-import os
 from functools import lru_cache
 
 import numpy as np
@@ -16,17 +15,10 @@ from solutions import a06_regularization as ref
 
 from ..sandbox.wire import Rng
 from ..student import describe
-from .kit import Mistake, exercise, expect, expect_close, fail
+from .kit import Mistake, exercise, expect, expect_close, fail, load_keras
 
 SIGMAS = 5.0
 VARIANCE_BAND = (0.5, 1.6)
-
-
-def _keras():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow's first import only
-    import keras
-
-    return keras
 
 
 def _random(shape, dtype, seed, low=None, high=None):
@@ -266,7 +258,7 @@ def test_dropout_forward_uses_rng(dropout_forward):
 @lru_cache(maxsize=None)
 def _keras_dropout(rate, shape, dtype, seed, training):
     """Keras' Dropout(rate) applied to the seeded positive array used by the Keras check."""
-    keras = _keras()
+    keras = load_keras()
     A = _random(shape, dtype, seed, low=0.5, high=1.5)
     layer = keras.layers.Dropout(rate, seed=seed, dtype=np.dtype(dtype).name)
     return np.asarray(layer(A, training=training))
@@ -398,7 +390,7 @@ def test_l2_penalty_hand_values(l2_penalty):
 @lru_cache(maxsize=None)
 def _keras_l2(seed, lam, dtype):
     """sum of keras.regularizers.L2(lam)(kernel) over the kernels of _l2_kernels(seed, dtype)."""
-    keras = _keras()
+    keras = load_keras()
     regularizer = keras.regularizers.L2(lam)
     return float(sum(float(np.asarray(regularizer(k))) for k in _l2_kernels(seed, dtype)))
 
@@ -524,7 +516,7 @@ def _random_curves(count=120, seed=80):
 @lru_cache(maxsize=None)
 def _keras_restored_epochs(curves):
     """The epoch EarlyStopping(patience, restore_best_weights=True) restores, driven directly with each curve."""
-    keras = _keras()
+    keras = load_keras()
     model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
     restored = []
     for val_losses, patience in curves:

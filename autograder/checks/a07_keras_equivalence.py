@@ -22,7 +22,7 @@ from solutions import a07_keras_equivalence as ref
 
 from ..sandbox.launcher import StudentFailure
 from ..student import describe
-from .kit import CheckFailure, Mistake, exercise, expect, expect_close, fail
+from .kit import CheckFailure, Mistake, exercise, expect, expect_close, fail, load_keras, load_tensorflow
 
 STEP_TOL = {"rtol": 1e-4, "atol": 1e-6}
 FIT_TOL = {"rtol": 1e-4, "atol": 1e-5}
@@ -67,21 +67,12 @@ def _arch(arch):
 
 # -- Keras references (float64, built once) ----------------------------------------------------
 
-def _keras():
-    import os
-
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import keras
-
-    return keras
-
-
 def _bce():
-    return _keras().losses.BinaryCrossentropy(dtype="float64")
+    return load_keras().losses.BinaryCrossentropy(dtype="float64")
 
 
 def _build(sizes, activations, rate):
-    keras = _keras()
+    keras = load_keras()
     layers = [keras.Input(shape=(sizes[0],), dtype="float64")]
     for i, (units, activation) in enumerate(zip(sizes[1:], activations)):
         layers.append(keras.layers.Dense(units, activation=activation, dtype="float64"))
@@ -98,7 +89,7 @@ def _keras_model(sizes, activations, rate=0.0):
 @lru_cache(maxsize=None)
 def _keras_eval(arch, rate=0.0, label_shape="(n,)"):
     """Keras' output, loss and tf.GradientTape gradients at the case's weights (inference)."""
-    import tensorflow as tf
+    tf = load_tensorflow()
 
     sizes, activations = _arch(arch)
     X, y, weights = _data(arch)
@@ -115,7 +106,7 @@ def _keras_eval(arch, rate=0.0, label_shape="(n,)"):
 @lru_cache(maxsize=None)
 def _keras_step(arch, lr=LR):
     """The weights after one `train_on_batch` with SGD(lr) on the whole case (one batch)."""
-    keras = _keras()
+    keras = load_keras()
     sizes, activations = _arch(arch)
     X, y, weights = _data(arch)
     model = _build(sizes, activations, 0.0)
@@ -128,7 +119,7 @@ def _keras_step(arch, lr=LR):
 @lru_cache(maxsize=None)
 def _keras_fit(arch, epochs, batch_size, lr=LR):
     """(history, final weights, weights after every batch) of model.fit(shuffle=False)."""
-    keras = _keras()
+    keras = load_keras()
     sizes, activations = _arch(arch)
     X, y, weights = _data(arch)
     model = _build(sizes, activations, 0.0)
@@ -422,7 +413,7 @@ def test_loss_with_saturated_outputs(NumpyMLP):
     output = np.asarray(output_tensor)
     clipped = _variant_loss(big, _arch(arch)[1], X, y)
     # What Keras itself computes in float32 from the probabilities: 1 - 1e-7 rounds to 1 - 1.19e-7 there.
-    keras32 = float(_keras().losses.BinaryCrossentropy()(y.astype(np.float32).reshape(-1, 1), output.astype(np.float32)))
+    keras32 = float(load_keras().losses.BinaryCrossentropy()(y.astype(np.float32).reshape(-1, 1), output.astype(np.float32)))
     accepted = {"Keras, from the logits": keras_value, "probabilities clipped to [1e-7, 1 - 1e-7]": clipped,
                 "Keras in float32, from probabilities clipped in float32": keras32}
     call = f"{text}.loss(X, y) with output logits up to +/-40"

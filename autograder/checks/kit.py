@@ -9,6 +9,7 @@ compares with the reference in `solutions/` using `expect_close` and friends.
 from __future__ import annotations
 
 import inspect
+import os
 from functools import lru_cache
 from typing import Callable, NamedTuple
 
@@ -57,6 +58,30 @@ class Mistake(NamedTuple):
 
     explanation: str
     value: object
+
+
+def load_keras():
+    """Keras (with TensorFlow), imported on first use, TensorFlow's C++ log silenced.
+
+    The level is set before TensorFlow's first import (later it has no effect) and only if the
+    user has not chosen one: nbgrader scores a hidden test cell with anything on stderr as zero,
+    and TensorFlow's C++ start-up lines (oneDNN banners, "Not handling type DT_DOUBLE") go there.
+
+    Returns:
+        The `keras` module; `keras.ops` and the TensorFlow backend come with it.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras as module
+
+    return module
+
+
+def load_tensorflow():
+    """TensorFlow (for `tf.GradientTape`), imported after `load_keras()` has silenced its log."""
+    load_keras()
+    import tensorflow as module
+
+    return module
 
 
 def exercise(name: str, weight: float = 1.0):
