@@ -95,8 +95,8 @@ def _distinct(mistakes, correct):
 
 def _no_list(got, call, what):
     if isinstance(got, (list, tuple)):
-        fail(f"Called: {call}\nExpected: one array, {what}\nReceived: a {type(got).__name__} of "
-             f"{len(got)} items, {describe(got)}")
+        fail(called=call, expected=f"one array, {what}", received=f"a {type(got).__name__} of {len(got)} items, "
+             f"{describe(got)}")
 
 
 def _activation_name(activation):
@@ -206,8 +206,8 @@ def test_dense_forward_shapes_dtypes_and_large_inputs(dense_forward):
 def _make_layer(DenseLayer, *args, **kwargs):
     call = "DenseLayer(" + ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]) + ")"
     layer = _call(DenseLayer, *args, call=call, **kwargs)
-    expect(isinstance(layer, StudentObject),
-           f"Called: {call}\nExpected: a DenseLayer object (DenseLayer is a class)\nReceived: {describe(layer)}")
+    if not isinstance(layer, StudentObject):
+        fail(called=call, expected="a DenseLayer object (DenseLayer is a class)", received=describe(layer))
     return layer, call
 
 
@@ -218,20 +218,21 @@ def _attribute(layer, name, call):
 def _check_shapes(layer, call, input_dim, output_dim):
     W, b = _attribute(layer, "W", call), _attribute(layer, "b", call)
     for name, value in (("W", W), ("b", b)):
-        expect(isinstance(value, np.ndarray) and value.dtype.kind == "f",
-               f"Called: {call}.{name}\nExpected: a float array\nReceived: {describe(value)}")
-    expect(W.shape == (input_dim, output_dim),
-           f"Called: {call}.W\nExpected: shape (input_dim, output_dim) = {(input_dim, output_dim)}\n"
-           f"Received: shape {W.shape}"
-           + ("\nLikely mistake: the kernel is transposed: Keras' kernel has shape (inputs, units)."
-              if W.shape == (output_dim, input_dim) else ""))
-    expect(b.shape == (output_dim,),
-           f"Called: {call}.b\nExpected: shape (output_dim,) = {(output_dim,)}, as Keras' Dense bias\n"
-           f"Received: shape {b.shape}"
-           + ("\nLikely mistake: the lecture's snippet uses add_weight([1, output_dim]); this course follows "
-              "Keras' Dense, whose bias is one-dimensional: np.zeros(output_dim)." if b.shape == (1, output_dim) else ""))
-    expect(np.all(b == 0), f"Called: {call}.b\nExpected: zeros (Keras' default bias initialiser)\n"
-                           f"Received: {describe(b)}")
+        if not (isinstance(value, np.ndarray) and value.dtype.kind == "f"):
+            # weights are trained by small steps: integers or booleans cannot hold them
+            fail(called=f"{call}.{name}", expected="a float array (float32 or float64)", received=describe(value))
+    if W.shape != (input_dim, output_dim):
+        fail(called=f"{call}.W", expected=f"shape (input_dim, output_dim) = {(input_dim, output_dim)}",
+             received=f"shape {W.shape}",
+             mistake="the kernel is transposed: Keras' kernel has shape (inputs, units)."
+             if W.shape == (output_dim, input_dim) else None)
+    if b.shape != (output_dim,):
+        fail(called=f"{call}.b", expected=f"shape (output_dim,) = {(output_dim,)}, as Keras' Dense bias",
+             received=f"shape {b.shape}",
+             mistake="the lecture's snippet uses add_weight([1, output_dim]); this course follows Keras' Dense, "
+                     "whose bias is one-dimensional: np.zeros(output_dim)." if b.shape == (1, output_dim) else None)
+    if not np.all(b == 0):
+        fail(called=f"{call}.b", expected="zeros (Keras' default bias initialiser)", received=describe(b))
     return W, b
 
 
@@ -258,8 +259,8 @@ def test_denselayer_attributes(DenseLayer):
     """DenseLayer(4, 3, activation="tanh", seed=0) has W of shape (4, 3) and b of zeros of shape (3,)"""
     layer, call = _make_layer(DenseLayer, 4, 3, activation="tanh", seed=0)
     W, _ = _check_shapes(layer, call, 4, 3)
-    expect(np.all(np.isfinite(W)) and np.any(W != 0),
-           f"Called: {call}.W\nExpected: random values (Glorot-uniform), not all zero\nReceived: {describe(W)}")
+    if not (np.all(np.isfinite(W)) and np.any(W != 0)):
+        fail(called=f"{call}.W", expected="random values (Glorot-uniform), not all zero", received=describe(W))
 
 
 @exercise("DenseLayer", weight=2)
@@ -306,15 +307,18 @@ def test_denselayer_seed(DenseLayer):
     for key, seed in (("a", 7), ("b", 7), ("c", 8), ("d", None), ("e", None)):
         layer, call = _make_layer(DenseLayer, 5, 4, seed=seed)
         kernels[key] = _attribute(layer, "W", call)
-    expect(np.array_equal(kernels["a"], kernels["b"]),
-           "Called: DenseLayer(5, 4, seed=7) twice\nExpected: the same W both times\nReceived: two different kernels\n"
-           "Likely mistake: the seed is ignored: draw with rng = np.random.default_rng(seed).")
-    expect(not np.array_equal(kernels["a"], kernels["c"]),
-           "Called: DenseLayer(5, 4, seed=7) and DenseLayer(5, 4, seed=8)\nExpected: different kernels\n"
-           "Received: the same W\nLikely mistake: a fixed seed is used instead of the seed argument.")
-    expect(not np.array_equal(kernels["d"], kernels["e"]),
-           "Called: DenseLayer(5, 4, seed=None) twice\nExpected: different kernels (seed=None means a fresh "
-           "random initialisation)\nReceived: the same W\nLikely mistake: a fixed seed is used when seed is None.")
+    # Each finding is the prediction of its mistake: an ignored seed gives different draws for one seed,
+    # a fixed seed the same draw for different seeds.
+    if not np.array_equal(kernels["a"], kernels["b"]):
+        fail(called="DenseLayer(5, 4, seed=7) twice", expected="the same W both times",
+             received="two different kernels", mistake="the seed is ignored: draw with rng = np.random.default_rng(seed).")
+    if np.array_equal(kernels["a"], kernels["c"]):
+        fail(called="DenseLayer(5, 4, seed=7) and DenseLayer(5, 4, seed=8)", expected="different kernels",
+             received="the same W", mistake="a fixed seed is used instead of the seed argument.")
+    if np.array_equal(kernels["d"], kernels["e"]):
+        fail(called="DenseLayer(5, 4, seed=None) twice",
+             expected="different kernels (seed=None means a fresh random initialisation)", received="the same W",
+             mistake="a fixed seed is used when seed is None.")
 
 
 def _layer_mistakes(X, W, b, activation):
@@ -342,11 +346,11 @@ def test_denselayer_call_and_weights(DenseLayer):
     expect_close(got, ref.dense_forward(X, W, b, "tanh"), call="layer.set_weights([W, b]); layer(X of shape (5, 4))",
                  mistakes=_layer_mistakes(X, W, b, "tanh"))
     got = _call(_attribute(layer, "get_weights", call), call="layer.get_weights()")
-    expect(isinstance(got, (list, tuple)) and len(got) == 2,
-           f"Called: layer.get_weights()\nExpected: a list [W, b] of two arrays\nReceived: {describe(got)}")
+    if not (isinstance(got, (list, tuple)) and len(got) == 2):
+        fail(called="layer.get_weights()", expected="a list [W, b] of two arrays", received=describe(got))
     if isinstance(got[0], np.ndarray) and got[0].shape == b.shape:
-        fail("Called: layer.get_weights()\nExpected: [W, b]\nReceived: [b, W]\nLikely mistake: the order is "
-             "reversed: Keras' get_weights() gives the kernel first, then the bias.")
+        fail(called="layer.get_weights()", expected="[W, b]", received="[b, W]",
+             mistake="the order is reversed: Keras' get_weights() gives the kernel first, then the bias.")
     expect_close(got[0], W, call="layer.get_weights()[0] (the kernel W)")
     expect_close(got[1], b, call="layer.get_weights()[1] (the bias b)")
 

@@ -34,7 +34,7 @@ def _expect_parts(got, expected, *, call, parts, mistakes=(), shape_hints=None, 
         kind = "nothing (None): did you forget to return?" if got is None else describe(got)
         if isinstance(got, (tuple, list)):
             kind = f"a {type(got).__name__} of {len(got)} values"
-        fail(f"Called: {call}\nExpected: {len(expected)} values ({', '.join(parts)})\nReceived: {kind}")
+        fail(called=call, expected=f"{len(expected)} values ({', '.join(parts)})", received=kind)
     for i, part in enumerate(parts):
         expect_close(got[i], expected[i], call=f"{call}, its {part}",
                      mistakes=[Mistake(text, values[i]) for text, values in mistakes], shape_hint=shape_hints[i],
@@ -350,8 +350,8 @@ def _check_mlp(got, expected, X, y, weights, activations, call, tolerances=None)
         kind = "nothing (None): did you forget to return?" if got is None else describe(got)
         if isinstance(got, (list, tuple)):
             kind = f"a {type(got).__name__} of {len(got)} arrays"
-        fail(f"Called: {call}\nExpected: a list of {len(weights)} arrays, one per weight, in the order of "
-             f"weights [dW1, db1, dW2, db2, ...]\nReceived: {kind}")
+        fail(called=call, expected=f"a list of {len(weights)} arrays, one per weight, in the order of weights "
+             "[dW1, db1, dW2, db2, ...]", received=kind)
     variants = {kind: _mlp_variant(X, y, weights, activations, kind) for kind in _MLP_MISTAKES}
     for i, g in enumerate(expected):
         name = f"d{'W' if i % 2 == 0 else 'b'}{i // 2 + 1}"
@@ -537,8 +537,8 @@ def _history_as_list(history, call):
     if isinstance(history, np.ndarray) and history.ndim >= 1 and history.dtype.kind in "biuf":
         return list(history)   # the steps stacked along the first axis: the same values
     if not isinstance(history, (list, tuple)):
-        fail(f"Called: {call}\nExpected: history, a list of arrays (the weights after each step)\n"
-             f"Received: {describe(history)}")
+        fail(called=call, expected="history, a list of arrays (the weights after each step)",
+             received=describe(history))
     return list(history)
 
 
@@ -546,28 +546,28 @@ def _expect_distinct(history, expected, call):
     """Fail, naming the mistake, when every entry of history holds the same (final) weights."""
     if len(history) > 1 and len(expected) > 1 and all(
             np.array_equal(np.asarray(h, dtype=float), np.asarray(history[-1], dtype=float)) for h in history):
-        fail(f"Called: {call}\nExpected: history[0] = {describe(expected[0])}, ..., history[-1] = "
-             f"{describe(expected[-1])}\nReceived: {len(history)} copies of {describe(history[-1])}\n"
-             "Likely mistake: every entry of history holds the final weights: the same array was appended at "
-             "every step and then changed in place. Append a new array per step (w = w - lr * g, or w.copy()).")
+        fail(called=call, expected=f"history[0] = {describe(expected[0])}, ..., history[-1] = {describe(expected[-1])}",
+             received=f"{len(history)} copies of {describe(history[-1])}",
+             mistake="every entry of history holds the final weights: the same array was appended at every step "
+                     "and then changed in place. Append a new array per step (w = w - lr * g, or w.copy()).")
 
 
 def _check_descent(gradient_descent, grad, w_init, lr, n_steps, call):
     got = gradient_descent(grad, w_init, lr, n_steps)
     expected_w, expected = ref.gradient_descent(grad, w_init, lr, n_steps)
     if not isinstance(got, (tuple, list)) or len(got) != 2:
-        fail(f"Called: {call}\nExpected: a pair (w, history)\nReceived: {describe(got)}")
+        fail(called=call, expected="a pair (w, history)", received=describe(got))
     w, history = got
     history = _history_as_list(history, call)
     mistakes = _descent_mistakes(grad, w_init, lr, n_steps)
     if len(history) != len(expected):
-        named = ""
+        named = None
         if len(history) == len(expected) + 1:
-            named = "\nLikely mistake: history holds w_init too; it must hold only the weights after each step."
+            named = "history holds w_init too; it must hold only the weights after each step."
         elif len(history) == len(expected) - 1:
-            named = "\nLikely mistake: one step too few (range(n_steps) runs n_steps times)."
-        fail(f"Called: {call}\nExpected: a history of {len(expected)} arrays, one per step\n"
-             f"Received: a history of {len(history)} entries{named}")
+            named = "one step too few (range(n_steps) runs n_steps times)."
+        fail(called=call, expected=f"a history of {len(expected)} arrays, one per step",
+             received=f"a history of {len(history)} entries", mistake=named)
     _expect_distinct(history, expected, call)
     for i, (h, e) in enumerate(zip(history, expected)):
         expect_close(h, e, call=f"{call}, its history[{i}] (the weights after step {i + 1})",
@@ -604,10 +604,10 @@ def test_gradient_descent_no_steps(gradient_descent):
     call = "gradient_descent(bowl_gradient, w_init (3, 2), lr=0.1, n_steps=0)"
     got = gradient_descent(bowl_gradient, w_init, 0.1, 0)
     if not isinstance(got, (tuple, list)) or len(got) != 2:
-        fail(f"Called: {call}\nExpected: a pair (w, history)\nReceived: {describe(got)}")
+        fail(called=call, expected="a pair (w, history)", received=describe(got))
     history = _history_as_list(got[1], call)
-    expect(len(history) == 0, f"Called: {call}\nExpected: an empty history (no step taken)\n"
-                              f"Received: a history of {len(history)} entries")
+    if history:
+        fail(called=call, expected="an empty history (no step taken)", received=f"a history of {len(history)} entries")
     expect_close(got[0], w_init, call=f"{call}, its w (no step: w_init's values)")
 
 
@@ -619,27 +619,28 @@ def test_gradient_descent_tol(gradient_descent):
     call = f"gradient_descent(bowl_gradient, w_init (3, 2), lr={lr}, n_steps={n_steps}, tol={tol})"
     got = gradient_descent(bowl_gradient, w_init, lr, n_steps, tol)
     if not isinstance(got, (tuple, list)) or len(got) != 2:
-        fail(f"Called: {call}\nExpected: a pair (w, history)\nReceived: {describe(got)}")
+        fail(called=call, expected="a pair (w, history)", received=describe(got))
     history = _history_as_list(got[1], call)
     _, expected = ref.gradient_descent(bowl_gradient, w_init, lr, n_steps, tol)
     # Testing the step before applying it (and so stopping one step earlier) is also accepted.
     if len(history) not in (len(expected), len(expected) - 1):
         _, by_gradient = ref.gradient_descent(bowl_gradient, w_init, lr, n_steps, tol * lr)
-        named = ""
+        named = None
         if len(history) == n_steps:
-            named = "\nLikely mistake: tol is ignored: stop as soon as the step's norm is below tol."
+            named = "tol is ignored: stop as soon as the step's norm is below tol."
         elif abs(len(history) - len(by_gradient)) <= 1:
-            named = ("\nLikely mistake: the gradient's norm ||grad(w)|| was compared with tol; compare the "
-                     "step's norm ||lr * grad(w)||.")
-        fail(f"Called: {call}\nExpected: the descent to stop after step {len(expected)}, the first whose norm "
-             f"||lr * grad(w)|| is below tol (a history of {len(expected)} arrays)\n"
-             f"Received: a history of {len(history)} arrays{named}")
+            named = "the gradient's norm ||grad(w)|| was compared with tol; compare the step's norm ||lr * grad(w)||."
+        fail(called=call, expected=f"the descent to stop after step {len(expected)}, the first whose norm "
+             f"||lr * grad(w)|| is below tol (a history of {len(expected)} arrays)",
+             received=f"a history of {len(history)} arrays", mistake=named)
     _expect_distinct(history, expected, call)
     for i, h in enumerate(history):
         expect_close(h, expected[i], call=f"{call}, its history[{i}]")
     expect_close(got[0], history[-1], call=f"{call}, its final w, against your history[-1] (the weights after the last step)")
     full = gradient_descent(bowl_gradient, w_init, lr, 40, None)
-    expect(isinstance(full, (tuple, list)) and len(full) == 2 and len(_history_as_list(full[1], call)) == 40,
-           f"Called: gradient_descent(bowl_gradient, w_init (3, 2), lr={lr}, n_steps=40, tol=None)\n"
-           f"Expected: all 40 steps (tol=None never stops early)\nReceived: "
-           f"{len(full[1]) if isinstance(full, (tuple, list)) and len(full) == 2 else describe(full)} steps")
+    full_call = f"gradient_descent(bowl_gradient, w_init (3, 2), lr={lr}, n_steps=40, tol=None)"
+    if not (isinstance(full, (tuple, list)) and len(full) == 2):
+        fail(called=full_call, expected="a pair (w, history)", received=describe(full))
+    steps = len(_history_as_list(full[1], full_call))
+    if steps != 40:
+        fail(called=full_call, expected="all 40 steps (tol=None never stops early)", received=f"{steps} steps")

@@ -96,11 +96,15 @@ def _check_split(got, X, y, fractions, call):
         fail(f"Called: {call}\nExpected: together all {n} rows\nReceived: {len(unique)} rows; "
              f"{n - len(unique)} rows are in no set\n"
              "Mistake: rows are lost: when the sizes are rounded, the last set must take the rows left over.")
+    sizes, targets = [len(i) for i in ids], [f * n for f in fractions]
+    # The sets' order is the likely cause only when the sizes are right but in another order.
+    reordered = any(all(abs(sizes[k] - targets[j]) <= 1 + 1e-9 for k, j in enumerate(order))
+                    for order in ((0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0)))
     for s in range(3):
-        target = fractions[s] * n
-        expect(abs(len(ids[s]) - target) <= 1 + 1e-9,
-               f"Called: {call}\nExpected: a {names[s]} set of {target:g} rows, within one row\n"
-               f"Received: {len(ids[s])} rows\nHint: the order is training, validation, test, with fractions {fractions}.")
+        if abs(sizes[s] - targets[s]) > 1 + 1e-9:
+            fail(called=call, expected=f"a {names[s]} set of {targets[s]:g} rows, within one row",
+                 received=f"{sizes[s]} rows",
+                 hint=f"Hint: the order is training, validation, test, with fractions {fractions}." if reordered else None)
     classes, totals = np.unique(y, return_counts=True)
     for s in range(3):
         for c, total in zip(classes, totals):
