@@ -542,11 +542,11 @@ def test_fit_history_equals_keras(NumpyMLP):
         if bad.size:
             e = int(bad[0])
             named = next((text_ for key, text_ in HISTORY_MISTAKES.items()
-                          if np.allclose(got, variants[key][0], rtol=1e-4, atol=1e-6)), "")
-            fail(f"Called: {call}\nExpected: History.history['loss'] = {describe(expected)}\n"
-                 f"Received: {describe(got)}\nFirst difference at epoch {e + 1}: expected {expected[e]:.8g}, "
-                 f"received {got[e]:.8g} (by {got[e] - expected[e]:.3g}; tolerance rtol=1e-4, atol=1e-5)"
-                 + (f"\nLikely mistake: {named}" if named else ""))
+                          if np.allclose(got, variants[key][0], rtol=1e-4, atol=1e-6)), None)
+            fail(called=call, expected=f"History.history['loss'] = {describe(expected)}",
+                 received=f"{describe(got)}\nFirst difference at epoch {e + 1}: expected {expected[e]:.8g}, "
+                          f"received {got[e]:.8g} (by {got[e] - expected[e]:.3g}; tolerance rtol=1e-4, atol=1e-5)",
+                 mistake=named)
 
 
 @exercise("NumpyMLP", weight=2)
@@ -567,11 +567,11 @@ def test_fit_final_weights_equal_keras(NumpyMLP):
     _call(one.fit, X, y, 1, BATCH, LR, call=call.replace(f"epochs={EPOCHS}", "epochs=1"))
     got_one = _call(one.get_weights, call=f"{text}.get_weights()")
     per_epoch = len(snapshots) // EPOCHS
+    mistake = None
     if _matches(got_one, snapshots[per_epoch - 1], **FIT_TOL):
         where = "Your first epoch matches Keras; the difference starts in a later epoch."
     elif _matches(got_one, snapshots[per_epoch - 2], **FIT_TOL):
-        where = ("After one epoch your weights equal Keras' after batch 2 of 3.\nLikely mistake: "
-                 + HISTORY_MISTAKES["drop_last"])
+        where, mistake = "After one epoch your weights equal Keras' after batch 2 of 3.", HISTORY_MISTAKES["drop_last"]
     elif _matches(got_one, weights, rtol=0, atol=0):
         where = "After one epoch your weights have not changed: apply each batch's update."
     elif _matches(got_one, snapshots[0], **FIT_TOL):
@@ -581,8 +581,9 @@ def test_fit_final_weights_equal_keras(NumpyMLP):
     try:
         _expect_weights(got, final, call=call + ", then get_weights(), against Keras' model.fit", tol=FIT_TOL)
     except CheckFailure as exc:
-        fail(f"{exc}\n{where}")
-    fail(f"Called: {call}\nExpected: the weights after Keras' model.fit\n{where}")
+        fail(called=exc.called, expected=exc.expected, received=f"{exc.received}\n{where}",
+             mistake=mistake or exc.mistake, hint=exc.hint)
+    fail(called=call, expected="the weights after Keras' model.fit", received=where, mistake=mistake)
 
 
 # -- dropout ------------------------------------------------------------------------------------
@@ -670,25 +671,23 @@ def test_dropout_training_statistics(NumpyMLP):
             elif hidden_layers == 2 and abs(fraction - rate) < 0.03:
                 named = "dropout follows only the first hidden layer: add it after every hidden layer."
             else:
-                named = ""
-            fail(f"Called: {call}\nExpected: a fraction {expected_fraction:.3f} of the units dropped (rate={rate} "
-                 f"after {layers_text}), within 0.03\nReceived: {fraction:.3f}"
-                 + (f"\nLikely mistake: {named}" if named else ""))
+                named = None
+            fail(called=call, expected=f"a fraction {expected_fraction:.3f} of the units dropped (rate={rate} after "
+                 f"{layers_text}), within 0.03", received=f"{fraction:.3f}", mistake=named)
         # Units near 0 are left out: their ratio is imprecise when the output is computed in float32.
         clear = ~dropped & (np.abs(hidden) > 0.05)
         ratio = z[clear] / hidden[clear]
         scale = 1 / keep
         if not np.allclose(ratio, scale, rtol=1e-3):
-            named = ""
+            named = None
             if np.allclose(ratio, 1, rtol=1e-3):
                 named = ("the kept units are not rescaled: divide them by (1 - rate) (inverted dropout, as Keras), "
                          "so that expected activations are preserved.")
             elif np.allclose(ratio, keep, rtol=1e-3):
                 named = "the kept units are multiplied by (1 - rate); divide by it instead."
-            fail(f"Called: {call}\nExpected: every kept unit equal to its value without dropout times "
-                 f"{scale:.6g} = 1/(1 - rate){'^2' if hidden_layers == 2 else ''} (rtol 1e-3)\n"
-                 f"Received: ratios from {ratio.min():.6g} to {ratio.max():.6g}"
-                 + (f"\nLikely mistake: {named}" if named else ""))
+            fail(called=call, expected=f"every kept unit equal to its value without dropout times {scale:.6g} = "
+                 f"1/(1 - rate){'^2' if hidden_layers == 2 else ''} (rtol 1e-3)",
+                 received=f"ratios from {ratio.min():.6g} to {ratio.max():.6g}", mistake=named)
         preserved = np.mean(z[np.abs(hidden) > 0.05] / hidden[np.abs(hidden) > 0.05])
         expect(abs(preserved - 1) < 0.04,
                f"Called: {call}\nExpected: the mean over units of (activation with dropout) / (activation without) "
