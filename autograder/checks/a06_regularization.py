@@ -42,12 +42,12 @@ def _forward(dropout_forward, A, rate, training=True, seed=None):
         kwargs["rng"] = Rng(seed)
     got = dropout_forward(A, rate, **kwargs)
     if not (isinstance(got, (tuple, list)) and len(got) == 2):
-        fail(f"Called: {call}\nExpected: a pair (out, mask), both arrays of shape {A.shape}\n"
-             f"Received: {describe(got)}\nHow to fix: end with `return out, mask`.")
+        fail(called=call, expected=f"a pair (out, mask), both arrays of shape {A.shape}", received=describe(got),
+             hint="How to fix: end with `return out, mask`.")
     out, mask = got
     for what, value in (("out", out), ("mask", mask)):
         if not (isinstance(value, np.ndarray) and value.dtype.kind in "biuf"):
-            fail(f"Called: {call}\nExpected: {what} as a NumPy array of shape {A.shape}\nReceived: {describe(value)}")
+            fail(called=call, expected=f"{what} as a NumPy array of shape {A.shape}", received=describe(value))
         if value.shape != A.shape:
             # One draw per unit (or per example) broadcast over the batch gives a mask of such a shape.
             per_unit = value.shape in (A.shape[1:], (1,) + A.shape[1:], A.shape[:1], A.shape[:1] + (1,))
@@ -58,9 +58,11 @@ def _forward(dropout_forward, A, rate, training=True, seed=None):
                          "independently." if per_unit else None)
     values = np.unique(mask.astype(np.float64))
     if not np.all(np.isin(values, [0.0, 1.0])):
-        fail(f"Called: {call}\nExpected: a mask of 0s (dropped) and 1s (kept)\nReceived: a mask containing "
-             f"{describe(values[~np.isin(values, [0.0, 1.0])][:6])}\nHint: return the 0/1 mask itself; the "
-             "scaling by 1 / (1 - rate) belongs in out, not in the mask.")
+        scaled = training and 0 < rate < 1 and np.allclose(values[values != 0], 1 / (1 - rate))
+        fail(called=call, expected="a mask of 0s (dropped) and 1s (kept)",
+             received=f"a mask containing {describe(values[~np.isin(values, [0.0, 1.0])][:6])}",
+             mistake="the mask holds the scaled values 1 / (1 - rate): return the 0/1 mask itself; the scaling "
+                     "belongs in out, not in the mask." if scaled else None)
     return out, mask.astype(np.float64)
 
 
@@ -123,8 +125,9 @@ def test_dropout_forward_inference_and_rate_zero(dropout_forward):
             expect_close(out, A_d, call=call, rtol=0.0, atol=0.0,
                          mistakes=(Mistake(f"{why}: nothing is dropped and nothing is scaled; the division by "
                                            "(1 - rate) only happens in training.", A_d / (1 - rate)),))
-            expect(np.all(mask == 1), f"Called: {call}\nExpected: a mask of all ones ({why})\n"
-                                      f"Received: {int(np.sum(mask == 0))} zeros in the mask of {mask.size} units")
+            if not np.all(mask == 1):
+                fail(called=call, expected=f"a mask of all ones ({why})",
+                     received=f"{int(np.sum(mask == 0))} zeros in the mask of {mask.size} units")
 
 
 @exercise("dropout_forward", weight=2)
