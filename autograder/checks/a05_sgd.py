@@ -409,8 +409,8 @@ def _momentum_steps(momentum_update, dtype_name, lr, momentum, tolerances, pass_
         shown = f", momentum={momentum}" if pass_momentum else ""
         call = f"momentum_update(weights ({dtype_name}), grads, velocities, lr={lr}{shown}), step {k + 1}"
         got = momentum_update(w_cur, [np.array(g) for g in step], v_cur, lr, **options)
-        expect(isinstance(got, (list, tuple)) and len(got) == 2,
-               f"Called: {call}\nExpected: a pair (new_weights, new_velocities)\nReceived: {describe(got)}")
+        if not (isinstance(got, (list, tuple)) and len(got) == 2):
+            fail(called=call, expected="a pair (new_weights, new_velocities)", received=describe(got))
         mistakes = [_momentum_mistakes(w_cur[i], step[i], v_cur[i], lr, momentum) for i in range(len(SHAPES))]
         _compare_list(got[1], expected[k][1], call, "new velocities", lambda i: mistakes[i][1], **tolerances)
         _compare_list(got[0], expected[k][0], call, "new weights", lambda i: mistakes[i][0], **tolerances)
@@ -425,16 +425,16 @@ def test_momentum_hand_values(momentum_update):
     v0 = [np.zeros((2, 3))]
     call = "momentum_update([W (2, 3)], [dW], [zeros], lr=0.5, momentum=0.5)"
     got = momentum_update(w, g1, v0, 0.5, momentum=0.5)
-    expect(isinstance(got, (list, tuple)) and len(got) == 2,
-           f"Called: {call}\nExpected: a pair (new_weights, new_velocities)\nReceived: {describe(got)}")
+    if not (isinstance(got, (list, tuple)) and len(got) == 2):
+        fail(called=call, expected="a pair (new_weights, new_velocities)", received=describe(got))
     v1, w1 = np.array([[-0.5, 1.0, 0.0], [-1.0, -0.5, 0.5]]), np.array([[0.5, 3.0, 3.0], [-1.0, -1.5, 1.0]])
     m = _momentum_mistakes(w[0], g1[0], v0[0], 0.5, 0.5)
     _compare_list(got[1], [v1], call, "new velocities", lambda i: m[1])
     _compare_list(got[0], [w1], call, "new weights", lambda i: m[0])
     call = "momentum_update([W1], [dW], [v1], lr=0.5, momentum=0.5) (the second step)"
     got = momentum_update([w1], g2, [v1], 0.5, momentum=0.5)
-    expect(isinstance(got, (list, tuple)) and len(got) == 2,
-           f"Called: {call}\nExpected: a pair (new_weights, new_velocities)\nReceived: {describe(got)}")
+    if not (isinstance(got, (list, tuple)) and len(got) == 2):
+        fail(called=call, expected="a pair (new_weights, new_velocities)", received=describe(got))
     v2 = np.array([[-0.25, 0.0, -0.5], [0.5, -0.25, -0.25]])
     m = _momentum_mistakes(w1, g2[0], v1, 0.5, 0.5)
     _compare_list(got[1], [v2], call, "new velocities", lambda i: m[1])
@@ -545,8 +545,8 @@ def _adam_steps(adam_init, adam_update, dtype_name, options, scale=1.0, label=""
     for k, step in enumerate(grads):
         call = f"adam_update(weights ({dtype_name}{label}), grads, state{', ' + shown if shown else ''}), step {k + 1}"
         got = adam_update(w_cur, [np.array(g) for g in step], state, **kwargs)
-        expect(isinstance(got, (list, tuple)) and len(got) == 2,
-               f"Called: {call}\nExpected: a pair (new_weights, new_state)\nReceived: {describe(got)}")
+        if not (isinstance(got, (list, tuple)) and len(got) == 2):
+            fail(called=call, expected="a pair (new_weights, new_state)", received=describe(got))
         mistakes = [_adam_mistakes(w_cur[i].astype(float), step[i].astype(float), ref_state["m"][i].astype(float),
                                    ref_state["v"][i].astype(float), ref_state["t"], lr, b1, b2, eps)
                     for i in range(len(SHAPES))]
@@ -561,8 +561,8 @@ def test_adam_first_step_hand(adam_init, adam_update):
     w, g = np.array([[1.0, -2.0, 3.0], [0.5, 0.0, -1.0]]), np.array([[0.5, -4.0, 2.0], [-1.0, 0.25, 3.0]])
     call = "adam_update([W (2, 3)], [dW], adam_init([W]), lr=0.01)"
     got = adam_update([w], [g], adam_init([w]), lr=0.01)
-    expect(isinstance(got, (list, tuple)) and len(got) == 2,
-           f"Called: {call}\nExpected: a pair (new_weights, new_state)\nReceived: {describe(got)}")
+    if not (isinstance(got, (list, tuple)) and len(got) == 2):
+        fail(called=call, expected="a pair (new_weights, new_state)", received=describe(got))
     expected = w - 0.01 * g / (np.abs(g) + 1e-7 / np.sqrt(1 - 0.999))
     _compare_steps(got[0], [expected], [w], call, lambda i: _adam_mistakes(w, g, 0 * w, 0 * w, 0, 0.01, 0.9, 0.999, 1e-7),
                    ADAM_STEP["float64"])
@@ -679,8 +679,8 @@ def _check_training(train_minibatch_sgd, network, batch_size, lr, epochs, label)
             f"{activations}, lr={lr}, epochs={epochs}, batch_size={batch_size}, shuffle=False) ({label})")
     got = train_minibatch_sgd(np.array(X), np.array(y), [np.array(w) for w in weights], list(activations),
                               lr, epochs, batch_size, shuffle=False)
-    expect(isinstance(got, (list, tuple)) and len(got) == 2,
-           f"Called: {call}\nExpected: a pair (weights, history)\nReceived: {describe(got)}")
+    if not (isinstance(got, (list, tuple)) and len(got) == 2):
+        fail(called=call, expected="a pair (weights, history)", received=describe(got))
     variants = {name: _train_variant(X, y, weights, activations, lr, epochs, batch_size, name) for name in _VARIANTS}
     history = np.asarray(got[1], dtype=float) if isinstance(got[1], (list, tuple, np.ndarray)) else got[1]
     expect_close(history, expected_history, call=f"{call}, history (Keras' History.history['loss'])",
@@ -716,8 +716,8 @@ def test_training_float64_inputs_untouched(train_minibatch_sgd):
     call = "train_minibatch_sgd(X float64 of shape (13, 3), y, weights, ['relu', 'tanh', 'sigmoid'], lr=0.3, " \
            "epochs=2, batch_size=5)"
     got = train_minibatch_sgd(np.array(X), np.array(y), weights, list(activations), 0.3, 2, 5)
-    expect(isinstance(got, (list, tuple)) and len(got) == 2,
-           f"Called: {call}\nExpected: a pair (weights, history)\nReceived: {describe(got)}")
+    if not (isinstance(got, (list, tuple)) and len(got) == 2):
+        fail(called=call, expected="a pair (weights, history)", received=describe(got))
     expected = ref.train_minibatch_sgd(X, y, weights, activations, 0.3, 2, 5)
     expect_close(np.asarray(got[1], dtype=float) if isinstance(got[1], (list, tuple)) else got[1],
                  np.array(expected[1]), call=f"{call}, history")
