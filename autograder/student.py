@@ -30,23 +30,45 @@ class ContractViolation(AssertionError):
     """The call broke a general rule of the curriculum (a warning, a mutated input)."""
 
 
-def describe(value, limit: int = 160) -> str:
-    """A short readable rendering of an argument or a result, for feedback."""
+def describe(value, limit: int = 160, digits: int = 6) -> str:
+    """A short readable rendering of an argument or a result, for feedback.
+
+    Args:
+        value: plain data (arrays, NumPy or Python numbers, lists, tuples, callables, anything else by repr).
+        limit: the longest text returned; longer texts end in "...".
+        digits: digits shown per number (more when two values differ only far down).
+
+    Returns:
+        The text, one line, numbers rounded for reading.
+    """
     if isinstance(value, np.ndarray):
         if value.size <= 12:
-            text = np.array2string(value, precision=6, separator=", ", threshold=12)
+            text = np.array2string(value, precision=digits, separator=", ", threshold=12)
             return f"array({text}, dtype={value.dtype})" if value.dtype != np.float64 else f"array({text})"
         return f"<array of shape {value.shape}, dtype {value.dtype}>"
     if isinstance(value, np.generic):
-        return f"np.{type(value).__name__}({value!r})" if not isinstance(value, np.float64) else repr(float(value))
+        # repr() of a NumPy 2 scalar is already "np.float32(0.5)": show the number once, rounded.
+        shown = _number(value, digits) if value.dtype.kind in "fc" else str(value.item())
+        return shown if isinstance(value, np.float64) else f"np.{type(value).__name__}({shown})"
+    if isinstance(value, float):
+        return _number(value, digits)
     if isinstance(value, (list, tuple)):
-        inner = ", ".join(describe(v, 60) for v in value[:6]) + (", ..." if len(value) > 6 else "")
+        inner = ", ".join(describe(v, 60, digits) for v in value[:6]) + (", ..." if len(value) > 6 else "")
         text = f"[{inner}]" if isinstance(value, list) else f"({inner}{',' if len(value) == 1 else ''})"
     elif callable(value) and hasattr(value, "__name__"):
         text = value.__name__
     else:
         text = repr(value)
     return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _number(x, digits: int) -> str:
+    """A float (Python or NumPy) with `digits` significant digits, or its shortest exact form when shorter."""
+    if isinstance(x, (complex, np.complexfloating)):
+        return str(complex(x))
+    short = str(x)   # the shortest text that reads back as x, in x's own precision
+    mantissa = short.split("e")[0].replace("-", "").replace(".", "").lstrip("0")
+    return short if len(mantissa) <= digits else f"{float(x):.{digits}g}"
 
 
 def call_text(name: str, args, kwargs) -> str:

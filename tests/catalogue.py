@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 import textwrap
 from functools import lru_cache
+from typing import NamedTuple
 
 from autograder import registry
 from autograder.config import load_course
@@ -56,12 +58,18 @@ def reference_edit(assignment_id: str, name: str, *replacements: tuple[str, str]
 
 
 @lru_cache(maxsize=None)
-def grade(assignment_id: str, code: str = "", exercises: frozenset | None = None) -> dict[str, tuple[float, str]]:
-    """Exercise name -> (points earned, its failure messages joined), one grading run per variant."""
+def results(assignment_id: str, code: str = "", exercises: frozenset | None = None) -> dict:
+    """Exercise name -> its `ExerciseResult` (checks, feedback, named mistakes), one grading run per variant."""
     assignment = load_course().assignment(assignment_id)
-    results = run_checks(assignment, LocalBackend(variant_namespace(assignment_id, code)),
-                         None if exercises is None else set(exercises))
-    return {r.name: (r.score, "\n".join(c.feedback for c in r.checks if not c.passed)) for r in results}
+    graded = run_checks(assignment, LocalBackend(variant_namespace(assignment_id, code)),
+                        None if exercises is None else set(exercises))
+    return {r.name: r for r in graded}
+
+
+def grade(assignment_id: str, code: str = "", exercises: frozenset | None = None) -> dict[str, tuple[float, str]]:
+    """Exercise name -> (points earned, its failure messages joined)."""
+    return {name: (r.score, "\n".join(c.feedback for c in r.checks if not c.passed))
+            for name, r in results(assignment_id, code, exercises).items()}
 
 
 def scores(assignment_id: str, code: str = "", exercises=None) -> dict[str, float]:
@@ -92,6 +100,31 @@ def stub_code(assignment_id: str) -> str:
     return "\n".join(cells)
 
 
+class Finding(NamedTuple):
+    """A variant whose grade is pinned down: the points it keeps, the words its feedback shows and
+    must not show, and the mistake the checks name (the field the class summary counts).
+
+    Args:
+        exercise: the exercise graded.
+        what: what the variant is.
+        code: the student's cell.
+        kept: (lowest, highest) points the variant keeps on the exercise, inclusive.
+        shows: words the feedback must contain.
+        hides: words the feedback must not contain.
+        mistake: words of the named mistake; "" when no check may name one; None to leave it unchecked.
+
+    Whatever the variant, an "Expected:" line and the "Received:" line under it never read the same.
+    """
+
+    exercise: str
+    what: str
+    code: str
+    kept: tuple[float, float]
+    shows: tuple[str, ...] = ()
+    hides: tuple[str, ...] = ()
+    mistake: str | None = None
+
+
 class Catalogue:
     """The standard tests of an assignment's catalogue; tests/checks/conftest.py parametrizes them.
 
@@ -99,6 +132,7 @@ class Catalogue:
         assignment: the assignment id.
         mistakes: (exercise, what the mistake is, the student's cell, words the feedback must contain).
         alternatives: (exercise, how it differs from the reference, the student's cell).
+        findings: `Finding`s, each pinning the points, the message and the named mistake of a variant.
         prelude: code run before each mistake's cell (helpers some mistakes use).
         used_by: exercise -> the other exercises whose checks call it; an alternative is then graded
             on those only. None grades every exercise.
@@ -107,6 +141,7 @@ class Catalogue:
     assignment: str
     mistakes: list = []
     alternatives: list = []
+    findings: list = []
     prelude: str = ""
     used_by: dict | None = None
 
@@ -134,6 +169,24 @@ class Catalogue:
         affected = None if self.used_by is None else frozenset({exercise} | set(self.used_by.get(exercise, ())))
         got = scores(self.assignment, code, affected)
         assert got == {name: full_marks(self.assignment, name) for name in got}, (what, grade(self.assignment, code, affected))
+
+    def test_finding(self, finding):
+        """Does this variant keep exactly the points it deserves, with the message and the mistake it must show?"""
+        result = results(self.assignment, self.prelude + finding.code, frozenset({finding.exercise}))[finding.exercise]
+        text = "\n".join(c.feedback for c in result.checks if not c.passed)
+        low, high = finding.kept
+        assert low - 1e-9 <= result.score <= high + 1e-9, (finding.what, result.score, text)
+        for words in finding.shows:
+            assert words in text, (finding.what, words, text)
+        for words in finding.hides:
+            assert words not in text, (finding.what, words, text)
+        for shown, back in re.findall(r"^Expected: (.*?)\nReceived: (.*?)(?=\n\S[^\n]*?: |\Z)", text, re.M | re.S):
+            assert shown != back, (finding.what, "Expected and Received printed alike", text)
+        named = [c.mistake for c in result.checks if c.mistake]
+        if finding.mistake == "":
+            assert not named, (finding.what, named, text)
+        elif finding.mistake is not None:
+            assert any(finding.mistake in m for m in named), (finding.what, finding.mistake, named, text)
 
     def test_catalogue_covers_every_exercise(self):
         """Has every exercise at least four mistakes and two alternatives?"""

@@ -8,7 +8,6 @@ global Keras setting is changed. Kernels are never square where a transposed ker
 slip through. DenseLayer's random initialisation is checked by its statistics with fixed
 seeds and stated tolerances, never against one particular draw.
 """
-import os
 from functools import lru_cache
 
 import numpy as np
@@ -16,7 +15,7 @@ import numpy as np
 from solutions import a02_dense as ref
 
 from ..student import StudentFailure, StudentObject, describe
-from .kit import Mistake, exercise, expect, expect_close, fail
+from .kit import Mistake, exercise, expect, expect_close, fail, load_keras, raised_as_predicted
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 
@@ -24,23 +23,11 @@ ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 # summation order differs (observed differences ~1e-16).
 KERAS64 = {"rtol": 1e-10, "atol": 1e-12}
 
-TRANSPOSED_KERNEL = ("The kernel W has shape (inputs, units) = (m, d), as in Keras, so Z = X @ W + b has "
-                     "shape (n, d). X @ W.T, W @ X or W.T @ X.T use a transposed kernel.")
-
-
 # -- Keras references (built once per shape, weights set on every use) ------------------------
-
-def _keras():
-    # Keep TensorFlow's C++ start-up logs off stderr (nbgrader scores a cell with stderr output 0).
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-
-    return keras
-
 
 @lru_cache(maxsize=None)
 def _keras_dense(inputs: int, units: int, activation: str, dtype: str):
-    keras = _keras()
+    keras = load_keras()
     layer = keras.layers.Dense(units, activation=activation, dtype=dtype)
     layer.build((None, inputs))
     return layer
@@ -48,7 +35,7 @@ def _keras_dense(inputs: int, units: int, activation: str, dtype: str):
 
 @lru_cache(maxsize=None)
 def _keras_sequential(sizes: tuple, activations: tuple, dtype: str):
-    keras = _keras()
+    keras = load_keras()
     layers = [keras.Input((sizes[0],), dtype=dtype)]
     layers += [keras.layers.Dense(units, activation=a, dtype=dtype) for units, a in zip(sizes[1:], activations)]
     return keras.Sequential(layers)
@@ -58,7 +45,7 @@ def _keras_dense_output(X, W, b, activation):
     """keras.layers.Dense(d, activation=...) with weights [W, b], in X's dtype."""
     layer = _keras_dense(W.shape[0], W.shape[1], activation, X.dtype.name)
     layer.set_weights([W, b])
-    return np.asarray(_keras().ops.convert_to_numpy(layer(X)))
+    return np.asarray(load_keras().ops.convert_to_numpy(layer(X)))
 
 
 def _keras_mlp_output(X, weights, activations):
@@ -66,7 +53,7 @@ def _keras_mlp_output(X, weights, activations):
     sizes = (X.shape[1],) + tuple(w.shape[1] for w in weights[::2])
     model = _keras_sequential(sizes, tuple(activations), X.dtype.name)
     model.set_weights(list(weights))
-    return np.asarray(_keras().ops.convert_to_numpy(model(X, training=False)))
+    return np.asarray(load_keras().ops.convert_to_numpy(model(X, training=False)))
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -75,15 +62,29 @@ def _random(shape, dtype, seed, scale=1.0):
     return (np.random.default_rng(seed).normal(0, scale, size=shape)).astype(dtype)
 
 
-def _call(function, *args, call, hint, **kwargs):
-    """Call the student's code; if it raises, say what was called and what probably went wrong."""
+def _call(function, *args, call, predictions=(), **kwargs):
+    """Call the student's code; if it raises, say what was called and what it raised.
+
+    No mistake is guessed from an exception: a hint is added only when a known mistake, run on the
+    same inputs (`predictions`, see `kit.raised_as_predicted`), raises exactly the same error.
+    """
     try:
         return function(*args, **kwargs)
     except StudentFailure as exc:
-        if exc.type in ("NotImplementedError", "Timeout"):
+        if exc.type in ("NotImplementedError", "Timeout", "Stopped"):
             raise
         trace = f"\n{exc.traceback.rstrip()}" if exc.traceback else ""
-        fail(f"Called: {call}\nYour code raised {exc}{trace}\n{hint}")
+        same = raised_as_predicted(exc, predictions)
+        fail(called=call, received=f"your code raised {exc}{trace}",
+             hint=f"Hint: {same}" if same else None)
+
+
+def _kernel_predictions(X, W, b):
+    """Transposed kernels, run on the inputs: the errors they raise, to recognise them."""
+    return [(f"{form} raises exactly this error here. The kernel W has shape (inputs, units) = (m, d), as in "
+             "Keras, so Z = X @ W + b has shape (n, d).", compute)
+            for form, compute in (("X @ W.T", lambda: X @ W.T + b), ("W @ X", lambda: W @ X),
+                                  ("W.T @ X.T", lambda: W.T @ X.T + b))]
 
 
 def _distinct(mistakes, correct):
@@ -94,8 +95,8 @@ def _distinct(mistakes, correct):
 
 def _no_list(got, call, what):
     if isinstance(got, (list, tuple)):
-        fail(f"Called: {call}\nExpected: one array, {what}\nReceived: a {type(got).__name__} of "
-             f"{len(got)} items, {describe(got)}")
+        fail(called=call, expected=f"one array, {what}", received=f"a {type(got).__name__} of {len(got)} items, "
+             f"{describe(got)}")
 
 
 def _activation_name(activation):
@@ -140,7 +141,7 @@ def _softsign(z):
 def _check_dense(dense_forward, X, W, b, activation, expected=None, **tolerances):
     call = (f"dense_forward(X of shape {X.shape} {X.dtype}, W of shape {W.shape}, b of shape {b.shape}, "
             f"activation={_activation_text(activation)})")
-    got = _call(dense_forward, X, W, b, activation, call=call, hint=TRANSPOSED_KERNEL)
+    got = _call(dense_forward, X, W, b, activation, call=call, predictions=_kernel_predictions(X, W, b))
     _no_list(got, call, f"of shape {(X.shape[0], W.shape[1])}")
     expected = ref.dense_forward(X, W, b, activation) if expected is None else expected
     expect_close(got, expected, call=call, mistakes=_dense_mistakes(X.astype(float), W.astype(float),
@@ -185,7 +186,7 @@ def test_dense_forward_callable_activation(dense_forward):
 
 @exercise("dense_forward")
 def test_dense_forward_shapes_dtypes_and_large_inputs(dense_forward):
-    """dense_forward gives shape (n, d) for several non-square shapes and both dtypes, and is stable for pre-activations of +/-1000"""
+    """dense_forward gives shape (n, d) for several non-square shapes and both dtypes, and is stable for pre-activations of +/-1000 in float64 and float32"""
     for i, (n, m, d) in enumerate([(1, 3, 2), (7, 2, 5), (4, 6, 1), (10, 3, 4)]):
         for dtype in (np.float64, np.float32):
             X, W, b = _random((n, m), dtype, 50 + i), _random((m, d), dtype, 60 + i), _random(d, dtype, 70 + i)
@@ -195,41 +196,43 @@ def test_dense_forward_shapes_dtypes_and_large_inputs(dense_forward):
     b = np.array([0.0, 0.0, 1.0])
     for activation in ("sigmoid", "tanh"):
         _check_dense(dense_forward, X, W, b, activation)
+        # float32 overflows sooner (exp(89) is inf there): the same layer in float32
+        X32, W32, b32 = X.astype(np.float32), W.astype(np.float32), b.astype(np.float32)
+        _check_dense(dense_forward, X32, W32, b32, activation)
 
 
 # -- DenseLayer -------------------------------------------------------------------------------
 
 def _make_layer(DenseLayer, *args, **kwargs):
     call = "DenseLayer(" + ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]) + ")"
-    layer = _call(DenseLayer, *args, call=call, **kwargs,
-                  hint="DenseLayer(input_dim, output_dim, activation=\"sigmoid\", seed=None) must create the layer.")
-    expect(isinstance(layer, StudentObject),
-           f"Called: {call}\nExpected: a DenseLayer object (DenseLayer is a class)\nReceived: {describe(layer)}")
+    layer = _call(DenseLayer, *args, call=call, **kwargs)
+    if not isinstance(layer, StudentObject):
+        fail(called=call, expected="a DenseLayer object (DenseLayer is a class)", received=describe(layer))
     return layer, call
 
 
 def _attribute(layer, name, call):
-    return _call(getattr, layer, name, call=f"{call}.{name}",
-                 hint=f"The layer needs the attribute or method {name}, as in the curriculum.")
+    return _call(getattr, layer, name, call=f"{call}.{name}")
 
 
 def _check_shapes(layer, call, input_dim, output_dim):
     W, b = _attribute(layer, "W", call), _attribute(layer, "b", call)
     for name, value in (("W", W), ("b", b)):
-        expect(isinstance(value, np.ndarray) and value.dtype.kind == "f",
-               f"Called: {call}.{name}\nExpected: a float array\nReceived: {describe(value)}")
-    expect(W.shape == (input_dim, output_dim),
-           f"Called: {call}.W\nExpected: shape (input_dim, output_dim) = {(input_dim, output_dim)}\n"
-           f"Received: shape {W.shape}"
-           + ("\nLikely mistake: the kernel is transposed: Keras' kernel has shape (inputs, units)."
-              if W.shape == (output_dim, input_dim) else ""))
-    expect(b.shape == (output_dim,),
-           f"Called: {call}.b\nExpected: shape (output_dim,) = {(output_dim,)}, as Keras' Dense bias\n"
-           f"Received: shape {b.shape}"
-           + ("\nLikely mistake: the lecture's snippet uses add_weight([1, output_dim]); this course follows "
-              "Keras' Dense, whose bias is one-dimensional: np.zeros(output_dim)." if b.shape == (1, output_dim) else ""))
-    expect(np.all(b == 0), f"Called: {call}.b\nExpected: zeros (Keras' default bias initialiser)\n"
-                           f"Received: {describe(b)}")
+        if not (isinstance(value, np.ndarray) and value.dtype.kind == "f"):
+            # weights are trained by small steps: integers or booleans cannot hold them
+            fail(called=f"{call}.{name}", expected="a float array (float32 or float64)", received=describe(value))
+    if W.shape != (input_dim, output_dim):
+        fail(called=f"{call}.W", expected=f"shape (input_dim, output_dim) = {(input_dim, output_dim)}",
+             received=f"shape {W.shape}",
+             mistake="the kernel is transposed: Keras' kernel has shape (inputs, units)."
+             if W.shape == (output_dim, input_dim) else None)
+    if b.shape != (output_dim,):
+        fail(called=f"{call}.b", expected=f"shape (output_dim,) = {(output_dim,)}, as Keras' Dense bias",
+             received=f"shape {b.shape}",
+             mistake="the lecture's snippet uses add_weight([1, output_dim]); this course follows Keras' Dense, "
+                     "whose bias is one-dimensional: np.zeros(output_dim)." if b.shape == (1, output_dim) else None)
+    if not np.all(b == 0):
+        fail(called=f"{call}.b", expected="zeros (Keras' default bias initialiser)", received=describe(b))
     return W, b
 
 
@@ -256,8 +259,8 @@ def test_denselayer_attributes(DenseLayer):
     """DenseLayer(4, 3, activation="tanh", seed=0) has W of shape (4, 3) and b of zeros of shape (3,)"""
     layer, call = _make_layer(DenseLayer, 4, 3, activation="tanh", seed=0)
     W, _ = _check_shapes(layer, call, 4, 3)
-    expect(np.all(np.isfinite(W)) and np.any(W != 0),
-           f"Called: {call}.W\nExpected: random values (Glorot-uniform), not all zero\nReceived: {describe(W)}")
+    if not (np.all(np.isfinite(W)) and np.any(W != 0)):
+        fail(called=f"{call}.W", expected="random values (Glorot-uniform), not all zero", received=describe(W))
 
 
 @exercise("DenseLayer", weight=2)
@@ -304,15 +307,18 @@ def test_denselayer_seed(DenseLayer):
     for key, seed in (("a", 7), ("b", 7), ("c", 8), ("d", None), ("e", None)):
         layer, call = _make_layer(DenseLayer, 5, 4, seed=seed)
         kernels[key] = _attribute(layer, "W", call)
-    expect(np.array_equal(kernels["a"], kernels["b"]),
-           "Called: DenseLayer(5, 4, seed=7) twice\nExpected: the same W both times\nReceived: two different kernels\n"
-           "Likely mistake: the seed is ignored: draw with rng = np.random.default_rng(seed).")
-    expect(not np.array_equal(kernels["a"], kernels["c"]),
-           "Called: DenseLayer(5, 4, seed=7) and DenseLayer(5, 4, seed=8)\nExpected: different kernels\n"
-           "Received: the same W\nLikely mistake: a fixed seed is used instead of the seed argument.")
-    expect(not np.array_equal(kernels["d"], kernels["e"]),
-           "Called: DenseLayer(5, 4, seed=None) twice\nExpected: different kernels (seed=None means a fresh "
-           "random initialisation)\nReceived: the same W\nLikely mistake: a fixed seed is used when seed is None.")
+    # Each finding is the prediction of its mistake: an ignored seed gives different draws for one seed,
+    # a fixed seed the same draw for different seeds.
+    if not np.array_equal(kernels["a"], kernels["b"]):
+        fail(called="DenseLayer(5, 4, seed=7) twice", expected="the same W both times",
+             received="two different kernels", mistake="the seed is ignored: draw with rng = np.random.default_rng(seed).")
+    if np.array_equal(kernels["a"], kernels["c"]):
+        fail(called="DenseLayer(5, 4, seed=7) and DenseLayer(5, 4, seed=8)", expected="different kernels",
+             received="the same W", mistake="a fixed seed is used instead of the seed argument.")
+    if np.array_equal(kernels["d"], kernels["e"]):
+        fail(called="DenseLayer(5, 4, seed=None) twice",
+             expected="different kernels (seed=None means a fresh random initialisation)", received="the same W",
+             mistake="a fixed seed is used when seed is None.")
 
 
 def _layer_mistakes(X, W, b, activation):
@@ -327,34 +333,36 @@ def test_denselayer_call_and_weights(DenseLayer):
     X = _random((5, 4), np.float64, 80)
     layer, call = _make_layer(DenseLayer, 4, 3, activation="tanh", seed=0)
     W0, b0 = _check_shapes(layer, call, 4, 3)
-    got = _call(layer, X, call=f"{call}(X of shape (5, 4))", hint=TRANSPOSED_KERNEL)
+    got = _call(layer, X, call=f"{call}(X of shape (5, 4))")
     expect_close(got, ref.dense_forward(X, W0, b0, "tanh"), call=f"layer = {call}; layer(X of shape (5, 4))",
                  mistakes=_layer_mistakes(X, W0, b0, "tanh"))
 
     W, b = _random((4, 3), np.float64, 81), _random(3, np.float64, 82)
     set_weights = _attribute(layer, "set_weights", call)
-    _call(set_weights, [W, b], call="layer.set_weights([W, b])", hint="set_weights takes the list [W, b].")
+    _call(set_weights, [W, b], call="layer.set_weights([W, b])")
     expect_close(_attribute(layer, "W", call), W, call="layer.set_weights([W, b]); layer.W",
                  mistakes=[Mistake("set_weights took b for W: the order is [W, b], as in Keras.", b)])
-    got = _call(layer, X, call="layer(X) after layer.set_weights([W, b])", hint=TRANSPOSED_KERNEL)
+    got = _call(layer, X, call="layer(X) after layer.set_weights([W, b])")
     expect_close(got, ref.dense_forward(X, W, b, "tanh"), call="layer.set_weights([W, b]); layer(X of shape (5, 4))",
                  mistakes=_layer_mistakes(X, W, b, "tanh"))
-    got = _call(_attribute(layer, "get_weights", call), call="layer.get_weights()", hint="get_weights returns [W, b].")
-    expect(isinstance(got, (list, tuple)) and len(got) == 2,
-           f"Called: layer.get_weights()\nExpected: a list [W, b] of two arrays\nReceived: {describe(got)}")
+    got = _call(_attribute(layer, "get_weights", call), call="layer.get_weights()")
+    if not (isinstance(got, (list, tuple)) and len(got) == 2):
+        fail(called="layer.get_weights()", expected="a list [W, b] of two arrays", received=describe(got))
     if isinstance(got[0], np.ndarray) and got[0].shape == b.shape:
-        fail("Called: layer.get_weights()\nExpected: [W, b]\nReceived: [b, W]\nLikely mistake: the order is "
-             "reversed: Keras' get_weights() gives the kernel first, then the bias.")
+        fail(called="layer.get_weights()", expected="[W, b]", received="[b, W]",
+             mistake="the order is reversed: Keras' get_weights() gives the kernel first, then the bias.")
     expect_close(got[0], W, call="layer.get_weights()[0] (the kernel W)")
     expect_close(got[1], b, call="layer.get_weights()[1] (the bias b)")
 
     default, call = _make_layer(DenseLayer, 3, 2, seed=5)
     X = _random((6, 3), np.float32, 83)
     W, b = _attribute(default, "W", call), _attribute(default, "b", call)
-    expect_close(_call(default, X, call=f"{call}(X of shape (6, 3) float32)", hint=TRANSPOSED_KERNEL),
+    expect_close(_call(default, X, call=f"{call}(X of shape (6, 3) float32)"),
                  ref.dense_forward(X, W, b, "sigmoid"), call=f"layer = {call}; layer(X of shape (6, 3) float32)",
-                 mistakes=_dense_mistakes(X.astype(float), W, b, "sigmoid"),
-                 hint="The default activation is \"sigmoid\", as in the lecture's MydenseLayer.")
+                 mistakes=[*_dense_mistakes(X.astype(float), W, b, "sigmoid"),
+                           *[Mistake(f"the default activation is {other!r}; it is \"sigmoid\", as in the lecture's "
+                                     "MydenseLayer.", ref.dense_forward(X.astype(float), W, b, other))
+                             for other in ("linear", "relu", "tanh")]])
 
 
 @exercise("DenseLayer")
@@ -362,9 +370,8 @@ def test_denselayer_matches_keras(DenseLayer):
     """Keras' Dense(3, activation="relu") accepts the layer's get_weights() and then computes the same outputs"""
     layer, call = _make_layer(DenseLayer, 4, 3, activation="relu", seed=3)
     W, b = _random((4, 3), np.float32, 90), _random(3, np.float32, 91)
-    _call(_attribute(layer, "set_weights", call), [W, b], call="layer.set_weights([W, b])",
-          hint="set_weights takes the list [W, b].")
-    weights = _call(_attribute(layer, "get_weights", call), call="layer.get_weights()", hint="get_weights returns [W, b].")
+    _call(_attribute(layer, "set_weights", call), [W, b], call="layer.set_weights([W, b])")
+    weights = _call(_attribute(layer, "get_weights", call), call="layer.get_weights()")
     keras_layer = _keras_dense(4, 3, "relu", "float32")
     try:
         keras_layer.set_weights(list(weights))
@@ -373,8 +380,8 @@ def test_denselayer_matches_keras(DenseLayer):
              f"Expected: [W of shape (4, 3), b of shape (3,)], which Keras accepts\nReceived: {describe(weights)}\n"
              f"Keras said: {type(exc).__name__}: {exc}")
     X = _random((8, 4), np.float32, 92)
-    expected = np.asarray(_keras().ops.convert_to_numpy(keras_layer(X)))
-    expect_close(_call(layer, X, call="layer(X of shape (8, 4) float32)", hint=TRANSPOSED_KERNEL), expected,
+    expected = np.asarray(load_keras().ops.convert_to_numpy(keras_layer(X)))
+    expect_close(_call(layer, X, call="layer(X of shape (8, 4) float32)"), expected,
                  call=f"layer = {call}; layer.set_weights([W, b]); layer(X of shape (8, 4) float32) against Keras",
                  keras=True, mistakes=_layer_mistakes(X.astype(float), W.astype(float), b.astype(float), "relu"))
 
@@ -411,14 +418,31 @@ def _mlp_mistakes(X, weights, activations):
     return _distinct(mistakes, run(acts))
 
 
-MLP_HINT = ("Each layer's input is the previous layer's output: A = X, then A = g_l(A @ W_l + b_l) with "
-            "W_l = weights[2 l] of shape (d_{l-1}, d_l) and b_l = weights[2 l + 1].")
+def _mlp_predictions(X, weights, activations):
+    """Wrong loops over the layers, run on the inputs: the errors they raise, to recognise them."""
+    def fed_x():
+        for k, g in enumerate(activations):
+            A = ref.dense_forward(X, weights[2 * k], weights[2 * k + 1], g)
+        return A
+
+    def by_layer():
+        A = X
+        for k, g in enumerate(activations):
+            A = ref.dense_forward(A, weights[k], weights[k + 1], g)
+        return A
+
+    return [("feeding X to every layer raises exactly this error here: each layer's input is the previous "
+             "layer's output, A = g_l(A @ W_l + b_l).", fed_x),
+            ("taking weights[l] and weights[l + 1] for layer l raises exactly this error here: the kernel of "
+             "layer l is weights[2 l] and its bias weights[2 l + 1].", by_layer),
+            *_kernel_predictions(X, weights[0], weights[1])]
 
 
 def _check_mlp(mlp_forward, X, weights, activations, expected=None, **tolerances):
     shapes = ", ".join(str(w.shape) for w in weights)
     call = f"mlp_forward(X of shape {X.shape} {X.dtype}, weights of shapes [{shapes}], {list(activations)})"
-    got = _call(mlp_forward, X, weights, list(activations), call=call, hint=MLP_HINT)
+    got = _call(mlp_forward, X, weights, list(activations), call=call,
+                predictions=_mlp_predictions(X, weights, activations))
     _no_list(got, call, f"the last layer's output, of shape {(X.shape[0], weights[-1].shape[0])}")
     expected = ref.mlp_forward(X, weights, activations) if expected is None else expected
     expect_close(got, expected, call=call, mistakes=_mlp_mistakes(X, weights, activations), **tolerances)

@@ -6,7 +6,6 @@ touched), so the Keras comparisons can use tolerances near 1e-10. Every cache a 
 built from a real forward pass of the inputs it passes; kernels are never square, so a
 transposed kernel cannot pass.
 """
-import os
 from functools import lru_cache
 
 import numpy as np
@@ -14,42 +13,32 @@ import numpy as np
 from solutions import a04_backprop as ref
 
 from ..student import StudentFailure, describe
-from .kit import Mistake, exercise, expect, expect_close, fail
+from .kit import Mistake, exercise, expect, expect_close, fail, load_keras, load_tensorflow
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 
 
-def _tensorflow():
-    """keras and tensorflow, imported on first use.
-
-    TensorFlow's C++ start-up messages go straight to stderr, and nbgrader scores a hidden test
-    cell with anything on stderr as zero: keep them quiet unless the user asked otherwise.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-    import tensorflow as tf
-
-    return keras, tf
 # float64 against float64 Keras: both compute the same sums in a different order (errors ~1e-15).
 KERAS64 = {"rtol": 1e-8, "atol": 1e-10}
 
 
-def _expect_parts(got, expected, *, call, parts, mistakes=(), hints=None):
+def _expect_parts(got, expected, *, call, parts, mistakes=(), shape_hints=None, **tolerances):
     """`got` is a tuple or list of len(expected) arrays, each close to its expected part.
 
     Args:
         mistakes: (explanation, values) pairs, values a tuple of one wrong value per part.
-        hints: one hint per part ("" for none).
+        shape_hints: one hint per part, shown when that part's shape is wrong ("" for none).
     """
-    hints = hints or [""] * len(parts)
+    shape_hints = shape_hints or [""] * len(parts)
     if not isinstance(got, (tuple, list)) or len(got) != len(expected):
         kind = "nothing (None): did you forget to return?" if got is None else describe(got)
         if isinstance(got, (tuple, list)):
             kind = f"a {type(got).__name__} of {len(got)} values"
-        fail(f"Called: {call}\nExpected: {len(expected)} values ({', '.join(parts)})\nReceived: {kind}")
+        fail(called=call, expected=f"{len(expected)} values ({', '.join(parts)})", received=kind)
     for i, part in enumerate(parts):
         expect_close(got[i], expected[i], call=f"{call}, its {part}",
-                     mistakes=[Mistake(text, values[i]) for text, values in mistakes], hint=hints[i])
+                     mistakes=[Mistake(text, values[i]) for text, values in mistakes], shape_hint=shape_hints[i],
+                     **tolerances)
 
 
 # -- perceptron_gradients -----------------------------------------------------------------------
@@ -83,8 +72,8 @@ def _check_perceptron(perceptron_gradients, X, y, w0, w, call):
     got = perceptron_gradients(X, y, w0, w)
     _expect_parts(got, ref.perceptron_gradients(X, y, w0, w), call=call, parts=("dJ/dw0", "dJ/dw"),
                   mistakes=_perceptron_variants(X, y, w0, w),
-                  hints=("dJ/dw0 is a number: the sum over the batch of dJ/dz_i.",
-                         "dJ/dw has w's shape (m,): X^T @ dJ/dz."))
+                  shape_hints=("dJ/dw0 is a number: the sum over the batch of dJ/dz_i.",
+                               "dJ/dw has w's shape (m,): X^T @ dJ/dz."))
 
 
 @exercise("perceptron_gradients", weight=2)
@@ -120,7 +109,7 @@ def test_perceptron_gradients_batches(perceptron_gradients):
 
 @lru_cache(maxsize=None)
 def _keras_perceptron_case():
-    keras, tf = _tensorflow()
+    keras, tf = load_keras(), load_tensorflow()
     rng = np.random.default_rng(420)
     X, y = rng.normal(size=(9, 4)), (rng.random(9) < 0.5).astype(float)
     w, w0 = rng.normal(size=4), 0.3
@@ -145,6 +134,31 @@ def test_perceptron_gradients_equal_keras(perceptron_gradients):
     expect_close(got[0], dw0, call=call + ", its dJ/dw0 (tolerance for float64 Keras)", **KERAS64)
 
 
+def _clipped_chain(X, y, w0, w, eps):
+    """perceptron_gradients by dJ/dy_hat * dy_hat/dz with y_hat clipped to [eps, 1 - eps] inside the chain."""
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    p = ref.sigmoid(w0 + X @ w)
+    c = np.clip(p, eps, 1 - eps)
+    dz = -(y / c - (1 - y) / (1 - c)) * p * (1 - p) / len(y)
+    return dz.sum(), X.T @ dz
+
+
+@exercise("perceptron_gradients")
+def test_perceptron_gradients_saturated(perceptron_gradients):
+    """confidently wrong predictions (z = +/-25 and +/-30, y_hat within 1e-13 of 0 or 1) still give dJ/dz = (y_hat - y) / n"""
+    X = np.array([[-3.0, 0.0], [3.0, 0.0], [-2.5, 0.0], [2.5, 0.0], [0.3, 0.0], [0.0, 0.4]])
+    y, w0, w = np.array([1.0, 0.0, 1.0, 0.0, 1.0, 0.0]), 0.0, np.array([10.0, -5.0])   # z = [-30, 30, -25, 25, 3, -2]
+    variants = _perceptron_variants(X, y, w0, w) + [
+        (f"y_hat is clipped to [{eps:g}, 1 - {eps:g}] inside the chain dJ/dy_hat * dy_hat/dz: where y_hat is "
+         "nearer 0 or 1 than that, the clipped dJ/dy_hat no longer cancels dy_hat/dz = y_hat (1 - y_hat), and the "
+         "gradient of a confidently wrong prediction vanishes. dJ/dz simplifies to (y_hat - y) / n: use it "
+         "(no clipping needed).", _clipped_chain(X, y, w0, w, eps))
+        for eps in (1e-7, 1e-8, 1e-10, 1e-12, 1e-15)]
+    _expect_parts(perceptron_gradients(X, y, w0, w), ref.perceptron_gradients(X, y, w0, w), parts=("dJ/dw0", "dJ/dw"),
+                  call=f"perceptron_gradients({describe(X)}, {describe(y)}, 0.0, {describe(w)}) (z = [-30, 30, -25, 25, 3, -2])",
+                  mistakes=variants)
+
+
 # -- dense_backward -----------------------------------------------------------------------------
 
 def _dense_variants(dA, X, W, b, activation):
@@ -165,6 +179,9 @@ def _dense_variants(dA, X, W, b, activation):
         ("transposed kernel: dJ/dW must have W's shape (inputs, units): dW = X^T @ dZ, not dZ^T @ X.",
          (right[0], right[1].T, right[2])),
     ]
+    if activation == "relu":  # before "missing": where every Z >= 0 both give dA
+        found.append(("relu'(0) is 0, as in the lecture, not 1: a unit with Z = 0 passes no gradient "
+                      "(Z > 0, not Z >= 0).", out(dA * (Z >= 0))))
     if activation != "linear":
         found.append(("the activation's derivative is missing: dZ = dA * g'(Z), elementwise.", out(dA)))
     if activation in ("sigmoid", "tanh"):
@@ -186,7 +203,7 @@ _DENSE_HINTS = ("dX = dZ @ W^T has X's shape (n, inputs).", "dW = X^T @ dZ has W
 def _check_dense(dense_backward, dA, X, W, b, activation, call):
     got = dense_backward(dA, X, W, b, activation)
     _expect_parts(got, ref.dense_backward(dA, X, W, b, activation), call=call, parts=("dX", "dW", "db"),
-                  mistakes=_dense_variants(dA, X, W, b, activation), hints=_DENSE_HINTS)
+                  mistakes=_dense_variants(dA, X, W, b, activation), shape_hints=_DENSE_HINTS)
     return got
 
 
@@ -198,9 +215,7 @@ def test_dense_backward_hand_values(dense_backward):
     call = f'dense_backward({describe(dA)}, {describe(X)}, W, {describe(b)}, "relu") with W = {describe(W)}'
     expected = (np.array([[1.0, 2.5]]), np.array([[1.0, 2.0, 0.0], [2.0, 4.0, 0.0]]), np.array([1.0, 2.0, 0.0]))
     _expect_parts(dense_backward(dA, X, W, b, "relu"), expected, call=call, parts=("dX", "dW", "db"),
-                  mistakes=_dense_variants(dA, X, W, b, "relu"),
-                  hints=[h + " relu'(0) is 0, as in the lecture: the third unit (Z = 0) passes no gradient."
-                         for h in _DENSE_HINTS])
+                  mistakes=_dense_variants(dA, X, W, b, "relu"), shape_hints=_DENSE_HINTS)
 
 
 def _dense_case(n, m, d, dtype, seed):
@@ -228,7 +243,7 @@ def test_dense_backward_every_activation(dense_backward):
 
 @lru_cache(maxsize=None)
 def _keras_dense_case(activation):
-    keras, tf = _tensorflow()
+    keras, tf = load_keras(), load_tensorflow()
     dA, X, W, b = _dense_case(6, 3, 5, np.float64, seed=530)
     layer = keras.layers.Dense(5, activation=activation, dtype="float64")
     layer.build((None, 3))
@@ -253,7 +268,7 @@ def test_dense_backward_equals_keras(dense_backward):
             _expect_parts(got, expected, call=call, parts=("dX", "dW", "db"))
         for i, part in enumerate(("dX", "dW", "db")):
             expect_close(got[i], expected[i], call=f"{call}, its {part} (tolerance for float64 Keras)",
-                         mistakes=[Mistake(text, values[i]) for text, values in variants], hint=_DENSE_HINTS[i],
+                         mistakes=[Mistake(text, values[i]) for text, values in variants], shape_hint=_DENSE_HINTS[i],
                          **KERAS64)
 
 
@@ -335,20 +350,20 @@ def _check_mlp(got, expected, X, y, weights, activations, call, tolerances=None)
         kind = "nothing (None): did you forget to return?" if got is None else describe(got)
         if isinstance(got, (list, tuple)):
             kind = f"a {type(got).__name__} of {len(got)} arrays"
-        fail(f"Called: {call}\nExpected: a list of {len(weights)} arrays, one per weight, in the order of "
-             f"weights [dW1, db1, dW2, db2, ...]\nReceived: {kind}")
+        fail(called=call, expected=f"a list of {len(weights)} arrays, one per weight, in the order of weights "
+             "[dW1, db1, dW2, db2, ...]", received=kind)
     variants = {kind: _mlp_variant(X, y, weights, activations, kind) for kind in _MLP_MISTAKES}
     for i, g in enumerate(expected):
         name = f"d{'W' if i % 2 == 0 else 'b'}{i // 2 + 1}"
         expect_close(got[i], g, call=f"{call}, its {name} (entry {i} of the list)",
                      mistakes=[Mistake(text, variants[kind][i]) for kind, text in _MLP_MISTAKES.items()],
-                     hint=f"{name} must have the shape of weights[{i}], {np.shape(weights[i])}.",
+                     shape_hint=f"{name} must have the shape of weights[{i}], {np.shape(weights[i])}.",
                      **(tolerances or {}))
 
 
 @lru_cache(maxsize=None)
 def _keras_network_gradients(case):
-    keras, tf = _tensorflow()
+    keras, tf = load_keras(), load_tensorflow()
     X, y, weights, activations = _network(case)
     sizes, _ = _NETWORKS[case]
     model = keras.Sequential([keras.Input((sizes[0],), dtype="float64")]
@@ -373,11 +388,14 @@ def test_mlp_gradients_equal_keras(mlp_gradients):
             try:
                 got = mlp_gradients(X, labels, weights, activations)
             except StudentFailure as exc:
-                if labels.ndim == 2 or exc.type == "NotImplementedError":
+                if labels.ndim == 2 or exc.type in ("NotImplementedError", "Timeout", "Stopped"):
                     raise
-                raise StudentFailure(exc.type, f"{exc.message}\nCalled: {call}\nHint: y has shape (n,) here while "
-                                     "the output y_hat has shape (n, 1): y_hat - y then broadcasts to an (n, n) "
-                                     "matrix. Reshape y to y_hat's shape first.", exc.traceback) from None
+                # The same call with labels of shape (n, 1) returned: the label's shape is the cause.
+                trace = f"\n{exc.traceback.rstrip()}" if exc.traceback else ""
+                fail(called=call, received=f"your code raised {exc}{trace}",
+                     hint="Hint: the same call with y of shape (n, 1) worked. y has shape (n,) here while the output "
+                          "y_hat has shape (n, 1): y_hat - y then broadcasts to an (n, n) matrix. Reshape y to "
+                          "y_hat's shape first.")
             _check_mlp(got, expected, X, labels, weights, activations, call, KERAS64)
 
 
@@ -461,7 +479,7 @@ def test_numerical_gradient_uses_h(numerical_gradient):
         # the reference evaluates the same points: only rounding, about 1e-16 * |J| / h
         expect_close(numerical_gradient(cubic, x, h), ref.numerical_gradient(cubic, x, h), call=call,
                      rtol=1e-7, atol=1e-9, mistakes=_differences(cubic, x, h),
-                     hint="The result must have x's shape, one partial derivative per entry.")
+                     shape_hint="The result must have x's shape, one partial derivative per entry.")
 
 
 @exercise("numerical_gradient")
@@ -516,9 +534,11 @@ def _descent_mistakes(grad, w_init, lr, n_steps, tol=None):
 
 
 def _history_as_list(history, call):
+    if isinstance(history, np.ndarray) and history.ndim >= 1 and history.dtype.kind in "biuf":
+        return list(history)   # the steps stacked along the first axis: the same values
     if not isinstance(history, (list, tuple)):
-        fail(f"Called: {call}\nExpected: history, a list of arrays (the weights after each step)\n"
-             f"Received: {describe(history)}")
+        fail(called=call, expected="history, a list of arrays (the weights after each step)",
+             received=describe(history))
     return list(history)
 
 
@@ -526,35 +546,36 @@ def _expect_distinct(history, expected, call):
     """Fail, naming the mistake, when every entry of history holds the same (final) weights."""
     if len(history) > 1 and len(expected) > 1 and all(
             np.array_equal(np.asarray(h, dtype=float), np.asarray(history[-1], dtype=float)) for h in history):
-        fail(f"Called: {call}\nExpected: history[0] = {describe(expected[0])}, ..., history[-1] = "
-             f"{describe(expected[-1])}\nReceived: {len(history)} copies of {describe(history[-1])}\n"
-             "Likely mistake: every entry of history holds the final weights: the same array was appended at "
-             "every step and then changed in place. Append a new array per step (w = w - lr * g, or w.copy()).")
+        fail(called=call, expected=f"history[0] = {describe(expected[0])}, ..., history[-1] = {describe(expected[-1])}",
+             received=f"{len(history)} copies of {describe(history[-1])}",
+             mistake="every entry of history holds the final weights: the same array was appended at every step "
+                     "and then changed in place. Append a new array per step (w = w - lr * g, or w.copy()).")
 
 
 def _check_descent(gradient_descent, grad, w_init, lr, n_steps, call):
     got = gradient_descent(grad, w_init, lr, n_steps)
     expected_w, expected = ref.gradient_descent(grad, w_init, lr, n_steps)
     if not isinstance(got, (tuple, list)) or len(got) != 2:
-        fail(f"Called: {call}\nExpected: a pair (w, history)\nReceived: {describe(got)}")
+        fail(called=call, expected="a pair (w, history)", received=describe(got))
     w, history = got
     history = _history_as_list(history, call)
     mistakes = _descent_mistakes(grad, w_init, lr, n_steps)
     if len(history) != len(expected):
-        named = ""
+        named = None
         if len(history) == len(expected) + 1:
-            named = "\nLikely mistake: history holds w_init too; it must hold only the weights after each step."
+            named = "history holds w_init too; it must hold only the weights after each step."
         elif len(history) == len(expected) - 1:
-            named = "\nLikely mistake: one step too few (range(n_steps) runs n_steps times)."
-        fail(f"Called: {call}\nExpected: a history of {len(expected)} arrays, one per step\n"
-             f"Received: a history of {len(history)} entries{named}")
+            named = "one step too few (range(n_steps) runs n_steps times)."
+        fail(called=call, expected=f"a history of {len(expected)} arrays, one per step",
+             received=f"a history of {len(history)} entries", mistake=named)
     _expect_distinct(history, expected, call)
     for i, (h, e) in enumerate(zip(history, expected)):
         expect_close(h, e, call=f"{call}, its history[{i}] (the weights after step {i + 1})",
                      mistakes=[Mistake(text, values[i]) for text, values in mistakes.values() if len(values) > i])
     expect_close(w, expected_w, call=f"{call}, its final w",
-                 mistakes=[Mistake(text, values[-1]) for text, values in mistakes.values() if values],
-                 hint="The final w is the weights after the last step, history[-1].")
+                 mistakes=[*[Mistake(text, values[-1]) for text, values in mistakes.values() if values],
+                           Mistake("the final w returned is w_init: return the weights after the last step, "
+                                   "history[-1].", w_init)])
 
 
 @exercise("gradient_descent", weight=2)
@@ -583,11 +604,11 @@ def test_gradient_descent_no_steps(gradient_descent):
     call = "gradient_descent(bowl_gradient, w_init (3, 2), lr=0.1, n_steps=0)"
     got = gradient_descent(bowl_gradient, w_init, 0.1, 0)
     if not isinstance(got, (tuple, list)) or len(got) != 2:
-        fail(f"Called: {call}\nExpected: a pair (w, history)\nReceived: {describe(got)}")
+        fail(called=call, expected="a pair (w, history)", received=describe(got))
     history = _history_as_list(got[1], call)
-    expect(len(history) == 0, f"Called: {call}\nExpected: an empty history (no step taken)\n"
-                              f"Received: a history of {len(history)} entries")
-    expect_close(got[0], w_init, call=f"{call}, its w", hint="With no step, w keeps w_init's values.")
+    if history:
+        fail(called=call, expected="an empty history (no step taken)", received=f"a history of {len(history)} entries")
+    expect_close(got[0], w_init, call=f"{call}, its w (no step: w_init's values)")
 
 
 @exercise("gradient_descent", weight=2)
@@ -598,27 +619,28 @@ def test_gradient_descent_tol(gradient_descent):
     call = f"gradient_descent(bowl_gradient, w_init (3, 2), lr={lr}, n_steps={n_steps}, tol={tol})"
     got = gradient_descent(bowl_gradient, w_init, lr, n_steps, tol)
     if not isinstance(got, (tuple, list)) or len(got) != 2:
-        fail(f"Called: {call}\nExpected: a pair (w, history)\nReceived: {describe(got)}")
+        fail(called=call, expected="a pair (w, history)", received=describe(got))
     history = _history_as_list(got[1], call)
     _, expected = ref.gradient_descent(bowl_gradient, w_init, lr, n_steps, tol)
     # Testing the step before applying it (and so stopping one step earlier) is also accepted.
     if len(history) not in (len(expected), len(expected) - 1):
         _, by_gradient = ref.gradient_descent(bowl_gradient, w_init, lr, n_steps, tol * lr)
-        named = ""
+        named = None
         if len(history) == n_steps:
-            named = "\nLikely mistake: tol is ignored: stop as soon as the step's norm is below tol."
+            named = "tol is ignored: stop as soon as the step's norm is below tol."
         elif abs(len(history) - len(by_gradient)) <= 1:
-            named = ("\nLikely mistake: the gradient's norm ||grad(w)|| was compared with tol; compare the "
-                     "step's norm ||lr * grad(w)||.")
-        fail(f"Called: {call}\nExpected: the descent to stop after step {len(expected)}, the first whose norm "
-             f"||lr * grad(w)|| is below tol (a history of {len(expected)} arrays)\n"
-             f"Received: a history of {len(history)} arrays{named}")
+            named = "the gradient's norm ||grad(w)|| was compared with tol; compare the step's norm ||lr * grad(w)||."
+        fail(called=call, expected=f"the descent to stop after step {len(expected)}, the first whose norm "
+             f"||lr * grad(w)|| is below tol (a history of {len(expected)} arrays)",
+             received=f"a history of {len(history)} arrays", mistake=named)
     _expect_distinct(history, expected, call)
     for i, h in enumerate(history):
         expect_close(h, expected[i], call=f"{call}, its history[{i}]")
-    expect_close(got[0], history[-1], call=f"{call}, its final w", hint="The final w must be history[-1].")
+    expect_close(got[0], history[-1], call=f"{call}, its final w, against your history[-1] (the weights after the last step)")
     full = gradient_descent(bowl_gradient, w_init, lr, 40, None)
-    expect(isinstance(full, (tuple, list)) and len(full) == 2 and len(_history_as_list(full[1], call)) == 40,
-           f"Called: gradient_descent(bowl_gradient, w_init (3, 2), lr={lr}, n_steps=40, tol=None)\n"
-           f"Expected: all 40 steps (tol=None never stops early)\nReceived: "
-           f"{len(full[1]) if isinstance(full, (tuple, list)) and len(full) == 2 else describe(full)} steps")
+    full_call = f"gradient_descent(bowl_gradient, w_init (3, 2), lr={lr}, n_steps=40, tol=None)"
+    if not (isinstance(full, (tuple, list)) and len(full) == 2):
+        fail(called=full_call, expected="a pair (w, history)", received=describe(full))
+    steps = len(_history_as_list(full[1], full_call))
+    if steps != 40:
+        fail(called=full_call, expected="all 40 steps (tol=None never stops early)", received=f"{steps} steps")

@@ -7,7 +7,6 @@ one such test with probability below 1e-6), and a sample variance must lie withi
 VARIANCE_BAND times the binomial variance (its own relative standard deviation is below 10%
 for the sample sizes used here).
 """
-import os
 from functools import lru_cache
 
 import numpy as np
@@ -16,17 +15,10 @@ from solutions import a06_regularization as ref
 
 from ..sandbox.wire import Rng
 from ..student import describe
-from .kit import Mistake, exercise, expect, expect_close, fail
+from .kit import Mistake, exercise, expect, expect_close, fail, load_keras
 
 SIGMAS = 5.0
 VARIANCE_BAND = (0.5, 1.6)
-
-
-def _keras():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow's first import only
-    import keras
-
-    return keras
 
 
 def _random(shape, dtype, seed, low=None, high=None):
@@ -50,21 +42,27 @@ def _forward(dropout_forward, A, rate, training=True, seed=None):
         kwargs["rng"] = Rng(seed)
     got = dropout_forward(A, rate, **kwargs)
     if not (isinstance(got, (tuple, list)) and len(got) == 2):
-        fail(f"Called: {call}\nExpected: a pair (out, mask), both arrays of shape {A.shape}\n"
-             f"Received: {describe(got)}\nHow to fix: end with `return out, mask`.")
+        fail(called=call, expected=f"a pair (out, mask), both arrays of shape {A.shape}", received=describe(got),
+             hint="How to fix: end with `return out, mask`.")
     out, mask = got
     for what, value in (("out", out), ("mask", mask)):
         if not (isinstance(value, np.ndarray) and value.dtype.kind in "biuf"):
-            fail(f"Called: {call}\nExpected: {what} as a NumPy array of shape {A.shape}\nReceived: {describe(value)}")
+            fail(called=call, expected=f"{what} as a NumPy array of shape {A.shape}", received=describe(value))
         if value.shape != A.shape:
-            fail(f"Called: {call}\nExpected: {what} of shape {A.shape} (one value per unit of A)\n"
-                 f"Received: {what} of shape {value.shape}\nLikely mistake: the mask must be drawn with A's "
-                 "shape, rng.random(A.shape), so that every unit of every example is dropped independently.")
+            # One draw per unit (or per example) broadcast over the batch gives a mask of such a shape.
+            per_unit = value.shape in (A.shape[1:], (1,) + A.shape[1:], A.shape[:1], A.shape[:1] + (1,))
+            fail(called=call, expected=f"{what} of shape {A.shape} (one value per unit of A)",
+                 received=f"{what} of shape {value.shape}",
+                 mistake="the mask was drawn with one value per unit or per example, not per entry: draw it with "
+                         "A's shape, rng.random(A.shape), so that every unit of every example is dropped "
+                         "independently." if per_unit else None)
     values = np.unique(mask.astype(np.float64))
     if not np.all(np.isin(values, [0.0, 1.0])):
-        fail(f"Called: {call}\nExpected: a mask of 0s (dropped) and 1s (kept)\nReceived: a mask containing "
-             f"{describe(values[~np.isin(values, [0.0, 1.0])][:6])}\nHint: return the 0/1 mask itself; the "
-             "scaling by 1 / (1 - rate) belongs in out, not in the mask.")
+        scaled = training and 0 < rate < 1 and np.allclose(values[values != 0], 1 / (1 - rate))
+        fail(called=call, expected="a mask of 0s (dropped) and 1s (kept)",
+             received=f"a mask containing {describe(values[~np.isin(values, [0.0, 1.0])][:6])}",
+             mistake="the mask holds the scaled values 1 / (1 - rate): return the 0/1 mask itself; the scaling "
+                     "belongs in out, not in the mask." if scaled else None)
     return out, mask.astype(np.float64)
 
 
@@ -86,13 +84,20 @@ def _expect_inverted(out, mask, A, rate, call):
                  ))
 
 
-def _fraction_mistakes(dropped, rate):
-    if abs(dropped - (1 - rate)) < abs(dropped - rate):
-        return ("\nLikely mistake: about 1 - rate of the units were dropped: rate is the fraction DROPPED "
-                "(Keras' Dropout(rate)); keep a unit when rng.random() >= rate.")
+def _fraction_mistake(dropped, rate, n):
+    """The mistake whose prediction the dropped fraction of n units matches (within SIGMAS), or None."""
+    sigma = np.sqrt(rate * (1 - rate) / n)
+    if rate != 0.5 and abs(dropped - (1 - rate)) <= SIGMAS * sigma:
+        return ("about 1 - rate of the units were dropped: rate is the fraction DROPPED (Keras' Dropout(rate)); "
+                "keep a unit when rng.random() >= rate.")
     if dropped == 0:
-        return "\nLikely mistake: no unit was dropped in training."
-    return ""
+        return "no unit was dropped in training."
+    return None
+
+
+def _fraction_mistakes(dropped, rate, n):
+    mistake = _fraction_mistake(dropped, rate, n)
+    return f"\nLikely mistake: {mistake}" if mistake else ""
 
 
 @exercise("dropout_forward", weight=2)
@@ -119,10 +124,10 @@ def test_dropout_forward_inference_and_rate_zero(dropout_forward):
             why = "training=False means inference" if not training else "rate=0 drops nothing"
             expect_close(out, A_d, call=call, rtol=0.0, atol=0.0,
                          mistakes=(Mistake(f"{why}: nothing is dropped and nothing is scaled; the division by "
-                                           "(1 - rate) only happens in training.", A_d / (1 - rate)),),
-                         hint=f"{why}: out must equal A exactly (tolerance rtol=0, atol=0).")
-            expect(np.all(mask == 1), f"Called: {call}\nExpected: a mask of all ones ({why})\n"
-                                      f"Received: {int(np.sum(mask == 0))} zeros in the mask of {mask.size} units")
+                                           "(1 - rate) only happens in training.", A_d / (1 - rate)),))
+            if not np.all(mask == 1):
+                fail(called=call, expected=f"a mask of all ones ({why})",
+                     received=f"{int(np.sum(mask == 0))} zeros in the mask of {mask.size} units")
 
 
 @exercise("dropout_forward", weight=2)
@@ -139,12 +144,12 @@ def test_dropout_forward_drop_fraction(dropout_forward):
         expect(abs(dropped - rate) <= SIGMAS * sigma,
                f"Called: {_call_text(A, rate, True, 600 + i)}\nExpected: a fraction {rate} of the {n} units dropped, "
                f"within {SIGMAS:g} standard deviations ({SIGMAS * sigma:.4f})\n"
-               f"Received: {dropped:.4f} of the units dropped{_fraction_mistakes(dropped, rate)}")
+               f"Received: {dropped:.4f} of the units dropped{_fraction_mistakes(dropped, rate, n)}")
 
 
-def _independence_failure(call, what, got, expected, mistake):
-    fail(f"Called: {call}\nExpected: each unit dropped independently of the others, so {what} about {expected}\n"
-         f"Received: {got}\nLikely mistake: {mistake}")
+def _independence_failure(call, what, got, expected, mistake, hint=None):
+    fail(called=call, expected=f"each unit dropped independently of the others, so {what} about {expected}",
+         received=got, mistake=mistake, hint=hint)
 
 
 @exercise("dropout_forward", weight=2)
@@ -159,18 +164,25 @@ def test_dropout_forward_units_independent(dropout_forward):
     sigma = np.sqrt(rate * (1 - rate) / n)
     worst = int(np.argmax(np.abs(per_column - rate)))
     if abs(per_column[worst] - rate) > SIGMAS * sigma:
+        # Named only by their own predictions: one mask for every row makes each column all 0 or all 1;
+        # rate taken as the keep fraction drops about 1 - rate of every column.
+        if np.all((per_column == 0) | (per_column == 1)):
+            mistake = ("the same mask is used for every row (example) of the batch: draw one value per entry of "
+                       "A, rng.random(A.shape), not one per unit rng.random(A.shape[1]).")
+        else:
+            mistake = _fraction_mistake(float(drop.mean()), rate, drop.size)
         _independence_failure(
             call, f"every column (unit) dropped in a fraction rate={rate} of the rows (+/- {SIGMAS * sigma:.3f})",
-            f"column {worst} dropped in a fraction {per_column[worst]:.3f} of the rows", rate,
-            "the same mask is used for every row (example) of the batch: draw one value per entry of A, "
-            "rng.random(A.shape), not one per unit rng.random(A.shape[1]).")
+            f"column {worst} dropped in a fraction {per_column[worst]:.3f} of the rows", rate, mistake)
     per_row = drop.sum(axis=1)
     variance, binomial = per_row.var(), d * rate * (1 - rate)
     if not VARIANCE_BAND[0] * binomial <= variance <= VARIANCE_BAND[1] * binomial:
-        mistake = ("whole rows are dropped or kept together (one draw per example): draw one value per entry "
-                   "of A." if variance > binomial else
-                   "every row drops the same number of units (a shuffled fixed pattern): each unit must be "
-                   "dropped with probability rate independently, so the count per row varies.")
+        mistake = None
+        if np.all((per_row == 0) | (per_row == d)):
+            mistake = "whole rows are dropped or kept together (one draw per example): draw one value per entry of A."
+        elif np.all(per_row == per_row[0]):
+            mistake = ("every row drops the same number of units (a shuffled fixed pattern): each unit must be "
+                       "dropped with probability rate independently, so the count per row varies.")
         _independence_failure(call, f"the number of dropped units per row with variance d * rate * (1 - rate) "
                               f"= {binomial:.2f} (accepted: {VARIANCE_BAND[0]:g} to {VARIANCE_BAND[1]:g} times that)",
                               f"a variance of {variance:.2f}", f"{binomial:.2f}", mistake)
@@ -183,8 +195,8 @@ def test_dropout_forward_units_independent(dropout_forward):
         if abs(both - rate**2) > SIGMAS * sigma_pair:
             _independence_failure(call, f"both {name} dropped in a fraction rate**2 = {rate**2:.3f} "
                                   f"(+/- {SIGMAS * sigma_pair:.3f}) of the pairs", f"{both:.3f}", f"{rate**2:.3f}",
-                                  "neighbouring units are not dropped independently; draw every entry of the mask "
-                                  "separately, rng.random(A.shape) >= rate.")
+                                  None, hint="How to fix: draw every entry of the mask separately, "
+                                             "rng.random(A.shape) >= rate.")
 
 
 @exercise("dropout_forward", weight=1)
@@ -205,7 +217,7 @@ def test_dropout_forward_number_of_drops_varies(dropout_forward):
     sigma = np.sqrt(expected_var / calls)
     expect(abs(mean - n * rate) <= SIGMAS * sigma,
            f"Called: {call}\nExpected: on average {n * rate:g} of the {n} units dropped (+/- {SIGMAS * sigma:.2f})\n"
-           f"Received: {mean:.2f} on average{_fraction_mistakes(mean / n, rate)}")
+           f"Received: {mean:.2f} on average{_fraction_mistakes(mean / n, rate, n * calls)}")
     if not VARIANCE_BAND[0] * expected_var <= variance <= VARIANCE_BAND[1] * expected_var:
         mistake = ("\nLikely mistake: a fixed number of units is dropped (for example round(rate * A.size) "
                    "positions of a permutation). Each unit must be dropped independently with probability rate, "
@@ -249,7 +261,7 @@ def test_dropout_forward_uses_rng(dropout_forward):
 @lru_cache(maxsize=None)
 def _keras_dropout(rate, shape, dtype, seed, training):
     """Keras' Dropout(rate) applied to the seeded positive array used by the Keras check."""
-    keras = _keras()
+    keras = load_keras()
     A = _random(shape, dtype, seed, low=0.5, high=1.5)
     layer = keras.layers.Dropout(rate, seed=seed, dtype=np.dtype(dtype).name)
     return np.asarray(layer(A, training=training))
@@ -381,7 +393,7 @@ def test_l2_penalty_hand_values(l2_penalty):
 @lru_cache(maxsize=None)
 def _keras_l2(seed, lam, dtype):
     """sum of keras.regularizers.L2(lam)(kernel) over the kernels of _l2_kernels(seed, dtype)."""
-    keras = _keras()
+    keras = load_keras()
     regularizer = keras.regularizers.L2(lam)
     return float(sum(float(np.asarray(regularizer(k))) for k in _l2_kernels(seed, dtype)))
 
@@ -463,12 +475,12 @@ def _expect_epoch(got, expected, val_losses, patience, shown=None):
     how = (f"Keras stops after epoch {stop} ({patience} epochs without a strict improvement since epoch {best}) "
            f"and restores epoch {best}." if stop is not None else
            f"Keras never stops early here, and at the end restores the best epoch, {best}.")
-    integral = isinstance(got, (int, np.integer)) and not isinstance(got, (bool, np.bool_))
-    if not integral and isinstance(got, (float, np.floating)) and float(got).is_integer():
-        integral = True
-    expect(integral, f"Called: {call}\nExpected: an int, the epoch number {expected}\nReceived: {describe(got)}")
-    expect_close(got, expected, call=call, rtol=0.0, atol=0.0, mistakes=_early_mistakes(val_losses, patience),
-                 hint=how)
+    # Any whole number is an epoch: a Python or NumPy int, a float such as 3.0, or a 0-d array of one.
+    integral = (np.ndim(got) == 0 and not isinstance(got, (bool, np.bool_, list, tuple))
+                and np.asarray(got).dtype.kind in "iuf" and float(np.asarray(got)).is_integer())
+    expect(integral, f"Called: {call}\nExpected: a whole number, the epoch number {expected}\nReceived: {describe(got)}")
+    expect_close(got, expected, call=f"{call}\n({how})", rtol=0.0, atol=0.0,
+                 mistakes=_early_mistakes(val_losses, patience))
 
 
 HAND_CASES = [
@@ -507,7 +519,7 @@ def _random_curves(count=120, seed=80):
 @lru_cache(maxsize=None)
 def _keras_restored_epochs(curves):
     """The epoch EarlyStopping(patience, restore_best_weights=True) restores, driven directly with each curve."""
-    keras = _keras()
+    keras = load_keras()
     model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
     restored = []
     for val_losses, patience in curves:

@@ -22,7 +22,7 @@ from solutions import a07_keras_equivalence as ref
 
 from ..sandbox.launcher import StudentFailure
 from ..student import describe
-from .kit import CheckFailure, Mistake, exercise, expect, expect_close, fail
+from .kit import CheckFailure, Mistake, exercise, expect, expect_close, fail, load_keras, load_tensorflow
 
 STEP_TOL = {"rtol": 1e-4, "atol": 1e-6}
 FIT_TOL = {"rtol": 1e-4, "atol": 1e-5}
@@ -67,21 +67,12 @@ def _arch(arch):
 
 # -- Keras references (float64, built once) ----------------------------------------------------
 
-def _keras():
-    import os
-
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import keras
-
-    return keras
-
-
 def _bce():
-    return _keras().losses.BinaryCrossentropy(dtype="float64")
+    return load_keras().losses.BinaryCrossentropy(dtype="float64")
 
 
 def _build(sizes, activations, rate):
-    keras = _keras()
+    keras = load_keras()
     layers = [keras.Input(shape=(sizes[0],), dtype="float64")]
     for i, (units, activation) in enumerate(zip(sizes[1:], activations)):
         layers.append(keras.layers.Dense(units, activation=activation, dtype="float64"))
@@ -98,7 +89,7 @@ def _keras_model(sizes, activations, rate=0.0):
 @lru_cache(maxsize=None)
 def _keras_eval(arch, rate=0.0, label_shape="(n,)"):
     """Keras' output, loss and tf.GradientTape gradients at the case's weights (inference)."""
-    import tensorflow as tf
+    tf = load_tensorflow()
 
     sizes, activations = _arch(arch)
     X, y, weights = _data(arch)
@@ -115,7 +106,7 @@ def _keras_eval(arch, rate=0.0, label_shape="(n,)"):
 @lru_cache(maxsize=None)
 def _keras_step(arch, lr=LR):
     """The weights after one `train_on_batch` with SGD(lr) on the whole case (one batch)."""
-    keras = _keras()
+    keras = load_keras()
     sizes, activations = _arch(arch)
     X, y, weights = _data(arch)
     model = _build(sizes, activations, 0.0)
@@ -128,7 +119,7 @@ def _keras_step(arch, lr=LR):
 @lru_cache(maxsize=None)
 def _keras_fit(arch, epochs, batch_size, lr=LR):
     """(history, final weights, weights after every batch) of model.fit(shuffle=False)."""
-    keras = _keras()
+    keras = load_keras()
     sizes, activations = _arch(arch)
     X, y, weights = _data(arch)
     model = _build(sizes, activations, 0.0)
@@ -147,11 +138,13 @@ def _keras_fit(arch, epochs, batch_size, lr=LR):
 
 # -- a plain NumPy network for the wrong variants (the named mistakes) -------------------------
 
-def _act(z, name, derivative=False):
+def _act(z, name, derivative=False, tanh_typo=False):
     if name == "sigmoid":
         s = ref.NumpyMLP._activate(z, "sigmoid")
         return s * (1 - s) if derivative else s
     if name == "tanh":
+        if derivative and tanh_typo:  # the lecture slide's typo, named in a01 too
+            return np.tanh(z) * (1 - np.tanh(z))
         return 1 - np.tanh(z) ** 2 if derivative else np.tanh(z)
     if name == "relu":
         return (z > 0).astype(float) if derivative else np.maximum(z, 0)
@@ -176,7 +169,7 @@ def _variant_loss(weights, activations, X, y, *, reduce="mean", broadcast=False)
         return {"mean": -np.mean(terms), "sum": -np.sum(terms), "sign": np.mean(terms)}[reduce]
 
 
-def _variant_grads(weights, activations, X, y, *, average=True, output_derivative=False, sign=1.0):
+def _variant_grads(weights, activations, X, y, *, average=True, output_derivative=False, sign=1.0, tanh_typo=False):
     """Backprop with one known mistake switched on."""
     inputs, zs, a = [X], [], X
     for i, name in enumerate(activations):
@@ -193,7 +186,7 @@ def _variant_grads(weights, activations, X, y, *, average=True, output_derivativ
         if i > 0:
             # The mistake evaluates g' at the layer's output a = g(z) instead of at z.
             at = inputs[i] if output_derivative else zs[i - 1]
-            delta = (delta @ weights[2 * i].T) * _act(at, activations[i - 1], derivative=True)
+            delta = (delta @ weights[2 * i].T) * _act(at, activations[i - 1], derivative=True, tanh_typo=tanh_typo)
     return grads
 
 
@@ -207,23 +200,25 @@ def _gradient_mistakes(weights, activations, X, y):
          _variant_grads(weights, activations, X, y, output_derivative=True)),
         ("the sign is flipped: these are the gradients of -J (use y_hat - y, not y - y_hat).",
          _variant_grads(weights, activations, X, y, sign=-1.0)),
+        (TANH_TYPO, _variant_grads(weights, activations, X, y, tanh_typo=True)),
     ]
+
+
+TANH_TYPO = ("tanh's derivative is the lecture slide's typo, tanh(z) * (1 - tanh(z)); the derivative of tanh is "
+             "1 - tanh(z)**2 (as in a01).")
 
 
 # -- calling the student's code with teaching failures -----------------------------------------
 
-def _call(function, *args, call, hint="", **kwargs):
-    """Call the student's code; when it raises, say what was called and, if given, why it may fail."""
+def _call(function, *args, call, **kwargs):
+    """Call the student's code; when it raises, say what was called and what it raised (no guessed mistake)."""
     try:
         return function(*args, **kwargs)
     except StudentFailure as exc:
-        if exc.type == "NotImplementedError" or not hint:
+        if exc.type in ("NotImplementedError", "Timeout", "Stopped"):
             raise
-        fail(f"Called: {call}\nYour code raised {exc}\n{hint}")
-
-
-SHAPE_HINT = ("Hint: Keras stores a Dense kernel with shape (inputs, units) and computes X @ W + b; "
-              "kernels stored as (units, inputs) (out, in) fail on these non-square layers.")
+        trace = f"\n{exc.traceback.rstrip()}" if exc.traceback else ""
+        fail(called=call, received=f"your code raised {exc}{trace}")
 
 
 def _new(NumpyMLP, arch, rate=0.0, seed=0):
@@ -235,7 +230,7 @@ def _new(NumpyMLP, arch, rate=0.0, seed=0):
 
 def _with_weights(NumpyMLP, arch, weights, rate=0.0):
     mlp, text = _new(NumpyMLP, arch, rate)
-    _call(mlp.set_weights, [w.copy() for w in weights], call=f"{text}.set_weights(weights)", hint=SHAPE_HINT)
+    _call(mlp.set_weights, [w.copy() for w in weights], call=f"{text}.set_weights(weights)")
     return mlp, text
 
 
@@ -262,18 +257,16 @@ def _matches(got, values, rtol=1e-4, atol=1e-6):
 def _expect_weights(got, expected, *, call, what="weights", mistakes=(), tol=STEP_TOL):
     """Compare lists of arrays in Keras order; localise the first difference (layer, weight, entry)."""
     got = _as_list(got, len(expected), call)
-    named = next((text for text, values in mistakes if _matches(got, values)), "")
-    hint = f"Likely mistake: {named}" if named else ""
     for k, (g, e) in enumerate(zip(got, expected)):
         shape = np.shape(g)
         if shape != e.shape:
             transposed = len(shape) == 2 and shape == e.shape[::-1]
-            fail(f"Called: {call}\nExpected: the {what} {_weight_name(k)} of shape {e.shape}\n"
-                 f"Received: shape {shape}\n"
-                 + ("Likely mistake: the kernel is stored as (out, in) = (units, inputs); Keras' kernel is "
-                    "(inputs, units)." if transposed else
-                    "Hint: a bias has shape (units,), a kernel (inputs, units)."))
-        expect_close(g, e, call=f"{call}, {what} {_weight_name(k)}", hint=hint, **tol)
+            fail(called=call, expected=f"the {what} {_weight_name(k)} of shape {e.shape}", received=f"shape {shape}",
+                 mistake="the kernel is stored as (out, in) = (units, inputs); Keras' kernel is (inputs, units)."
+                 if transposed else None,
+                 hint=None if transposed else "Hint: a bias has shape (units,), a kernel (inputs, units).")
+        expect_close(g, e, call=f"{call}, {what} {_weight_name(k)}", **tol,
+                     mistakes=[Mistake(text, values[k]) for text, values in mistakes])
 
 
 def _history_array(got, call):
@@ -335,7 +328,7 @@ def test_weights_round_trip_through_keras(NumpyMLP):
     X, y, weights = _data(arch)
     expect_close(_call(mlp.forward, X, call=f"{text}.forward(X)"), np.array(model(X, training=False)),
                  call=f"{text}.forward(X of shape {X.shape}) against model(X) with your initial weights", **STEP_TOL)
-    _call(mlp.set_weights, [w.copy() for w in weights], call=f"{text}.set_weights(weights)", hint=SHAPE_HINT)
+    _call(mlp.set_weights, [w.copy() for w in weights], call=f"{text}.set_weights(weights)")
     _expect_weights(_call(mlp.get_weights, call=f"{text}.get_weights()"), weights,
                     call=f"{text}.set_weights(weights) then .get_weights()",
                     tol={"rtol": 1e-6, "atol": 0})  # exact, up to storing the weights in float32
@@ -352,13 +345,13 @@ def test_forward_equals_keras(NumpyMLP):
         mlp, text = _with_weights(NumpyMLP, arch, weights)
         expected, _, _ = _keras_eval(arch)
         call = f"{text}.forward(X of shape {X.shape}) against the Keras model with the same weights"
-        got = _call(mlp.forward, X, call=call, hint=SHAPE_HINT)
+        got = _call(mlp.forward, X, call=call)
         expect_close(got, expected, call=call, **STEP_TOL, mistakes=[
             Mistake("the biases are not added: z = X @ W + b in every layer.",
                     _variant_forward(weights, activations, X, bias=False)),
             Mistake("the sigmoid is applied in every layer: use each layer's own activation.",
                     _variant_forward(weights, activations, X, all_sigmoid=True)),
-        ], hint="" if np.shape(got) == expected.shape else "forward returns shape (n, layer_sizes[-1]).")
+        ], shape_hint="forward returns shape (n, layer_sizes[-1]).")
         got_default = _call(mlp.forward, X, training=False, call=f"{text}.forward(X, training=False)")
         expect_close(got_default, expected, call=f"{text}.forward(X, training=False)", **STEP_TOL)
 
@@ -406,7 +399,7 @@ def test_loss_equals_keras(NumpyMLP):
 
 @exercise("NumpyMLP")
 def test_loss_with_saturated_outputs(NumpyMLP):
-    """loss stays finite, without RuntimeWarning, when the output logits reach +/-40 (Keras' value from the logits, or the clipped-probability value)"""
+    """loss stays finite, without RuntimeWarning, when the output logits reach +/-40 (Keras' value from the logits, or the clipped-probability value in float64 or float32)"""
     arch = "tanh"
     X, y, weights = _data(arch)
     big = [w.copy() for w in weights]
@@ -415,16 +408,22 @@ def test_loss_with_saturated_outputs(NumpyMLP):
     mlp, text = _with_weights(NumpyMLP, arch, big)
     model = _keras_model(*_arch(arch))
     model.set_weights(big)
-    keras_value = float(_bce()(y, model(X, training=False)))
+    output_tensor = model(X, training=False)   # a tensor that keeps its logits: Keras' loss uses them
+    keras_value = float(_bce()(y, output_tensor))
+    output = np.asarray(output_tensor)
     clipped = _variant_loss(big, _arch(arch)[1], X, y)
+    # What Keras itself computes in float32 from the probabilities: 1 - 1e-7 rounds to 1 - 1.19e-7 there.
+    keras32 = float(load_keras().losses.BinaryCrossentropy()(y.astype(np.float32).reshape(-1, 1), output.astype(np.float32)))
+    accepted = {"Keras, from the logits": keras_value, "probabilities clipped to [1e-7, 1 - 1e-7]": clipped,
+                "Keras in float32, from probabilities clipped in float32": keras32}
     call = f"{text}.loss(X, y) with output logits up to +/-40"
     got = _call(mlp.loss, X, y, call=call)
     expect(np.ndim(got) == 0 and np.isfinite(float(got)),
            f"Called: {call}\nExpected: a finite loss ({keras_value:.6g})\nReceived: {describe(got)}\n"
            "How to fix: compute from the logits, or clip y_hat to [1e-7, 1 - 1e-7] before the logarithms.")
-    if not (np.isclose(float(got), keras_value, rtol=1e-4) or np.isclose(float(got), clipped, rtol=1e-4)):
-        fail(f"Called: {call}\nExpected: {keras_value:.8g} (Keras, from the logits) or {clipped:.8g} "
-             f"(probabilities clipped to [1e-7, 1 - 1e-7]), within rtol 1e-4\nReceived: {float(got):.8g}")
+    if not any(np.isclose(float(got), value, rtol=1e-4) for value in accepted.values()):
+        fail(called=call, expected=" or ".join(f"{value:.8g} ({how})" for how, value in accepted.items())
+             + ", within rtol 1e-4", received=f"{float(got):.8g}")
 
 
 # -- gradients ----------------------------------------------------------------------------------
@@ -440,7 +439,7 @@ def test_gradients_equal_gradient_tape(NumpyMLP):
             labels = y.reshape(-1, 1) if shape == "(n, 1)" else y
             _, _, expected = _keras_eval(arch, label_shape=shape)
             call = f"{text}.gradients(X of shape {X.shape}, y of shape {labels.shape})"
-            got = _call(mlp.gradients, X, labels, call=call, hint=SHAPE_HINT)
+            got = _call(mlp.gradients, X, labels, call=call)
             _expect_weights(got, expected, call=call + " against tf.GradientTape", what="gradient of",
                             mistakes=_gradient_mistakes(weights, activations, X, labels))
 
@@ -457,7 +456,7 @@ def test_train_step_equals_keras_sgd(NumpyMLP):
         _, loss_before, grads = _keras_eval(arch)
         after = _keras_step(arch)
         call = f"{text}.train_step(X of shape {X.shape}, y, lr={LR})"
-        got_loss = _call(mlp.train_step, X, y, LR, call=call, hint=SHAPE_HINT)
+        got_loss = _call(mlp.train_step, X, y, LR, call=call)
         got_weights = _call(mlp.get_weights, call=f"{text}.get_weights()")
         wrong = [
             ("the gradients are not averaged over the batch (the step is n times too large).",
@@ -467,6 +466,7 @@ def test_train_step_equals_keras_sgd(NumpyMLP):
             ("the activation's derivative was taken of the output a = g(z) instead of z.",
              [w - LR * g for w, g in zip(weights, _variant_grads(weights, activations, X, y, output_derivative=True))]),
             ("the learning rate is ignored.", [w - g for w, g in zip(weights, grads)]),
+            (TANH_TYPO, [w - LR * g for w, g in zip(weights, _variant_grads(weights, activations, X, y, tanh_typo=True))]),
         ]
         _expect_weights(got_weights, after, call=call + ", then get_weights(), against one SGD step in Keras",
                         mistakes=wrong)
@@ -530,7 +530,7 @@ def test_fit_history_equals_keras(NumpyMLP):
         mlp, text = _with_weights(NumpyMLP, arch, weights)
         expected, _, _ = _keras_fit(arch, EPOCHS, BATCH)
         call = f"{text}.fit(X of shape {X.shape}, y, epochs={EPOCHS}, batch_size={BATCH}, lr={LR}, shuffle=False)"
-        got = _history_array(_call(mlp.fit, X, y, EPOCHS, BATCH, LR, shuffle=False, call=call, hint=SHAPE_HINT), call)
+        got = _history_array(_call(mlp.fit, X, y, EPOCHS, BATCH, LR, shuffle=False, call=call), call)
         if len(got) == EPOCHS * 3:
             fail(f"Called: {call}\nExpected: {EPOCHS} losses, one per epoch\nReceived: {len(got)} losses, "
                  "one per batch: average each epoch's batch losses, weighted by batch size.")
@@ -542,11 +542,11 @@ def test_fit_history_equals_keras(NumpyMLP):
         if bad.size:
             e = int(bad[0])
             named = next((text_ for key, text_ in HISTORY_MISTAKES.items()
-                          if np.allclose(got, variants[key][0], rtol=1e-4, atol=1e-6)), "")
-            fail(f"Called: {call}\nExpected: History.history['loss'] = {describe(expected)}\n"
-                 f"Received: {describe(got)}\nFirst difference at epoch {e + 1}: expected {expected[e]:.8g}, "
-                 f"received {got[e]:.8g} (by {got[e] - expected[e]:.3g}; tolerance rtol=1e-4, atol=1e-5)"
-                 + (f"\nLikely mistake: {named}" if named else ""))
+                          if np.allclose(got, variants[key][0], rtol=1e-4, atol=1e-6)), None)
+            fail(called=call, expected=f"History.history['loss'] = {describe(expected)}",
+                 received=f"{describe(got)}\nFirst difference at epoch {e + 1}: expected {expected[e]:.8g}, "
+                          f"received {got[e]:.8g} (by {got[e] - expected[e]:.3g}; tolerance rtol=1e-4, atol=1e-5)",
+                 mistake=named)
 
 
 @exercise("NumpyMLP", weight=2)
@@ -558,7 +558,7 @@ def test_fit_final_weights_equal_keras(NumpyMLP):
     _, final, snapshots = _keras_fit(arch, EPOCHS, BATCH)
     mlp, text = _with_weights(NumpyMLP, arch, weights)
     call = f"{text}.fit(X of shape {X.shape}, y, epochs={EPOCHS}, batch_size={BATCH}, lr={LR})"
-    _call(mlp.fit, X, y, EPOCHS, BATCH, LR, call=call, hint=SHAPE_HINT)
+    _call(mlp.fit, X, y, EPOCHS, BATCH, LR, call=call)
     got = _as_list(_call(mlp.get_weights, call=f"{text}.get_weights()"), len(weights), f"{text}.get_weights()")
     if _matches(got, final, **FIT_TOL):
         return
@@ -567,11 +567,11 @@ def test_fit_final_weights_equal_keras(NumpyMLP):
     _call(one.fit, X, y, 1, BATCH, LR, call=call.replace(f"epochs={EPOCHS}", "epochs=1"))
     got_one = _call(one.get_weights, call=f"{text}.get_weights()")
     per_epoch = len(snapshots) // EPOCHS
+    mistake = None
     if _matches(got_one, snapshots[per_epoch - 1], **FIT_TOL):
         where = "Your first epoch matches Keras; the difference starts in a later epoch."
     elif _matches(got_one, snapshots[per_epoch - 2], **FIT_TOL):
-        where = ("After one epoch your weights equal Keras' after batch 2 of 3.\nLikely mistake: "
-                 + HISTORY_MISTAKES["drop_last"])
+        where, mistake = "After one epoch your weights equal Keras' after batch 2 of 3.", HISTORY_MISTAKES["drop_last"]
     elif _matches(got_one, weights, rtol=0, atol=0):
         where = "After one epoch your weights have not changed: apply each batch's update."
     elif _matches(got_one, snapshots[0], **FIT_TOL):
@@ -581,8 +581,9 @@ def test_fit_final_weights_equal_keras(NumpyMLP):
     try:
         _expect_weights(got, final, call=call + ", then get_weights(), against Keras' model.fit", tol=FIT_TOL)
     except CheckFailure as exc:
-        fail(f"{exc}\n{where}")
-    fail(f"Called: {call}\nExpected: the weights after Keras' model.fit\n{where}")
+        fail(called=exc.called, expected=exc.expected, received=f"{exc.received}\n{where}",
+             mistake=mistake or exc.mistake, hint=exc.hint)
+    fail(called=call, expected="the weights after Keras' model.fit", received=where, mistake=mistake)
 
 
 # -- dropout ------------------------------------------------------------------------------------
@@ -596,20 +597,34 @@ def test_dropout_inference_equals_keras(NumpyMLP):
     mlp, text = _with_weights(NumpyMLP, arch, weights, rate=DROPOUT_RATE)
     output, loss, grads = _keras_eval(arch, rate=DROPOUT_RATE)
     call = f"{text}.forward(X of shape {X.shape}, training=False)"
-    got = _call(mlp.forward, X, training=False, call=call, hint=SHAPE_HINT)
-    expect_close(got, output, call=call, **STEP_TOL,
-                 hint="Likely mistake: dropout is active at inference; apply it only when training=True."
-                 if np.shape(got) == output.shape and np.mean(np.asarray(got) != output) > 0.1 else "")
-    expect_close(_call(mlp.forward, X, call=f"{text}.forward(X)"), output,
-                 call=f"{text}.forward(X) (training defaults to False)", **STEP_TOL,
-                 hint="training must default to False: dropout only when asked for.")
-    expect_close(_call(mlp.loss, X, y, call=f"{text}.loss(X, y)"), loss, call=f"{text}.loss(X, y)", **STEP_TOL,
-                 hint="loss is computed in inference mode: no dropout.")
+    got = _call(mlp.forward, X, training=False, call=call)
+    # Each dropout mistake is named by its own prediction only: units zeroed at inference, a default
+    # that differs from training=False, or a loss or gradients that change from call to call.
+    active = np.shape(got) == output.shape and np.mean(np.asarray(got) != output) > 0.1
+    _named_if(active, "dropout is active at inference; apply it only when training=True.",
+              expect_close, got, output, call=call, **STEP_TOL)
+    default = _call(mlp.forward, X, call=f"{text}.forward(X)")
+    _named_if(not _matches([default], [got], 0, 0), "training does not default to False: dropout only when asked for.",
+              expect_close, default, output, call=f"{text}.forward(X) (training defaults to False)", **STEP_TOL)
+    losses = [_call(mlp.loss, X, y, call=f"{text}.loss(X, y)") for _ in range(2)]
+    _named_if(not _matches(losses[:1], losses[1:], 0, 0), "loss applies dropout (it changes from call to call): "
+              "it is computed in inference mode.", expect_close, losses[0], loss, call=f"{text}.loss(X, y)", **STEP_TOL)
+    grads_twice = [_call(mlp.gradients, X, y, call=f"{text}.gradients(X, y)") for _ in range(2)]
+    _named_if(not _matches(grads_twice[0], grads_twice[1], 0, 0), "gradients(X, y) applies dropout (they change "
+              "from call to call): they are computed in inference mode (training=False).",
+              _expect_weights, grads_twice[0], grads,
+              call=f"{text}.gradients(X, y) against tf.GradientTape (inference mode)", what="gradient of",
+              mistakes=_gradient_mistakes(weights, activations, X, y))
+
+
+def _named_if(condition, mistake, compare, *args, **kwargs):
+    """Run a comparison; if it fails and `condition` (the mistake's own prediction) holds, name `mistake`."""
     try:
-        _expect_weights(_call(mlp.gradients, X, y, call=f"{text}.gradients(X, y)"), grads,
-                        call=f"{text}.gradients(X, y) against tf.GradientTape (inference mode)", what="gradient of")
+        compare(*args, **kwargs)
     except CheckFailure as exc:
-        fail(f"{exc}\nHint: gradients(X, y) works in inference mode (training=False): no dropout.")
+        if condition:
+            exc.mistake = mistake
+        raise
 
 
 def _probe(NumpyMLP, hidden_layers, rate, seed=7):
@@ -624,7 +639,7 @@ def _probe(NumpyMLP, hidden_layers, rate, seed=7):
         weights += [np.eye(units), np.zeros(units)]
     text = _arch_text(sizes, activations, rate)
     mlp = _call(NumpyMLP, sizes, activations, dropout_rate=rate, seed=seed, call=text)
-    _call(mlp.set_weights, weights, call=f"{text}.set_weights(weights)", hint=SHAPE_HINT)
+    _call(mlp.set_weights, weights, call=f"{text}.set_weights(weights)")
     X = rng.normal(size=(50, 4))
     return mlp, text, X, np.tanh(X @ W1 + b1)
 
@@ -656,25 +671,23 @@ def test_dropout_training_statistics(NumpyMLP):
             elif hidden_layers == 2 and abs(fraction - rate) < 0.03:
                 named = "dropout follows only the first hidden layer: add it after every hidden layer."
             else:
-                named = ""
-            fail(f"Called: {call}\nExpected: a fraction {expected_fraction:.3f} of the units dropped (rate={rate} "
-                 f"after {layers_text}), within 0.03\nReceived: {fraction:.3f}"
-                 + (f"\nLikely mistake: {named}" if named else ""))
+                named = None
+            fail(called=call, expected=f"a fraction {expected_fraction:.3f} of the units dropped (rate={rate} after "
+                 f"{layers_text}), within 0.03", received=f"{fraction:.3f}", mistake=named)
         # Units near 0 are left out: their ratio is imprecise when the output is computed in float32.
         clear = ~dropped & (np.abs(hidden) > 0.05)
         ratio = z[clear] / hidden[clear]
         scale = 1 / keep
         if not np.allclose(ratio, scale, rtol=1e-3):
-            named = ""
+            named = None
             if np.allclose(ratio, 1, rtol=1e-3):
                 named = ("the kept units are not rescaled: divide them by (1 - rate) (inverted dropout, as Keras), "
                          "so that expected activations are preserved.")
             elif np.allclose(ratio, keep, rtol=1e-3):
                 named = "the kept units are multiplied by (1 - rate); divide by it instead."
-            fail(f"Called: {call}\nExpected: every kept unit equal to its value without dropout times "
-                 f"{scale:.6g} = 1/(1 - rate){'^2' if hidden_layers == 2 else ''} (rtol 1e-3)\n"
-                 f"Received: ratios from {ratio.min():.6g} to {ratio.max():.6g}"
-                 + (f"\nLikely mistake: {named}" if named else ""))
+            fail(called=call, expected=f"every kept unit equal to its value without dropout times {scale:.6g} = "
+                 f"1/(1 - rate){'^2' if hidden_layers == 2 else ''} (rtol 1e-3)",
+                 received=f"ratios from {ratio.min():.6g} to {ratio.max():.6g}", mistake=named)
         preserved = np.mean(z[np.abs(hidden) > 0.05] / hidden[np.abs(hidden) > 0.05])
         expect(abs(preserved - 1) < 0.04,
                f"Called: {call}\nExpected: the mean over units of (activation with dropout) / (activation without) "

@@ -9,6 +9,7 @@ compares with the reference in `solutions/` using `expect_close` and friends.
 from __future__ import annotations
 
 import inspect
+import os
 from functools import lru_cache
 from typing import Callable, NamedTuple
 
@@ -59,6 +60,30 @@ class Mistake(NamedTuple):
     value: object
 
 
+def load_keras():
+    """Keras (with TensorFlow), imported on first use, TensorFlow's C++ log silenced.
+
+    The level is set before TensorFlow's first import (later it has no effect) and only if the
+    user has not chosen one: nbgrader scores a hidden test cell with anything on stderr as zero,
+    and TensorFlow's C++ start-up lines (oneDNN banners, "Not handling type DT_DOUBLE") go there.
+
+    Returns:
+        The `keras` module; `keras.ops` and the TensorFlow backend come with it.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras as module
+
+    return module
+
+
+def load_tensorflow():
+    """TensorFlow (for `tf.GradientTape`), imported after `load_keras()` has silenced its log."""
+    load_keras()
+    import tensorflow as module
+
+    return module
+
+
 def exercise(name: str, weight: float = 1.0):
     """Tag a check with its exercise; its parameters name the student's definitions it uses."""
 
@@ -91,36 +116,127 @@ def tolerance(*values, keras: bool = False) -> tuple[float, float]:
 
 
 def _numeric(value) -> bool:
-    if isinstance(value, (bool, np.bool_)):
-        return False
-    if isinstance(value, (int, float, np.number)):
+    """Real numbers the contract grades by value: any real dtype, booleans included (0/1 results)."""
+    if isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
         return True
-    return isinstance(value, np.ndarray) and value.dtype.kind in "iuf"
+    return isinstance(value, np.ndarray) and value.dtype.kind in "biuf"
+
+
+def _unreadable(got) -> str | None:
+    """Why `got` cannot be graded as real numbers (what it is and how to fix it), or None when it can."""
+    if _numeric(got):
+        return None
+    if got is None:
+        return "nothing (None): did you forget to return?"
+    if isinstance(got, StudentObject):
+        return f"a {got._type} object: return a NumPy array or a number"
+    if isinstance(got, np.ndarray):
+        if got.dtype.kind == "c":
+            return (f"{describe(got)}, an array of dtype {got.dtype}: the values must be real numbers "
+                    "(a float dtype); do not make them complex")
+        if got.dtype.kind == "O":
+            return (f"{describe(got)}, an array of dtype object (mixed or nested values): return one numeric "
+                    "array, for example np.asarray(values, dtype=float)")
+        return f"{describe(got)}, an array of dtype {got.dtype}: return numbers (a float array)"
+    if isinstance(got, (complex, np.complexfloating)):
+        return f"{describe(got)}, a complex number: the value must be real"
+    if isinstance(got, (list, tuple)):
+        return (f"a {type(got).__name__}, {describe(got)}: return a NumPy array (np.asarray(...)), "
+                "whose shape can be checked")
+    return f"{describe(got)}, a {type(got).__name__}: return a NumPy array or a number"
 
 
 def fail(message: str | None = None, **fields):
-    """Fail the check: `fail(called=..., expected=..., received=..., mistake=..., hint=...)`."""
+    """Fail the check: `fail(called=..., expected=..., received=..., mistake=..., hint=...)`.
+
+    A message written by hand as "Called: ...\nExpected: ...\nReceived: ...\nLikely mistake: ..." is
+    read into those fields, so that its mistake is recorded as the mistake field all the same.
+    """
+    if message and not fields and message.startswith("Called: "):
+        raise CheckFailure(**_fields_of(message))
     raise CheckFailure(message, **fields)
+
+
+_LABELS = {"Called": "called", "Expected": "expected", "Received": "received", "Likely mistake": "mistake",
+           "Mistake": "mistake", "Hint": "hint", "How to fix": "hint"}
+
+
+def _fields_of(message: str) -> dict:
+    """The fields of a hand-formatted message; a line without a label continues the field above it."""
+    fields: dict[str, list[str]] = {}
+    current = None
+    for line in message.split("\n"):
+        label, _, rest = line.partition(": ")
+        if label in _LABELS and rest and _LABELS[label] not in fields:
+            current = _LABELS[label]
+            # hints keep their label: they are shown as written
+            fields[current] = [line if current == "hint" else rest]
+        else:
+            fields[current].append(line)
+    return {name: "\n".join(lines) for name, lines in fields.items()}
 
 
 def close(got, expected, rtol: float, atol: float) -> bool:
     """Same shape and every entry within tolerance (NaN only where NaN is expected)."""
-    if not (_numeric(got) or (isinstance(got, np.ndarray) and got.dtype.kind == "b")):
+    if not _numeric(got):
         return False
     got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
     return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=rtol, atol=atol, equal_nan=True))
 
 
-def _named(got, mistakes, rtol, atol) -> str:
+def matching_mistake(got, expected, mistakes, rtol: float = 0.0, atol: float = 0.0) -> str | None:
+    """The explanation of the first mistake whose own prediction `got` matches, or None.
+
+    A mistake is named only where its prediction differs from the correct value (a linear layer
+    has no "missing activation", a bias no "transposed kernel"), and only when the received value
+    equals that prediction, within the comparison's tolerances (at least rtol 1e-6, atol 1e-9).
+    """
+    if not _numeric(got):
+        return None
+    rtol, atol = max(rtol, 1e-6), max(atol, 1e-9)
     for mistake in mistakes:
-        if close(got, mistake.value, max(rtol, 1e-6), max(atol, 1e-9)):
-            return f"\nLikely mistake: {mistake.explanation}"
-    return ""
+        if not _numeric(mistake.value) or close(mistake.value, expected, rtol, atol):
+            continue
+        if close(got, mistake.value, rtol, atol):
+            return mistake.explanation
+    return None
+
+
+def raised_as_predicted(exc, predictions) -> str | None:
+    """The explanation of the first known mistake that raises exactly the student's exception, or None.
+
+    Args:
+        exc: the `StudentFailure` of the student's call.
+        predictions: (explanation, compute) pairs; compute() runs the mistake on the same inputs.
+    """
+    for explanation, compute in predictions:
+        try:
+            with np.errstate(all="ignore"):
+                compute()
+        except Exception as predicted:  # the mistake's own error, to compare with the student's
+            if type(predicted).__name__ == exc.type and str(predicted) == exc.message:
+                return explanation
+    return None
+
+
+def shown_digits(got, expected) -> int:
+    """Digits to show so that two values that differ read differently (6 unless they agree that far)."""
+    g, e = np.ravel(np.asarray(got, dtype=float)), np.ravel(np.asarray(expected, dtype=float))
+    if g.shape != e.shape:
+        return 6
+    for digits in range(6, 18):
+        if any(f"{a:.{digits}g}" != f"{b:.{digits}g}" for a, b in zip(g, e)):
+            return digits
+    return 17
 
 
 def expect_close(got, expected, *, call: str | Callable[[], str], rtol: float | None = None, atol: float | None = None,
-                 mistakes=(), keras: bool = False, hint: str = "") -> None:
+                 mistakes=(), keras: bool = False, shape_hint: str = "") -> None:
     """Fail unless `got` has `expected`'s shape and values, within tolerance.
+
+    The contract grades values and shape: any real dtype passes when the values are right (booleans
+    or integers for 0/1 results, float64 for float32 inputs), and any 0-d value (a Python or NumPy
+    number, a 0-d array) where a number is expected.
 
     Args:
         got: what the student's code returned (plain data).
@@ -128,49 +244,72 @@ def expect_close(got, expected, *, call: str | Callable[[], str], rtol: float | 
         call: how the call reads, for the message (e.g. "sigmoid(z)" with z shown); or a function
             returning it, when showing the arguments costs time and is only needed on failure.
         rtol, atol: tolerances; by default from course.yaml, by the values' dtypes.
-        mistakes: `Mistake`s whose value, if matched, names the error in the message.
+        mistakes: `Mistake`s; the one whose prediction `got` matches is named (see `matching_mistake`).
         keras: use the tolerances for comparisons with Keras.
-        hint: a sentence added to any failure.
+        shape_hint: a sentence added when the shape is wrong (and only then).
+
+    Raises:
+        CheckFailure: with called, expected, received and the matched mistake as fields.
     """
     default_rtol, default_atol = tolerance(got, expected, keras=keras)
     rtol = default_rtol if rtol is None else rtol
     atol = default_atol if atol is None else atol
     expected_arr = np.asarray(expected, dtype=float)
-    extra = f"\n{hint}" if hint else ""
     called = call if callable(call) else lambda: call
-    if not _numeric(got):
-        kind = "nothing (None): did you forget to return?" if got is None else describe(got)
-        if isinstance(got, StudentObject):
-            kind = f"a {got._type} object"
-        fail(f"Called: {called()}\nExpected: a number or an array of shape {expected_arr.shape}\n"
-             f"Received: {kind}{_named(got, mistakes, rtol, atol)}{extra}")
+    wanted = ("a number (a Python number, a NumPy scalar or a 0-d array)" if expected_arr.ndim == 0
+              else f"an array of shape {expected_arr.shape}")
+    reason = _unreadable(got)
+    if reason:
+        if isinstance(got, (list, tuple)) and expected_arr.ndim == 0:
+            reason = f"a {type(got).__name__} of {len(got)} values, {describe(got)}: return one number"
+        fail(called=called(), expected=wanted, received=reason,
+             hint=shape_hint if isinstance(got, (list, tuple)) and shape_hint else None)
     got_arr = np.asarray(got, dtype=float)
+    mistake = matching_mistake(got, expected, mistakes, rtol, atol)
     if got_arr.shape != expected_arr.shape:
-        fail(f"Called: {called()}\nExpected: shape {expected_arr.shape}\nReceived: shape {got_arr.shape}, "
-             f"{describe(got)}{_named(got, mistakes, rtol, atol)}"
-             f"{_shape_hint(got_arr.shape, expected_arr.shape)}{extra}")
+        hints = [h for h in (_shape_hint(got_arr.shape, expected_arr.shape), shape_hint) if h]
+        received = ("an array of shape " + str(got_arr.shape) if got_arr.ndim else "a number") + f", {describe(got)}"
+        fail(called=called(), expected=wanted if expected_arr.ndim == 0 else f"shape {expected_arr.shape}",
+             received=received, mistake=mistake, hint="\n".join(hints) or None)
     if not close(got_arr, expected_arr, rtol, atol):
-        bad = ~np.isclose(got_arr, expected_arr, rtol=rtol, atol=atol, equal_nan=True)
-        index = tuple(int(i) for i in np.argwhere(bad)[0]) if got_arr.ndim else ()
-        with np.errstate(all="ignore"):
-            abs_err = np.abs(got_arr - expected_arr)
-            rel_err = abs_err / np.maximum(np.abs(expected_arr), 1e-300)
-        where = f"at index {index}" if index else "in the value"
-        fail(f"Called: {called()}\nExpected: {describe(expected)}\nReceived: {describe(got)}\n"
-             f"First difference {where}: expected {expected_arr[index]:.8g}, received {got_arr[index]:.8g} "
-             f"(max absolute error {np.nanmax(np.where(np.isnan(abs_err), np.inf, abs_err)):.3g}, "
-             f"max relative error {np.nanmax(np.where(np.isnan(rel_err), np.inf, rel_err)):.3g}; "
-             f"tolerance rtol={rtol:g}, atol={atol:g})"
-             f"{_named(got, mistakes, rtol, atol)}{extra}")
+        digits = shown_digits(got_arr, expected_arr)
+        shown, back = describe(expected, digits=digits), describe(got, digits=digits)
+        if shown == back:   # large arrays are summarised alike: show the first entry that differs
+            index, e, g, entry_digits = _first_difference(got_arr, expected_arr, rtol, atol)
+            shown, back = (f"{shown[:-1]}, whose entry {index} is {e:.{entry_digits}g}>",
+                           f"{back[:-1]}, whose entry {index} is {g:.{entry_digits}g}>")
+        fail(called=called(), expected=shown, received=f"{back}\n{_difference(got_arr, expected_arr, rtol, atol)}",
+             mistake=mistake)
+
+
+def _first_difference(got, expected, rtol: float, atol: float):
+    """(index, expected entry, received entry, digits that tell them apart) of the first entry out of tolerance."""
+    bad = ~np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
+    index = tuple(int(i) for i in np.argwhere(bad)[0]) if got.ndim else ()
+    return index, expected[index], got[index], shown_digits(got[index], expected[index])
+
+
+def _difference(got, expected, rtol: float, atol: float) -> str:
+    """Where the first difference is and how large, rounded for reading (no relative error against 0)."""
+    bad = ~np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
+    index, e, g, digits = _first_difference(got, expected, rtol, atol)
+    where = f"at index {index}" if got.ndim else "in the value"
+    count = f"{int(bad.sum())} of {bad.size} entries differ; " if got.ndim else ""
+    with np.errstate(all="ignore"):
+        size = f"absolute error {abs(g - e):.3g}" + (f", relative error {abs(g - e) / abs(e):.3g}" if e else "")
+    if not (np.isfinite(g) and np.isfinite(e)):
+        size = "not a finite number" if not np.isfinite(g) else "expected a non-finite value"
+    return (f"First difference {where}: expected {e:.{digits}g}, received {g:.{digits}g} ({count}{size}; "
+            f"tolerance rtol={rtol:g}, atol={atol:g})")
 
 
 def _shape_hint(got, expected) -> str:
     if len(got) == len(expected) == 2 and got == expected[::-1]:
-        return "\nHint: the shape is transposed."
+        return "Hint: the shape is transposed."
     if got == expected + (1,) or got + (1,) == expected:
-        return "\nHint: a trailing axis of length 1 is extra or missing (compare (n,) with (n, 1))."
+        return "Hint: a trailing axis of length 1 is extra or missing (compare (n,) with (n, 1))."
     if np.prod(got, dtype=int) == np.prod(expected, dtype=int):
-        return "\nHint: the values may be right but arranged in the wrong shape."
+        return "Hint: the values may be right but arranged in the wrong shape."
     return ""
 
 

@@ -9,3 +9,5 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("mistake", cls.mistakes, ids=[f"{m[0]}: {m[1]}" for m in cls.mistakes])
     if "alternative" in metafunc.fixturenames:
         metafunc.parametrize("alternative", cls.alternatives, ids=[f"{a[0]}: {a[1]}" for a in cls.alternatives])
+    if "finding" in metafunc.fixturenames:
+        metafunc.parametrize("finding", cls.findings, ids=[f"{f.exercise}: {f.what}" for f in cls.findings])

@@ -1,5 +1,5 @@
 """The catalogue of a01 mistakes and correct alternatives, graded by the real hidden checks."""
-from tests.catalogue import Catalogue, reference_edit
+from tests.catalogue import Catalogue, Finding, reference_edit
 
 A = "a01_perceptron"
 
@@ -201,5 +201,66 @@ def perceptron_forward(X, w0, w, g=sigmoid):
 ]
 
 
+# Variants whose points, message and named mistake are pinned down (the contract: values and shape
+# are graded; any real dtype with the right values passes; a number for a number).
+FINDINGS = [
+    Finding("relu_derivative", "booleans z > 0 are the right 0/1 values", """
+def relu_derivative(z):
+    return np.asarray(z) > 0
+""", kept=(1, 1)),
+    Finding("relu_derivative", "integers 0/1", """
+def relu_derivative(z):
+    return (np.asarray(z) > 0).astype(int)
+""", kept=(1, 1)),
+    Finding("relu_derivative", "a Python bool for a Python number", """
+def relu_derivative(z):
+    return z > 0 if np.ndim(z) == 0 else (np.asarray(z) > 0).astype(float)
+""", kept=(1, 1)),
+    Finding("sigmoid", "float64 results for float32 inputs", """
+def sigmoid(z):
+    z = np.asarray(z, dtype=np.float64)
+    return np.exp(-np.logaddexp(0, -z))
+""", kept=(2, 2)),
+    Finding("sigmoid", "a 0-d array for a Python number", """
+def sigmoid(z):
+    z = np.asarray(z)
+    return np.exp(-np.logaddexp(0, -z)).astype(np.result_type(z, 1.0))
+""", kept=(2, 2)),
+    Finding("sigmoid", "complex results are rejected with their dtype", """
+def sigmoid(z):
+    return np.exp(-np.logaddexp(0, -np.asarray(z))).astype(complex)
+""", kept=(0, 1.5), shows=("dtype complex128",)),
+    Finding("sigmoid", "z clipped to +/-500 overflows in float32", """
+def sigmoid(z):
+    z = np.clip(z, -500, 500)
+    return 1 / (1 + np.exp(-z))
+""", kept=(0, 1.99), shows=("RuntimeWarning", "float32")),
+    Finding("sigmoid", "z clipped to +/-709 overflows in float32", """
+def sigmoid(z):
+    z = np.clip(z, -709, 709)
+    return 1 / (1 + np.exp(-z))
+""", kept=(0, 1.99), shows=("RuntimeWarning", "float32")),
+    Finding("sigmoid_derivative", "z clipped to +/-500 overflows in float32", """
+def sigmoid_derivative(z):
+    z = np.clip(z, -500, 500)
+    s = 1 / (1 + np.exp(-z))
+    return s * (1 - s)
+""", kept=(0, 1.99), shows=("RuntimeWarning", "float32")),
+    Finding("tanh", "exp of z clipped to +/-300 overflows in float32", """
+def tanh(z):
+    z = np.clip(z, -300, 300)
+    return (np.exp(z) - np.exp(-z)) / (np.exp(z) + np.exp(-z))
+""", kept=(0, 0.99), shows=("RuntimeWarning", "float32")),
+    Finding("relu", "absolute value: errors shown without a relative error over a zero", """
+def relu(z):
+    return np.abs(z)
+""", kept=(0, 0.99), shows=("absolute value",), hides=("e+300", "np.float32(np.float32")),
+    Finding("perceptron_forward", "float32 numbers shown once as np.float32", """
+def perceptron_forward(X, w0, w, g=sigmoid):
+    return g(np.asarray(X) @ w)
+""", kept=(0, 2.99), hides=("np.float32(np.float32", "e+300"), mistake="bias w0 is missing"),
+]
+
+
 class TestCatalogue(Catalogue):
-    assignment, mistakes, alternatives = A, MISTAKES, ALTERNATIVES
+    assignment, mistakes, alternatives, findings = A, MISTAKES, ALTERNATIVES, FINDINGS

@@ -1,5 +1,5 @@
 """The catalogue of a02 mistakes and correct alternatives, graded by the real hidden checks."""
-from tests.catalogue import Catalogue
+from tests.catalogue import Catalogue, Finding
 
 A = "a02_dense"
 
@@ -38,7 +38,7 @@ MISTAKES = [
 def dense_forward(X, W, b, activation):
     g = {"sigmoid": sigmoid, "tanh": tanh, "relu": relu, "linear": lambda z: z}.get(activation, activation)
     return g(np.asarray(X) @ np.asarray(W).T + b)
-""", "transposed kernel"),
+""", "X @ W.T raises exactly this error"),
     ("dense_forward", "bias missing", """
 def dense_forward(X, W, b, activation):
     g = {"sigmoid": sigmoid, "tanh": tanh, "relu": relu, "linear": lambda z: z}.get(activation, activation)
@@ -263,5 +263,39 @@ def mlp_forward(X, weights, activations):
 ]
 
 
+FINDINGS = [
+    Finding("dense_forward", "its own sigmoid clipped to +/-500 overflows in float32", """
+def dense_forward(X, W, b, activation):
+    Z = X @ W + b
+    if callable(activation):
+        return activation(Z)
+    if activation == "sigmoid":
+        return 1 / (1 + np.exp(-np.clip(Z, -500, 500)))
+    return {"tanh": np.tanh, "relu": lambda z: np.maximum(z, 0), "linear": lambda z: z}[activation](Z)
+""", kept=(0, 2.99), shows=("RuntimeWarning", "float32")),
+    Finding("dense_forward", "a missing 'tanh' branch raises: the student's exception, no guessed mistake", """
+def dense_forward(X, W, b, activation):
+    Z = X @ W + b
+    if activation == "sigmoid":
+        A = sigmoid(Z)
+    elif activation == "relu":
+        A = np.maximum(Z, 0)
+    elif activation == "linear":
+        A = Z
+    elif callable(activation):
+        A = activation(Z)
+    return A
+""", kept=(0, 2.99), shows=("UnboundLocalError",), hides=("transposed kernel", "X @ W.T"), mistake=""),
+    Finding("dense_forward", "float64 results for float32 inputs keep every point", """
+def dense_forward(X, W, b, activation):
+    Z = np.asarray(X, dtype=np.float64) @ np.asarray(W, dtype=np.float64) + np.asarray(b, dtype=np.float64)
+    if callable(activation):
+        return activation(Z)
+    return {"sigmoid": lambda z: np.exp(-np.logaddexp(0, -z)), "tanh": np.tanh,
+            "relu": lambda z: np.maximum(z, 0), "linear": lambda z: z}[activation](Z)
+""", kept=(3, 3)),
+]
+
+
 class TestCatalogue(Catalogue):
-    assignment, mistakes, alternatives = A, MISTAKES, ALTERNATIVES
+    assignment, mistakes, alternatives, findings = A, MISTAKES, ALTERNATIVES, FINDINGS

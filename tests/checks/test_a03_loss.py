@@ -1,5 +1,5 @@
 """The catalogue of a03 mistakes and correct alternatives, graded by the real hidden checks."""
-from tests.catalogue import Catalogue
+from tests.catalogue import Catalogue, Finding
 
 A = "a03_loss"
 
@@ -234,5 +234,64 @@ def empirical_loss(loss, predict, X, y):
 ]
 
 
+# One cause, one charge: pairing (n,) labels with (n, 1) predictions is one check of each loss,
+# whatever the dtype (weights: see the check modules' docstrings).
+FINDINGS = [
+    Finding("binary_cross_entropy", "clipping in float32 (as Keras) keeps every point, 0 and 1 included", """
+def binary_cross_entropy(y_true, y_pred, eps=1e-7):
+    y, p = np.asarray(y_true), np.asarray(y_pred)
+    if p.ndim == y.ndim + 1:
+        p = p[..., 0]
+    if y.ndim == p.ndim + 1:
+        y = y[..., 0]
+    p = np.clip(p, p.dtype.type(eps), p.dtype.type(1 - eps)) if p.dtype == np.float32 else np.clip(p, eps, 1 - eps)
+    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+""", kept=(3, 3)),
+    Finding("binary_cross_entropy", "no clipping: log(0), charged by the one check of 0 and 1 predictions", """
+def binary_cross_entropy(y_true, y_pred, eps=1e-7):
+    y, p = np.asarray(y_true), np.asarray(y_pred)
+    if p.ndim == y.ndim + 1:
+        p = p[..., 0]
+    if y.ndim == p.ndim + 1:
+        y = y[..., 0]
+    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+""", kept=(2.25, 2.25), shows=("RuntimeWarning", "Clip the predictions")),
+    Finding("binary_cross_entropy", "(n,) labels broadcast against (n, 1) predictions: charged once", """
+def binary_cross_entropy(y_true, y_pred, eps=1e-7):
+    p = np.clip(y_pred, eps, 1 - eps)
+    return -np.mean(y_true * np.log(p) + (1 - y_true) * np.log(1 - p))
+""", kept=(2.6, 2.99), shows=("broadcast",), mistake="broadcast"),
+    Finding("binary_cross_entropy_from_logits", "(n,) labels broadcast against (n, 1) logits: charged once", """
+def binary_cross_entropy_from_logits(y_true, z):
+    return np.mean(np.maximum(z, 0) - z * y_true + np.log1p(np.exp(-np.abs(z))))
+""", kept=(2.6, 2.99), shows=("broadcast",), mistake="broadcast"),
+    Finding("mean_squared_error", "(n,) labels broadcast against (n, 1) predictions: charged once", """
+def mean_squared_error(y_true, y_pred):
+    return np.mean((y_true - y_pred) ** 2)
+""", kept=(1.6, 1.99), shows=("broadcast",), mistake="broadcast"),
+    Finding("empirical_loss", "the plain mean of per-batch means (batches of 32) loses points, named", """
+def empirical_loss(loss, predict, X, y):
+    means = [loss(y[i:i + 32], predict(X[i:i + 32])) for i in range(0, len(X), 32)]
+    return np.mean(means)
+""", kept=(0, 1.99), shows=("batch",), mistake="batch"),
+    Finding("empirical_loss", "per-batch means weighted by batch size keep every point", """
+def empirical_loss(loss, predict, X, y):
+    total = 0.0
+    for i in range(0, len(X), 32):
+        total += loss(y[i:i + 32], predict(X[i:i + 32])) * len(X[i:i + 32])
+    return total / len(X)
+""", kept=(2, 2)),
+    Finding("mean_squared_error", "a float32 sum instead of the mean: numbers shown once, rounded", """
+def mean_squared_error(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_pred.ndim == y_true.ndim + 1:
+        y_pred = y_pred[..., 0]
+    if y_true.ndim == y_pred.ndim + 1:
+        y_true = y_true[..., 0]
+    return np.sum((y_true - y_pred) ** 2)
+""", kept=(0, 0.5), hides=("np.float32(np.float32", "e+300"), shows=("np.float32(",), mistake="sum"),
+]
+
+
 class TestCatalogue(Catalogue):
-    assignment, mistakes, alternatives = A, MISTAKES, ALTERNATIVES
+    assignment, mistakes, alternatives, findings = A, MISTAKES, ALTERNATIVES, FINDINGS

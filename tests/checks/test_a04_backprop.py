@@ -1,5 +1,5 @@
 """The catalogue of a04 mistakes and correct alternatives, graded by the real hidden checks."""
-from tests.catalogue import Catalogue
+from tests.catalogue import Catalogue, Finding
 
 A = "a04_backprop"
 
@@ -411,5 +411,54 @@ def gradient_descent(grad, w_init, lr, n_steps, tol=None):
 ]
 
 
+FINDINGS = [
+    Finding("gradient_descent", "history returned as one stacked array keeps every point", """
+_right_descent = gradient_descent
+
+def gradient_descent(grad, w_init, lr, n_steps, tol=None):
+    w, history = _right_descent(grad, w_init, lr, n_steps, tol)
+    return w, np.array(history)
+""", kept=(3, 3)),
+    Finding("perceptron_gradients", "y_hat clipped at 1e-10 inside the chain: loses points, named", """
+def perceptron_gradients(X, y, w0, w):
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    p = sigmoid(w0 + X @ w)
+    c = np.clip(p, 1e-10, 1 - 1e-10)
+    dz = -(y / c - (1 - y) / (1 - c)) * p * (1 - p) / len(y)
+    return dz.sum(), X.T @ dz
+""", kept=(0, 2.99), shows=("clipped to [1e-10",), mistake="inside the chain"),
+    Finding("perceptron_gradients", "the explicit chain without clipping keeps every point", """
+def perceptron_gradients(X, y, w0, w):
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    p = sigmoid(w0 + X @ w)
+    dz = -(y / p - (1 - y) / (1 - p)) * p * (1 - p) / len(y)
+    return dz.sum(), X.T @ dz
+""", kept=(3, 3)),
+    Finding("mlp_gradients", "central differences (off by ~1e-7): no transposed kernel, no shape hint", """
+def mlp_gradients(X, y, weights, activations):
+    def J():
+        A = np.asarray(X, dtype=float)
+        for k, g in enumerate(activations):
+            A = activate(A @ weights[2 * k] + weights[2 * k + 1], g)
+        p = np.clip(A, 1e-7, 1 - 1e-7)
+        t = np.reshape(np.asarray(y, dtype=float), p.shape)
+        return -np.mean(t * np.log(p) + (1 - t) * np.log(1 - p))
+    grads = []
+    for W in weights:
+        W0 = np.array(W, dtype=float)
+        G = np.zeros_like(W0)
+        for i in np.ndindex(W0.shape):
+            W[i] = W0[i] + 1e-5
+            up = J()
+            W[i] = W0[i] - 1e-5
+            down = J()
+            W[i] = W0[i]
+            G[i] = (up - down) / 2e-5
+        grads.append(G)
+    return grads
+""", kept=(0, 3.99), hides=("transposed kernel", "must have the shape"), mistake=""),
+]
+
+
 class TestCatalogue(Catalogue):
-    assignment, mistakes, alternatives = A, MISTAKES, ALTERNATIVES
+    assignment, mistakes, alternatives, findings = A, MISTAKES, ALTERNATIVES, FINDINGS

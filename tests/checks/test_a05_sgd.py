@@ -1,5 +1,5 @@
 """The catalogue of a05 mistakes and correct alternatives, graded by the real hidden checks."""
-from tests.catalogue import Catalogue
+from tests.catalogue import Catalogue, Finding
 
 A = "a05_sgd"
 
@@ -462,7 +462,24 @@ def train_minibatch_sgd(X, y, weights, activations, lr, epochs, batch_size, shuf
 ]
 
 
+FINDINGS = [
+    Finding("adam_update", "the paper's epsilon (added to sqrt(v_hat)): charged where sqrt(v) ~ epsilon only", """
+def adam_update(weights, grads, state, lr=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    t = state["t"] + 1
+    new_w, new_m, new_v = [], [], []
+    for w, g, m, v in zip(weights, grads, state["m"], state["v"]):
+        m = beta_1 * m + (1 - beta_1) * g
+        v = beta_2 * v + (1 - beta_2) * g * g
+        m_hat, v_hat = m / (1 - beta_1 ** t), v / (1 - beta_2 ** t)
+        new_w.append(w - lr * m_hat / (np.sqrt(v_hat) + epsilon))
+        new_m.append(m)
+        new_v.append(v)
+    return new_w, {"m": new_m, "v": new_v, "t": t}
+""", kept=(2.2, 2.3), shows=("paper",), mistake="as in the paper"),
+]
+
+
 class TestCatalogue(Catalogue):
-    assignment, mistakes, alternatives = A, MISTAKES, ALTERNATIVES
+    assignment, mistakes, alternatives, findings = A, MISTAKES, ALTERNATIVES, FINDINGS
     prelude = PRELUDE
     used_by = USED_BY

@@ -1,5 +1,5 @@
 """The catalogue of a06 mistakes and correct alternatives, graded by the real hidden checks."""
-from tests.catalogue import Catalogue
+from tests.catalogue import Catalogue, Finding
 
 A = "a06_regularization"
 
@@ -285,5 +285,42 @@ def early_stopping_epoch(val_losses, patience):
 ]
 
 
+FINDINGS = [
+    Finding("early_stopping_epoch", "the epoch as a 0-d integer array keeps every point", """
+_right_epoch = early_stopping_epoch
+
+def early_stopping_epoch(val_losses, patience):
+    return np.array(_right_epoch(val_losses, patience))
+""", kept=(3, 3)),
+    Finding("dropout_forward", "rate taken as the keep fraction: named as such, not as one mask for every row", """
+def dropout_forward(A, rate, training=True, rng=None):
+    A = np.asarray(A)
+    if not training or rate == 0:
+        return A.copy(), np.ones(A.shape, A.dtype)
+    rng = np.random.default_rng() if rng is None else rng
+    mask = (rng.random(A.shape) < rate).astype(A.dtype)
+    return A * mask / (1 - rate), mask
+""", kept=(0, 3.99), shows=("fraction DROPPED",), hides=("same mask is used for every row",), mistake="fraction DROPPED"),
+    Finding("dropout_forward", "one mask for every row: named by its own prediction", """
+def dropout_forward(A, rate, training=True, rng=None):
+    A = np.asarray(A)
+    if not training or rate == 0:
+        return A.copy(), np.ones(A.shape, A.dtype)
+    rng = np.random.default_rng() if rng is None else rng
+    mask = np.broadcast_to(rng.random(A.shape[-1]) >= rate, A.shape).astype(A.dtype)
+    return A * mask / (1 - rate), mask
+""", kept=(0, 3.99), shows=("same mask is used for every row",), mistake="same mask"),
+    Finding("dropout_forward", "a boolean mask keeps every point", """
+def dropout_forward(A, rate, training=True, rng=None):
+    A = np.asarray(A)
+    if not training or rate == 0:
+        return A.copy(), np.ones(A.shape, dtype=bool)
+    rng = np.random.default_rng() if rng is None else rng
+    mask = rng.random(A.shape) >= rate
+    return A * mask / (1 - rate), mask
+""", kept=(4, 4)),
+]
+
+
 class TestCatalogue(Catalogue):
-    assignment, mistakes, alternatives = A, MISTAKES, ALTERNATIVES
+    assignment, mistakes, alternatives, findings = A, MISTAKES, ALTERNATIVES, FINDINGS

@@ -12,7 +12,7 @@ from solutions import a07_keras_equivalence as ref
 from autograder.config import load_course
 from autograder.engine import run_checks
 from autograder.student import LocalBackend
-from tests.catalogue import Catalogue, variant_namespace
+from tests.catalogue import Catalogue, Finding, variant_namespace
 
 A = "a07_keras_equivalence"
 REFERENCE = inspect.getsource(ref.NumpyMLP)
@@ -350,5 +350,24 @@ def test_reference_fit_equals_keras_history():
         assert not np.allclose(checks._fit_mistakes(arch)["unweighted"][0], expected, rtol=1e-4, atol=1e-5)
 
 
+FLOAT32_CLIPPED = FLOAT32.replace(old_loss := "        loss = float(np.mean(np.logaddexp(np.float32(0), z) - t * z))\n", (
+    "        p = np.clip(out, np.float32(1e-7), np.float32(1 - 1e-7))\n"
+    "        loss = float(-np.mean(t * np.log(p) + (1 - t) * np.log(1 - p)))\n"))
+assert old_loss in FLOAT32
+
+FINDINGS = [
+    Finding("NumpyMLP", "float32 throughout, probabilities clipped in float32 (Keras' own float32 value)",
+            FLOAT32_CLIPPED, kept=(20, 20)),
+    Finding("NumpyMLP", "the slide's tanh typo: named as in a01, without a dropout hint", edit(
+        ("return 1 - np.tanh(z) ** 2", "t = np.tanh(z)\n            return t * (1 - t)"),
+    ), kept=(0, 19.99), shows=("typo",),
+            hides=("no dropout", "dropout only when", "applies dropout", "dropout is active"), mistake="typo"),
+    Finding("NumpyMLP", "gradients not averaged: named, without a dropout hint", edit(
+        ('delta = (self._activate(z_out, "sigmoid") - y) / y.size', 'delta = self._activate(z_out, "sigmoid") - y'),
+    ), kept=(0, 19.99), shows=("not averaged",),
+            hides=("no dropout", "dropout only when", "applies dropout", "dropout is active"), mistake="not averaged"),
+]
+
+
 class TestCatalogue(Catalogue):
-    assignment, mistakes, alternatives = A, MISTAKES, ALTERNATIVES
+    assignment, mistakes, alternatives, findings = A, MISTAKES, ALTERNATIVES, FINDINGS
