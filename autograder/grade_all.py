@@ -74,14 +74,15 @@ def _zygote(course: Course, hide: tuple[str, ...]):
     return _ZYGOTES[key]
 
 
-def _grade_one(submission: Submission, course: Course, hide: tuple[str, ...]) -> dict:
-    """Grade one submission; never raises (a broken file is a zero with its reason)."""
+def _grade_one(submission: Submission, course: Course, hide: tuple[str, ...], zygote=None) -> dict:
+    """Grade one submission; never raises (a broken file is a zero with its reason).
+    `zygote`: a started one to fork from (a cluster worker's), else this process's own."""
     from .grade import grade_notebook
     from .report import to_gradescope
 
     try:
         result = grade_notebook(submission.path, assignment=submission.assignment, course=course, hide=hide,
-                                zygote=_zygote(course, hide))
+                                zygote=zygote or _zygote(course, hide))
         data = to_gradescope(result)
     except NotebookError as exc:
         data = _zero(submission, course, str(exc))
@@ -101,7 +102,7 @@ def _zero(submission: Submission, course: Course, reason: str) -> dict:
 
 
 def grade_all(root: str | Path, *, out: str | Path, assignment: str | None = None, jobs: int | None = None,
-              progress: bool = True, course: Course | None = None) -> list[dict]:
+              progress: bool = True, course: Course | None = None, scheduler: str | None = None) -> list[dict]:
     """Grade every submission under `root` and write the class's results under `out`.
 
     Args:
@@ -110,6 +111,7 @@ def grade_all(root: str | Path, *, out: str | Path, assignment: str | None = Non
         assignment: only this assignment (required for flat folders without metadata).
         jobs: parallel workers (default: the machine's cores).
         progress: show a progress bar on stderr.
+        scheduler: grade on this Dask cluster instead of a local pool (`cluster.executor.ClusterExecutor`).
 
     Returns:
         The results, one Gradescope-shaped dict per submission, with `student` added.
@@ -122,7 +124,13 @@ def grade_all(root: str | Path, *, out: str | Path, assignment: str | None = Non
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(submissions) or 1))
     results = []
     bar = _progress(len(submissions), progress)
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    if scheduler:
+        from .cluster.executor import ClusterExecutor
+
+        executor = ClusterExecutor(scheduler)
+    else:
+        executor = ProcessPoolExecutor(max_workers=jobs)
+    with executor as pool:
         futures = [pool.submit(_grade_one, s, course, hide) for s in submissions]
         for future in as_completed(futures):
             data = future.result()
