@@ -1,6 +1,7 @@
 """Benchmark: `nbgrader autograde` against `python -m autograder grade-all` on the same class.
 
     python benchmarks/grade_class.py [--students 40] [--assignments a01_perceptron ...] [--jobs N]
+                                     [--scheduler ADDRESS|local:N]
 
 For each assignment it generates a class of N submissions from the released notebook (one in
 five perfect, one in five the untouched stub, the rest each with one classic mistake from the
@@ -107,6 +108,9 @@ def main() -> int:
     parser.add_argument("--students", type=int, default=40, help="submissions per assignment (default 40)")
     parser.add_argument("--assignments", nargs="*", default=[a.id for a in course.assignments])
     parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="grade-all workers (default: cores)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="grade-all on this Dask cluster (local:N: a LocalCluster of N workers, its start-up "
+                             "timed) instead of the local pool of --jobs processes")
     parser.add_argument("--skip-nbgrader", action="store_true",
                         help="time grade-all and the baseline only (for large classes: nbgrader takes minutes)")
     args = parser.parse_args()
@@ -125,7 +129,9 @@ def main() -> int:
                 nbformat.write(notebook, path)
         total = sum(len(n) for n in classes.values())
         print(f"class: {total} notebooks ({args.students} per assignment: {', '.join(args.assignments)}); "
-              f"{os.cpu_count()} cores; grade-all with {args.jobs} jobs; each assignment graded as its own class")
+              f"{os.cpu_count()} cores; grade-all with "
+              f"{f'--scheduler {args.scheduler}' if args.scheduler else f'{args.jobs} jobs'}; "
+              "each assignment graded as its own class")
 
         for assignment_id, notebooks in classes.items():
             nbgrader_wall = nbgrader_median = None
@@ -141,7 +147,7 @@ def main() -> int:
 
             started = time.perf_counter()
             results = grade_all(course_dir / "submitted", out=Path(tmp) / "fast", assignment=assignment_id,
-                                jobs=args.jobs, progress=False)
+                                jobs=args.jobs, progress=False, scheduler=args.scheduler)
             fast_wall = time.perf_counter() - started
             fast_scores.update({(d["student"], d["assignment"]): d["score"] for d in results})
 

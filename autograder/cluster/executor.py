@@ -6,7 +6,9 @@ from __future__ import annotations
 import collections
 import concurrent.futures as cf
 import queue
+import re
 import threading
+import uuid
 from pathlib import Path
 
 from distributed import Client, KilledWorker, LocalCluster
@@ -149,7 +151,8 @@ class ClusterExecutor(cf.Executor):
                 while self._queue and len(running) < slots:
                     task, submission, course, future = self._queue.popleft()
                     if future.set_running_or_notify_cancel():
-                        remote = self.client.submit(grade_remote, *task, pure=False, retries=0)
+                        remote = self.client.submit(grade_remote, *task, key=_task_key(submission.student),
+                                                    retries=0)
                         running[remote.key] = (remote, submission, course, future)
                         remote.add_done_callback(lambda done: finished.put(done.key))
                 self._running_futures = tuple(future for *_, future in running.values())
@@ -164,6 +167,11 @@ class ClusterExecutor(cf.Executor):
     def _slots(self) -> int:
         """The cluster's threads now (at least one, so that a class waits for a worker to come back)."""
         return max(1, sum(self.client.nthreads().values()))
+
+
+def _task_key(student: str) -> str:
+    """A unique task key that names the student, for the scheduler's dashboard and logs."""
+    return f"grade-{re.sub(r'[^A-Za-z0-9_.]', '_', student)[:64]}-{uuid.uuid4().hex}"
 
 
 def _outcome(remote, submission, course: Course) -> dict:
