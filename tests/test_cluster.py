@@ -20,7 +20,7 @@ from autograder.samples import SAMPLES_DIR, submission
 
 distributed = pytest.importorskip("distributed")
 
-DASK = str(Path(sys.executable).parent / "dask")
+DASK = [sys.executable, "-m", "dask"]   # this interpreter: the workers' sandboxes see what the local pool's do
 A = "a01_perceptron"
 STARTUP = 120   # seconds: bounded waits for processes that import Dask on a loaded machine
 
@@ -28,7 +28,7 @@ STARTUP = 120   # seconds: bounded waits for processes that import Dask on a loa
 def _start(args: list[str], scratch: Path, **env) -> subprocess.Popen:
     # Its own session: the test stops the nanny and the worker it started together.
     with open(scratch.parent / f"{args[0]}-{time.monotonic_ns()}.log", "wb") as log:
-        return subprocess.Popen([DASK, *args], cwd=COURSE_ROOT, start_new_session=True, stdout=log, stderr=log,
+        return subprocess.Popen([*DASK, *args], cwd=COURSE_ROOT, start_new_session=True, stdout=log, stderr=log,
                                 env={**os.environ, "PYTHONPATH": str(COURSE_ROOT), "TMPDIR": str(scratch), **env})
 
 

@@ -47,7 +47,7 @@ class ClusterExecutor(cf.Executor):
     def __init__(self, scheduler: str, *, timeout: float = WORKER_TIMEOUT):
         self._cluster = None
         if scheduler.startswith("local:"):
-            self._cluster = _local_cluster(scheduler)
+            self._cluster = local_cluster(scheduler)
             address = self._cluster.scheduler_address
         else:
             address = scheduler
@@ -197,7 +197,7 @@ def _outcome(remote, submission, course: Course) -> dict:
     return data
 
 
-def _local_cluster(spec: str):
+def local_cluster(spec: str) -> LocalCluster:
     """A `LocalCluster` of N single-threaded worker processes, from ``local:N``."""
     count = spec.removeprefix("local:")
     if not count.isdigit() or int(count) < 1:
