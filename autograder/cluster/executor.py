@@ -8,6 +8,7 @@ import concurrent.futures as cf
 import queue
 import re
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -164,9 +165,16 @@ class ClusterExecutor(cf.Executor):
             future.set_result(_outcome(remote, submission, course))
             remote.release()
 
+    _threads: tuple[float, int] = (0.0, 0)
+
     def _slots(self) -> int:
-        """The cluster's threads now (at least one, so that a class waits for a worker to come back)."""
-        return max(1, sum(self.client.nthreads().values()))
+        """The cluster's threads (at least one, so that a class waits for a worker to come back),
+        asked of the scheduler at most once a second: the feeder wakes up after every notebook."""
+        asked, threads = self._threads
+        if time.monotonic() - asked > 1:
+            threads = max(1, sum(self.client.nthreads().values()))
+            self._threads = (time.monotonic(), threads)
+        return threads
 
 
 def _task_key(student: str) -> str:
