@@ -1,7 +1,7 @@
 """The command line: a thin wrapper over the package's functions.
 
     python -m autograder grade NOTEBOOK [--assignment ID] [--format json|text]
-    python -m autograder grade-all DIR [--assignment ID] [--jobs N] [--out DIR] [--gradebook COURSE_DIR]
+    python -m autograder grade-all DIR [--assignment ID] [--jobs N | --scheduler ADDRESS] [--out DIR] [--gradebook COURSE_DIR]
     python -m autograder build [ID ...] [--check] [--step sync|release|samples ...]
     python -m autograder sync [ID ...] [--check]      (build's sync step alone)
     python -m autograder release [ID ...]             (build's release step alone)
@@ -16,6 +16,7 @@ import argparse
 import json
 import sys
 
+from .cluster import ClusterError
 from .config import ConfigError, load_course
 from .notebook import NotebookError
 
@@ -38,7 +39,8 @@ def cmd_grade_all(args) -> int:
     from .results import GradeResult
 
     results = grade_all(args.directory, out=args.out, assignment=args.assignment, jobs=args.jobs,
-                        progress=not args.no_progress, hide=(args.gradebook,) if args.gradebook else ())
+                        progress=not args.no_progress, hide=(args.gradebook,) if args.gradebook else (),
+                        scheduler=args.scheduler)
     if args.gradebook:
         from .gradebook import fill_gradebook
 
@@ -112,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("directory", help="nbgrader's submitted/<student>/<assignment>/ layout, or flat notebooks")
     p.add_argument("--assignment", help="only this assignment (needed for flat folders without metadata)")
     p.add_argument("--jobs", type=int, help="parallel workers (default: the number of cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="grade on a Dask cluster: a scheduler's address (tcp://host:8786), or local:N for N "
+                        "worker processes on this machine (see docs/cluster.md)")
     p.add_argument("--out", default="out/grades", help="where to write results, feedback and grades.csv")
     p.add_argument("--gradebook", help="an nbgrader course directory whose gradebook to fill")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -158,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         args.out = f"out/gradescope/{args.assignment}.zip"
     try:
         return args.run(args)
-    except (NotebookError, ConfigError) as exc:
+    except (NotebookError, ConfigError, ClusterError) as exc:
         from .report import printable
 
         print(f"error: {printable(exc, newlines=False)}", file=sys.stderr)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from concurrent.futures import (FIRST_COMPLETED, BrokenExecutor, Executor, ProcessPoolExecutor,
+from concurrent.futures import (FIRST_COMPLETED, BrokenExecutor, Executor, ProcessPoolExecutor, as_completed,
                                 ThreadPoolExecutor, wait)
 from pathlib import Path
 from typing import Callable
@@ -40,8 +40,9 @@ def _zygote(course: Course, hide: tuple[str, ...]):
     return _ZYGOTES[key]
 
 
-def _grade_one(submission: Submission, course: Course, hide: tuple[str, ...]) -> dict:
-    """Grade one submission; never raises (a broken file is a zero with its reason).
+def _grade_one(submission: Submission, course: Course, hide: tuple[str, ...], zygote=None) -> dict:
+    """Grade one submission; never raises (a broken file is a zero with its reason). `zygote`: a
+    started one to fork from (a cluster worker's), else this process's own.
 
     Returns:
         The `GradeResult` as plain data (`GradeResult.to_dict`), with the student's id.
@@ -53,7 +54,7 @@ def _grade_one(submission: Submission, course: Course, hide: tuple[str, ...]) ->
         return _zero(submission, course, refused)
     try:
         result = grade_notebook(submission.path, assignment=submission.assignment, course=course, hide=hide,
-                                zygote=_zygote(course, hide))
+                                zygote=zygote or _zygote(course, hide))
     except NotebookError as exc:
         return _zero(submission, course, str(exc))
     except Exception as exc:  # the grader's own failure must not cost the class its grades
@@ -74,7 +75,8 @@ def _zero(submission: Submission, course: Course, reason: str) -> dict:
 
 
 def grade_all(root: str | Path, *, out: str | Path, assignment: str | None = None, jobs: int | None = None,
-              progress: bool = True, course: Course | None = None, hide: tuple[str | Path, ...] = ()) -> list[dict]:
+              progress: bool = True, course: Course | None = None, hide: tuple[str | Path, ...] = (),
+              scheduler: str | None = None) -> list[dict]:
     """Grade every submission under `root` and keep the class's results under `out`.
 
     Each student's result is written (atomically) as soon as it is graded; the grades CSV and the
@@ -90,6 +92,8 @@ def grade_all(root: str | Path, *, out: str | Path, assignment: str | None = Non
         course: the configuration (course.yaml by default).
         hide: more paths the students' code must not see (the nbgrader course of --gradebook);
             the class folder and `out` are always hidden.
+        scheduler: grade on this Dask cluster (an address, or local:N) instead of a local pool
+            (`cluster.executor.ClusterExecutor`).
 
     Returns:
         This run's results, one per submission, as plain data (`GradeResult.to_dict`: student,
@@ -110,7 +114,10 @@ def grade_all(root: str | Path, *, out: str | Path, assignment: str | None = Non
         bar.update(1)
 
     try:
-        grade_class(submissions, course, hide, jobs=jobs, on_result=keep)
+        if scheduler:
+            _grade_on_cluster(scheduler, submissions, course, hide, on_result=keep)
+        else:
+            grade_class(submissions, course, hide, jobs=jobs, on_result=keep)
     finally:
         bar.close()
         # also after an interruption: the tables then show every result finished so far
@@ -170,6 +177,18 @@ def _run_until_broken(queue: deque, course: Course, hide: tuple[str, ...], jobs:
     for future, submission in held.items():
         _collect(future, submission, course, on_result, suspects)
     return suspects
+
+
+def _grade_on_cluster(scheduler: str, submissions: list[Submission], course: Course, hide: tuple[str, ...], *,
+                      on_result: Callable[[dict], None]) -> None:
+    """Grade `submissions` on a Dask cluster. The cluster regrades a lost worker's notebooks itself
+    and turns a notebook that killed two workers into its student's error, so no pool is rebuilt here."""
+    from .cluster.executor import ClusterExecutor
+
+    with ClusterExecutor(scheduler) as pool:
+        held = {pool.submit(_grade_one, s, course, hide): s for s in submissions}
+        for future in as_completed(held):
+            _collect(future, held[future], course, on_result, suspects=[])
 
 
 def _collect(future, submission: Submission, course: Course, on_result: Callable[[dict], None],

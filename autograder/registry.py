@@ -72,9 +72,14 @@ def released_notebook(assignment_id: str, root: Path = COURSE_ROOT) -> Path:
     return notebook_in(root / "assignments", assignment_id)
 
 
+def sample_class(assignment_id: str, root: Path = COURSE_ROOT) -> Path:
+    """The bundled sample class of an assignment, a folder grade-all takes: samples/<aid>."""
+    return root / "samples" / assignment_id
+
+
 def sample_notebook(assignment_id: str, student: str, root: Path = COURSE_ROOT) -> Path:
     """A bundled sample submission: samples/<aid>/submitted/<student>/<aid>/<aid>.ipynb."""
-    return notebook_in(root / "samples" / assignment_id / "submitted", assignment_id, student)
+    return notebook_in(sample_class(assignment_id, root) / "submitted", assignment_id, student)
 
 
 def solution_file(assignment_id: str, root: Path = COURSE_ROOT) -> Path:

@@ -1,6 +1,7 @@
 """Benchmark: `nbgrader autograde` against `python -m autograder grade-all` on the same class.
 
     python benchmarks/grade_class.py [--students 40] [--assignments a01_perceptron ...] [--jobs N]
+                                     [--scheduler ADDRESS|local:N]
 
 For each assignment it generates a class of N submissions from the released notebook (one in
 five perfect, one in five the untouched stub, the rest each with one classic mistake from the
@@ -107,11 +108,22 @@ def main() -> int:
     parser.add_argument("--students", type=int, default=40, help="submissions per assignment (default 40)")
     parser.add_argument("--assignments", nargs="*", default=[a.id for a in course.assignments])
     parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="grade-all workers (default: cores)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="grade-all on this Dask cluster instead of the local pool of --jobs processes; local:N "
+                             "starts a LocalCluster of N workers first (its start-up timed apart: workers outlive runs)")
     parser.add_argument("--skip-nbgrader", action="store_true",
                         help="time grade-all and the baseline only (for large classes: nbgrader takes minutes)")
     args = parser.parse_args()
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    cluster = None
+    if args.scheduler and args.scheduler.startswith("local:"):
+        from autograder.cluster.executor import local_cluster
+
+        started = time.perf_counter()
+        cluster = local_cluster(args.scheduler)
+        print(f"{args.scheduler}: LocalCluster started in {time.perf_counter() - started:.1f} s (not counted below)")
+        args.scheduler = cluster.scheduler_address
     rows, nbgrader_scores, fast_scores = [], {}, {}
     med = statistics.median
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
@@ -125,7 +137,9 @@ def main() -> int:
                 nbformat.write(notebook, path)
         total = sum(len(n) for n in classes.values())
         print(f"class: {total} notebooks ({args.students} per assignment: {', '.join(args.assignments)}); "
-              f"{os.cpu_count()} cores; grade-all with {args.jobs} jobs; each assignment graded as its own class")
+              f"{os.cpu_count()} cores; grade-all with "
+              f"{f'--scheduler {args.scheduler}' if args.scheduler else f'{args.jobs} jobs'}; "
+              "each assignment graded as its own class")
 
         for assignment_id, notebooks in classes.items():
             nbgrader_wall = nbgrader_median = None
@@ -141,7 +155,7 @@ def main() -> int:
 
             started = time.perf_counter()
             results = grade_all(course_dir / "submitted", out=Path(tmp) / "fast", assignment=assignment_id,
-                                jobs=args.jobs, progress=False)
+                                jobs=args.jobs, progress=False, scheduler=args.scheduler)
             fast_wall = time.perf_counter() - started
             fast_scores.update({(d["student"], d["assignment"]): d["score"] for d in results})
 
@@ -151,6 +165,8 @@ def main() -> int:
                             sum(base_times)))
             print(_line(rows[-1]), flush=True)
 
+    if cluster is not None:
+        cluster.close()
     if args.skip_nbgrader:
         print(f"all: grade-all {sum(r.fast_wall for r in rows):.1f} s; nbgrader not run (--skip-nbgrader)")
         return 0
