@@ -8,7 +8,8 @@ For each submission it forks, and the child:
 1. enters a new mount namespace and a new PID namespace (forking once more, so that the
    student's process is the init of its own PID namespace: when it dies, everything it
    started dies with it);
-2. mounts a fresh, private /tmp (and /dev/shm) and a /proc of its own;
+2. mounts fresh, private writable places (`worker._fresh_scratch`, the rule every sandbox
+   follows) and a /proc of its own;
 3. keeps only its own channel and output descriptors, drops every capability, and serves
    the grader exactly like a single sandbox.
 
@@ -62,9 +63,7 @@ def _child(worker, req_r, resp_w, out_w, report_w, spec):
         os._exit(0)
     # The student's process: pid 1 of a new PID namespace.
     mount = worker["_mount"]
-    for path in ("/tmp", "/dev/shm"):
-        if os.path.isdir(path):
-            mount("-t", "tmpfs", "-o", f"size={spec['tmpfs_mb']}m,mode=1777,nosuid,nodev", "tmpfs", path)
+    worker["_fresh_scratch"]("", spec)  # the same writable places, with Python's files, as every sandbox
     try:
         mount("-t", "proc", "-o", "nosuid,nodev,noexec", "proc", "/proc")
     except Exception:

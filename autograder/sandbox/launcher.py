@@ -67,6 +67,9 @@ def isolation_level() -> str:
     return "namespaces" if probe.returncode == 0 else "process"
 
 
+WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")   # each a fresh, private tmpfs in every sandbox
+
+
 def _protected_paths(extra: tuple[str, ...]) -> list[str]:
     """The course's files (all of the repository but the environment Python runs from) and extras."""
     keep = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
@@ -199,7 +202,7 @@ class Sandbox:
         spec = {
             "request_fd": req_r, "response_fd": resp_w, "runner_dir": str(runner),
             "workdir": str(workdir), "site": [paths["purelib"], paths["platlib"]],
-            "root": None, "hide": [], "tmpfs_mb": 512, "max_processes": MAX_PROCESSES,
+            "root": None, "hide": [], "writable": list(WRITABLE), "tmpfs_mb": 512, "max_processes": MAX_PROCESSES,
             "max_message": wire.MAX_MESSAGE, "zygote_fd": zygote_fd, "preload": preload or [],
         }
         command = [sys.executable, "-I", "-S", str(runner / "worker.py")]
