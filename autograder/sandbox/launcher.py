@@ -68,24 +68,51 @@ def isolation_level() -> str:
 
 
 WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")   # each a fresh, private tmpfs in every sandbox
+# The machine's own folders: Python's shared libraries and configuration live there, so a
+# notebook's folder among them is never hidden (the course's files do not belong there).
+_SYSTEM = frozenset({"/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run",
+                     "/sbin", "/sys", "/usr", "/var"})
 
 
-def _protected_paths(extra: tuple[str, ...]) -> list[str]:
-    """The course's files (all of the repository but the environment Python runs from) and extras."""
-    keep = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
-    hidden = []
-    root = COURSE_ROOT
-    if any(root in k.parents or root == k for k in keep):
-        for entry in root.iterdir():
-            if not any(entry == k or entry in k.parents for k in keep):
-                hidden.append(str(entry))
-    else:
-        hidden.append(str(root))
-    for path in extra:
-        p = Path(path).resolve()
-        if p != Path("/") and not any(p == k or p in k.parents for k in keep):
-            hidden.append(str(p))
-    return hidden
+def _hidden_paths(requested: tuple[str, ...], keep: list[str], writable: tuple[str, ...] = WRITABLE) -> list[str]:
+    """What to cover in the student's view so that nothing under `requested` can be read, without
+    covering Python's own folders (`keep`) or the sandbox's writable places.
+
+    A requested folder that holds some of those (a home directory holding the interpreter, a
+    checkout holding its .venv) is not covered itself: its other entries are, recursively. A
+    path inside a writable place needs nothing (the sandbox gets a fresh, empty one there);
+    a path inside Python's folders or among the machine's own folders is not hidden.
+
+    Args:
+        requested: paths to hide (the course's root, the notebook's folder, the class, outputs).
+        keep: Python's folders, resolved (`_python_paths`).
+        writable: the places each sandbox gets fresh and empty.
+
+    Returns:
+        The resolved paths to cover, parents before their entries.
+    """
+    needed = [Path(p) for p in (*keep, *writable)]
+    hidden: list[str] = []
+
+    def cover(path: Path) -> None:
+        if str(path) in _SYSTEM or any(path == n or n in path.parents for n in needed):
+            return
+        if any(path in n.parents for n in needed):
+            try:
+                entries = sorted(path.iterdir())
+            except OSError:
+                return
+            for entry in entries:
+                if not entry.is_symlink():  # a link is judged by where it points, as its own path
+                    cover(entry)
+        else:
+            hidden.append(str(path))
+
+    for path in requested:
+        resolved = Path(path).resolve()
+        if resolved.exists():
+            cover(resolved)
+    return sorted(set(hidden))
 
 
 def _python_paths() -> list[str]:
@@ -201,7 +228,8 @@ class Sandbox:
         paths = sysconfig.get_paths()
         spec = {
             "request_fd": req_r, "response_fd": resp_w, "runner_dir": str(runner),
-            "workdir": str(workdir), "site": [paths["purelib"], paths["platlib"]],
+            # resolved: the path through a symlinked .venv may lie in a hidden folder, its target not
+            "workdir": str(workdir), "site": [str(Path(paths[k]).resolve()) for k in ("purelib", "platlib")],
             "root": None, "hide": [], "writable": list(WRITABLE), "tmpfs_mb": 512, "max_processes": MAX_PROCESSES,
             "max_message": wire.MAX_MESSAGE, "zygote_fd": zygote_fd, "preload": preload or [],
         }
@@ -209,7 +237,8 @@ class Sandbox:
         if self.isolation == "namespaces":
             root = Path(self._tmp, "root")
             root.mkdir()
-            spec.update(root=str(root), hide=_protected_paths(self.hide), keep=_python_paths())
+            keep = _python_paths()
+            spec.update(root=str(root), hide=_hidden_paths((str(COURSE_ROOT), *self.hide), keep), keep=keep)
             command = [*_UNSHARE, *command]
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp/work", "LANG": "C.UTF-8",
