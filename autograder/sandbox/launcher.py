@@ -8,6 +8,8 @@ network and its own process tree that dies with it. Only plain data crosses (`wi
 """
 from __future__ import annotations
 
+import atexit
+import ctypes
 import json
 import os
 import resource
@@ -21,6 +23,7 @@ import sysconfig
 import tempfile
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -121,10 +124,21 @@ def _python_paths() -> list[str]:
     return sorted(str(Path(p).resolve()) for p in found)
 
 
+_LIBC = ctypes.CDLL(None, use_errno=True)   # loaded before any fork: the child only calls it
+_PR_SET_PDEATHSIG = 1
+
+
 def _set_limits(memory_mb: int, cgroups: "_Cgroups"):
     """Runs in the child between fork and exec, before any of the student's code: limits it
-    cannot raise (raising a hard limit needs a capability it never has)."""
+    cannot raise (raising a hard limit needs a capability it never has), and death with the
+    grader: SIGKILL when the thread that started it dies (unshare passes it on to the worker,
+    the PID namespace's init, whose death ends everything in it)."""
+    parent = os.getpid()  # the grader: the child's parent
+
     def apply():
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the grader died before the line above
+            os._exit(1)
         limit = memory_mb << 20
         resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -287,6 +301,17 @@ class Output:
         return self.kept.decode("utf-8", "replace") + tail
 
 
+_LIVE: "weakref.WeakSet[Sandbox]" = weakref.WeakSet()   # started and not yet closed
+
+
+@atexit.register
+def close_live_sandboxes() -> None:
+    """Kill every sandbox of this process not closed yet (its process group, its cgroups' members,
+    its PID namespace) and remove its files: at exit, and on SIGTERM (`cli._terminate`)."""
+    for sandbox in list(_LIVE):
+        sandbox.close()
+
+
 class Sandbox:
     """One student process. Start it, `execute` cells, `request` calls; `close` kills it.
 
@@ -348,6 +373,7 @@ class Sandbox:
             start_new_session=True,
             preexec_fn=_set_limits(self.limits.memory_mb, self.cgroups),
         )
+        _LIVE.add(self)
         for fd in (req_r, resp_w, out_w):
             os.close(fd)
         self._await_ready(out_r)
@@ -382,6 +408,7 @@ class Sandbox:
         if self.cgroups is not None:
             self.cgroups.remove(self._kill_all)
         self.proc = None
+        _LIVE.discard(self)
 
     def _tmpfs_mb(self) -> int:
         """Each writable tmpfs's size: where a memory cgroup counts their files, the memory limit
