@@ -57,16 +57,23 @@ class StudentFailure(Exception):
         return f"{self.type}: {self.message}" if self.message else self.type
 
 
+STUDENT_UID = 65534   # "nobody": who runs the student's code where namespaces are unavailable and the grader is root
+
+
 @lru_cache(maxsize=1)
 def isolation_level() -> str:
-    """'namespaces' where unprivileged Linux namespaces work here, else 'process'."""
+    """How the student's code is isolated here: 'namespaces' where Linux namespaces work (the
+    default); else 'unprivileged-user' when the grader is root (the student's code runs as
+    STUDENT_UID, the course's files unreadable to it); else 'process' (limits only).
+    AUTOGRADER_ISOLATION=process skips the namespaces."""
+    fallback = "unprivileged-user" if os.geteuid() == 0 else "process"
     if os.environ.get("AUTOGRADER_ISOLATION") == "process" or not shutil.which("unshare"):
-        return "process"
+        return fallback
     try:
         probe = subprocess.run([*_UNSHARE, "true"], capture_output=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired):
-        return "process"
-    return "namespaces" if probe.returncode == 0 else "process"
+        return fallback
+    return "namespaces" if probe.returncode == 0 else fallback
 
 
 WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")   # each a fresh, private tmpfs in every sandbox
@@ -97,7 +104,7 @@ def _hidden_paths(requested: tuple[str, ...], keep: list[str], writable: tuple[s
     hidden: list[str] = []
 
     def cover(path: Path) -> None:
-        if str(path) in _SYSTEM or any(path == n or n in path.parents for n in needed):
+        if str(path) in _SYSTEM or str(path) in WRITABLE or any(path == n or n in path.parents for n in needed):
             return
         if any(path in n.parents for n in needed):
             try:
@@ -115,6 +122,19 @@ def _hidden_paths(requested: tuple[str, ...], keep: list[str], writable: tuple[s
         if resolved.exists():
             cover(resolved)
     return sorted(set(hidden))
+
+
+def _deny_others(paths: list[str]) -> None:
+    """Remove every permission of "others" (so of STUDENT_UID) from `paths`, for good: where
+    namespaces are unavailable, this is what keeps the course's files from the student's code
+    (Gradescope's own advice for solutions). The owner and group keep theirs."""
+    for path in paths:
+        try:
+            mode = os.lstat(path).st_mode
+            if mode & 0o007:
+                os.chmod(path, mode & 0o7770)
+        except OSError:
+            pass
 
 
 def _python_paths() -> list[str]:
@@ -354,6 +374,14 @@ class Sandbox:
             "max_message": wire.MAX_MESSAGE, "zygote_fd": zygote_fd, "preload": preload or [],
         }
         command = [sys.executable, "-I", "-S", str(runner / "worker.py")]
+        home = "/tmp/work"
+        if self.isolation == "unprivileged-user":
+            # the student's user may pass through the scratch folder, and owns only its work folder
+            os.chmod(self._tmp, 0o711)
+            os.chown(workdir, STUDENT_UID, STUDENT_UID)
+            spec["run_as"] = STUDENT_UID
+            home = str(workdir)
+            _deny_others(_hidden_paths((str(COURSE_ROOT), *self.hide), _python_paths(), writable=()))
         if self.isolation == "namespaces":
             root = Path(self._tmp, "root")
             root.mkdir()
@@ -361,7 +389,7 @@ class Sandbox:
             spec.update(root=str(root), hide=_hidden_paths((str(COURSE_ROOT), *self.hide), keep), keep=keep)
             command = [*_UNSHARE, *command]
         env = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp/work", "LANG": "C.UTF-8",
+            "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8",
             "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONDONTWRITEBYTECODE": "1",
             "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         }

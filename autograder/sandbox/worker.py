@@ -161,6 +161,50 @@ def _isolate(spec):
         _after_isolation(spec)
 
 
+def _reachable_by_others(path):
+    """Whether a user with no rights of its own can reach `path` (every folder on the way lets
+    others through)."""
+    import stat
+
+    path = os.path.abspath(path)
+    while True:
+        if not os.stat(path).st_mode & stat.S_IXOTH:
+            return False
+        if path == "/":
+            return True
+        path = os.path.dirname(path)
+
+
+def _become_user(spec):
+    """Process isolation as root: become the unprivileged user `run_as` for good. Python's folders
+    that it cannot reach by their path (an interpreter under /root) stay importable through
+    descriptors opened first: /proc/self/fd/N leads into the folder without passing its parents."""
+    moved = {}
+    for i, entry in enumerate(sys.path):
+        if entry and os.path.isdir(entry) and not _reachable_by_others(entry):
+            moved[entry] = sys.path[i] = f"/proc/self/fd/{os.open(entry, os.O_PATH | os.O_DIRECTORY)}"
+
+    def through_descriptor(folder):
+        for old in sorted(moved, key=len, reverse=True):
+            if folder == old or folder.startswith(old + "/"):
+                return moved[old] + folder[len(old):]
+        return folder
+
+    # packages already imported (importlib, encodings, ...) find their submodules through __path__
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__path__", None)
+        if isinstance(path, list):
+            path[:] = [through_descriptor(p) for p in path]
+        elif isinstance(getattr(path, "_path", None), list):  # a namespace package
+            path._path[:] = [through_descriptor(p) for p in path._path]
+    sys.path_importer_cache.clear()
+    uid = int(spec["run_as"])
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+    _sys(_libc().prctl(38, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS")
+
+
 def _after_isolation(spec):
     """The last step before the student's code: limits, then every capability dropped. A fork
     server defers it to each forked child, which still has mounts of its own to make first."""
@@ -194,6 +238,8 @@ if SPEC.get("root"):
     _isolate(SPEC)
 else:
     os.chdir(SPEC["workdir"])
+    if SPEC.get("run_as") is not None:
+        _become_user(SPEC)
 REQ, RESP = SPEC["request_fd"], SPEC["response_fd"]
 
 _objects = {}        # id -> object kept on this side
