@@ -5,10 +5,11 @@ the same isolated view as a single sandbox, imports what notebooks need (NumPy, 
 IPython's cell transformer, and TensorFlow when asked), then waits on its control socket.
 For each submission it forks, and the child:
 
-1. enters a new mount namespace and a new PID namespace (forking once more, so that the
+1. enters new mount, PID, IPC and network namespaces (forking once more, so that the
    student's process is the init of its own PID namespace: when it dies, everything it
-   started dies with it);
-2. mounts a fresh, private /tmp (and /dev/shm) and a /proc of its own;
+   started dies with it, and so do its shared memory, message queues and sockets);
+2. mounts fresh, private writable places (`worker._fresh_scratch`, the rule every sandbox
+   follows) and a /proc of its own;
 3. keeps only its own channel and output descriptors, drops every capability, and serves
    the grader exactly like a single sandbox.
 
@@ -23,6 +24,8 @@ import struct
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWPID = 0x20000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWNET = 0x40000000
 
 
 def _preload(modules):
@@ -53,18 +56,18 @@ def _preload(modules):
 
 
 def _child(worker, req_r, resp_w, out_w, report_w, spec):
-    """In the forked child: new namespaces, a private /tmp, then the student's process."""
+    """In the forked child: new namespaces, private writable places, then the student's process."""
     libc = worker["_libc"]()
-    worker["_sys"](libc.unshare(CLONE_NEWNS | CLONE_NEWPID), "unshare")
+    # Its own System V IPC and POSIX message queues, and its own network (abstract Unix sockets
+    # live there): nothing one student makes is seen by the next, and it all dies with the child.
+    worker["_sys"](libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET), "unshare")
     pid = os.fork()
     if pid:
         os.write(report_w, struct.pack(">i", pid))
         os._exit(0)
     # The student's process: pid 1 of a new PID namespace.
     mount = worker["_mount"]
-    for path in ("/tmp", "/dev/shm"):
-        if os.path.isdir(path):
-            mount("-t", "tmpfs", "-o", f"size={spec['tmpfs_mb']}m,mode=1777,nosuid,nodev", "tmpfs", path)
+    worker["_fresh_scratch"]("", spec)  # the same writable places, with Python's files, as every sandbox
     try:
         mount("-t", "proc", "-o", "nosuid,nodev,noexec", "proc", "/proc")
     except Exception:

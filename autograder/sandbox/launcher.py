@@ -8,6 +8,8 @@ network and its own process tree that dies with it. Only plain data crosses (`wi
 """
 from __future__ import annotations
 
+import atexit
+import ctypes
 import json
 import os
 import resource
@@ -21,6 +23,7 @@ import sysconfig
 import tempfile
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -30,8 +33,7 @@ from . import wire
 
 _HERE = Path(__file__).resolve().parent
 MAX_PROCESSES = 64   # processes and threads the student's code may run at once (fork bombs stop here)
-_CGROUP_V1_PIDS = Path("/sys/fs/cgroup/pids")
-_UNSHARE = ["unshare", "--user", "--map-root-user", "--mount", "--net", "--pid", "--fork",
+_UNSHARE = ["unshare", "--user", "--map-root-user", "--mount", "--net", "--ipc", "--pid", "--fork",
             "--kill-child", "--mount-proc"]
 
 
@@ -55,34 +57,84 @@ class StudentFailure(Exception):
         return f"{self.type}: {self.message}" if self.message else self.type
 
 
+STUDENT_UID = 65534   # "nobody": who runs the student's code where namespaces are unavailable and the grader is root
+
+
 @lru_cache(maxsize=1)
 def isolation_level() -> str:
-    """'namespaces' where unprivileged Linux namespaces work here, else 'process'."""
+    """How the student's code is isolated here: 'namespaces' where Linux namespaces work (the
+    default); else 'unprivileged-user' when the grader is root (the student's code runs as
+    STUDENT_UID, the course's files unreadable to it); else 'process' (limits only).
+    AUTOGRADER_ISOLATION=process skips the namespaces."""
+    fallback = "unprivileged-user" if os.geteuid() == 0 else "process"
     if os.environ.get("AUTOGRADER_ISOLATION") == "process" or not shutil.which("unshare"):
-        return "process"
+        return fallback
     try:
         probe = subprocess.run([*_UNSHARE, "true"], capture_output=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired):
-        return "process"
-    return "namespaces" if probe.returncode == 0 else "process"
+        return fallback
+    return "namespaces" if probe.returncode == 0 else fallback
 
 
-def _protected_paths(extra: tuple[str, ...]) -> list[str]:
-    """The course's files (all of the repository but the environment Python runs from) and extras."""
-    keep = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
-    hidden = []
-    root = COURSE_ROOT
-    if any(root in k.parents or root == k for k in keep):
-        for entry in root.iterdir():
-            if not any(entry == k or entry in k.parents for k in keep):
-                hidden.append(str(entry))
-    else:
-        hidden.append(str(root))
-    for path in extra:
-        p = Path(path).resolve()
-        if p != Path("/") and not any(p == k or p in k.parents for k in keep):
-            hidden.append(str(p))
-    return hidden
+WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")   # each a fresh, private tmpfs in every sandbox
+# The machine's own folders: Python's shared libraries and configuration live there, so a
+# notebook's folder among them is never hidden (the course's files do not belong there).
+_SYSTEM = frozenset({"/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run",
+                     "/sbin", "/sys", "/usr", "/var"})
+
+
+def _hidden_paths(requested: tuple[str, ...], keep: list[str], writable: tuple[str, ...] = WRITABLE) -> list[str]:
+    """What to cover in the student's view so that nothing under `requested` can be read, without
+    covering Python's own folders (`keep`) or the sandbox's writable places.
+
+    A requested folder that holds some of those (a home directory holding the interpreter, a
+    checkout holding its .venv) is not covered itself: its other entries are, recursively. A
+    path inside a writable place needs nothing (the sandbox gets a fresh, empty one there);
+    a path inside Python's folders or among the machine's own folders is not hidden.
+
+    Args:
+        requested: paths to hide (the course's root, the notebook's folder, the class, outputs).
+        keep: Python's folders, resolved (`_python_paths`).
+        writable: the places each sandbox gets fresh and empty.
+
+    Returns:
+        The resolved paths to cover, parents before their entries.
+    """
+    needed = [Path(p) for p in (*keep, *writable)]
+    hidden: list[str] = []
+
+    def cover(path: Path) -> None:
+        if str(path) in _SYSTEM or str(path) in WRITABLE or any(path == n or n in path.parents for n in needed):
+            return
+        if any(path in n.parents for n in needed):
+            try:
+                entries = sorted(path.iterdir())
+            except OSError:
+                return
+            for entry in entries:
+                if not entry.is_symlink():  # a link is judged by where it points, as its own path
+                    cover(entry)
+        else:
+            hidden.append(str(path))
+
+    for path in requested:
+        resolved = Path(path).resolve()
+        if resolved.exists():
+            cover(resolved)
+    return sorted(set(hidden))
+
+
+def _deny_others(paths: list[str]) -> None:
+    """Remove every permission of "others" (so of STUDENT_UID) from `paths`, for good: where
+    namespaces are unavailable, this is what keeps the course's files from the student's code
+    (Gradescope's own advice for solutions). The owner and group keep theirs."""
+    for path in paths:
+        try:
+            mode = os.lstat(path).st_mode
+            if mode & 0o007:
+                os.chmod(path, mode & 0o7770)
+        except OSError:
+            pass
 
 
 def _python_paths() -> list[str]:
@@ -92,37 +144,143 @@ def _python_paths() -> list[str]:
     return sorted(str(Path(p).resolve()) for p in found)
 
 
-def _set_limits(memory_mb: int, cgroup: Path | None):
+_LIBC = ctypes.CDLL(None, use_errno=True)   # loaded before any fork: the child only calls it
+_PR_SET_PDEATHSIG = 1
+
+
+def _set_limits(memory_mb: int, cgroups: "_Cgroups"):
     """Runs in the child between fork and exec, before any of the student's code: limits it
-    cannot raise (raising a hard limit needs a capability it never has)."""
+    cannot raise (raising a hard limit needs a capability it never has), and death with the
+    grader: SIGKILL when the thread that started it dies (unshare passes it on to the worker,
+    the PID namespace's init, whose death ends everything in it)."""
+    parent = os.getpid()  # the grader: the child's parent
+
     def apply():
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the grader died before the line above
+            os._exit(1)
         limit = memory_mb << 20
         resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-        if cgroup is not None:
-            with open(cgroup / "cgroup.procs", "w") as f:
-                f.write("0")  # this process and all it ever starts, whatever session it moves to
+        cgroups.add(0)  # this process and all it ever starts, whatever session it moves to
     return apply
 
 
-def _pids_cgroup() -> Path | None:
-    """A fresh pids cgroup (cgroup v1) when this process may make one (the machine's root, or a
-    delegated hierarchy): it bounds the number of the student's processes from outside and
-    lists every one of them for the final kill. None where unavailable."""
+_CGROUPS = Path("/sys/fs/cgroup")
+
+
+def _own_cgroup(controller: str) -> Path | None:
+    """The folder of this process's own cgroup for `controller` (cgroup v1, or v2 where the
+    controller is delegated to its children), or None."""
     try:
-        path = Path(tempfile.mkdtemp(prefix="autograder-", dir=_CGROUP_V1_PIDS))
-        (path / "pids.max").write_text(str(MAX_PROCESSES))
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if controller in controllers.split(","):
+            return _CGROUPS / controller / path.lstrip("/")
+        if controllers == "" and (_CGROUPS / "cgroup.controllers").exists():
+            folder = _CGROUPS / path.lstrip("/")
+            try:
+                if controller in (folder / "cgroup.subtree_control").read_text().split():
+                    return folder
+            except OSError:
+                pass
+    return None
+
+
+def _make_cgroup(controller: str, settings: dict[str, str]) -> Path | None:
+    """A fresh cgroup under this process's own one, with `settings` written (a setting whose file
+    this kernel lacks is skipped), or None where this process may not make one."""
+    parent = _own_cgroup(controller)
+    if parent is None:
+        return None
+    try:
+        path = Path(tempfile.mkdtemp(prefix="autograder-", dir=parent))
+    except OSError:
+        return None
+    try:
+        for name, value in settings.items():
+            if (path / name).exists():
+                (path / name).write_text(value)
         return path
     except OSError:
+        path.rmdir()
         return None
 
 
-def _cgroup_pids(cgroup: Path) -> list[int]:
-    try:
-        return [int(p) for p in (cgroup / "cgroup.procs").read_text().split()]
-    except (OSError, ValueError):
-        return []
+@lru_cache(maxsize=1)
+def _memory_cgroups() -> bool:
+    """Whether this process can give a student's process tree a memory cgroup."""
+    probe = _make_cgroup("memory", {})
+    if probe is not None:
+        probe.rmdir()
+    return probe is not None
+
+
+class _Cgroups:
+    """The cgroups of one student's process tree, made under the grader's own where it may
+    (the machine's root, or a delegated hierarchy); either may be None.
+
+    pids: at most MAX_PROCESSES processes, and the list of every one of them for the final kill.
+    memory: `memory_mb` for everything the tree can pin (its heap, files in its tmpfs and
+    /dev/shm, System V and POSIX shared memory, memfd files), charged by the kernel; no swap.
+    """
+
+    def __init__(self, memory_mb: int | None):
+        self.pids = _make_cgroup("pids", {"pids.max": str(MAX_PROCESSES)})
+        limit = None if memory_mb is None else str(memory_mb << 20)
+        self.memory = None if limit is None else _make_cgroup("memory", {
+            "memory.limit_in_bytes": limit, "memory.memsw.limit_in_bytes": limit,  # v1 (memsw after the limit)
+            "memory.max": limit, "memory.swap.max": "0"})                        # v2
+
+    def _all(self) -> list[Path]:
+        return [c for c in (self.pids, self.memory) if c is not None]
+
+    def add(self, pid: int) -> None:
+        """Move process `pid` (0: the caller) into every cgroup; what it starts later follows."""
+        for cgroup in self._all():
+            with open(cgroup / "cgroup.procs", "w") as f:
+                f.write(str(pid))
+
+    def members(self) -> set[int]:
+        found = set()
+        for cgroup in self._all():
+            try:
+                found.update(int(p) for p in (cgroup / "cgroup.procs").read_text().split())
+            except (OSError, ValueError):
+                pass
+        return found
+
+    def memory_hit(self) -> bool:
+        """Whether the tree reached its memory limit: the kernel refused it memory or OOM-killed in it."""
+        if self.memory is None:
+            return False
+        counters = {}
+        for name in ("memory.oom_control", "memory.events"):  # v1, v2
+            try:
+                counters.update(line.split() for line in (self.memory / name).read_text().splitlines())
+            except (OSError, ValueError):
+                pass
+        try:
+            counters["failcnt"] = (self.memory / "memory.failcnt").read_text().strip()
+        except OSError:
+            pass
+        return any(int(counters.get(k, 0)) > 0 for k in ("oom_kill", "failcnt", "max"))
+
+    def remove(self, kill) -> None:
+        """Remove the cgroups once their last process has exited, calling `kill` while some remain."""
+        for cgroup in self._all():
+            for _ in range(250):
+                try:
+                    cgroup.rmdir()
+                    break
+                except OSError:  # its last processes are still exiting
+                    kill()
+                    time.sleep(0.02)
+        self.pids = self.memory = None
 
 
 def _process_table() -> tuple[dict[int, list[int]], dict[int, int]]:
@@ -163,6 +321,17 @@ class Output:
         return self.kept.decode("utf-8", "replace") + tail
 
 
+_LIVE: "weakref.WeakSet[Sandbox]" = weakref.WeakSet()   # started and not yet closed
+
+
+@atexit.register
+def close_live_sandboxes() -> None:
+    """Kill every sandbox of this process not closed yet (its process group, its cgroups' members,
+    its PID namespace) and remove its files: at exit, and on SIGTERM (`cli._terminate`)."""
+    for sandbox in list(_LIVE):
+        sandbox.close()
+
+
 class Sandbox:
     """One student process. Start it, `execute` cells, `request` calls; `close` kills it.
 
@@ -179,7 +348,8 @@ class Sandbox:
         self.output = Output(limit=limits.output_kb * 1024)
         self._buffer = bytearray()
         self.died: str | None = None
-        self.cgroup: Path | None = None
+        self.cgroups: _Cgroups | None = None
+        self._peak_mb = 0.0   # the most memory the watch saw the tree use
         self._tmp: str | None = None   # the scratch folder, made by `start`
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -198,28 +368,40 @@ class Sandbox:
         paths = sysconfig.get_paths()
         spec = {
             "request_fd": req_r, "response_fd": resp_w, "runner_dir": str(runner),
-            "workdir": str(workdir), "site": [paths["purelib"], paths["platlib"]],
-            "root": None, "hide": [], "tmpfs_mb": 512, "max_processes": MAX_PROCESSES,
+            # resolved: the path through a symlinked .venv may lie in a hidden folder, its target not
+            "workdir": str(workdir), "site": [str(Path(paths[k]).resolve()) for k in ("purelib", "platlib")],
+            "root": None, "hide": [], "writable": list(WRITABLE), "tmpfs_mb": self._tmpfs_mb(), "max_processes": MAX_PROCESSES,
             "max_message": wire.MAX_MESSAGE, "zygote_fd": zygote_fd, "preload": preload or [],
         }
         command = [sys.executable, "-I", "-S", str(runner / "worker.py")]
+        home = "/tmp/work"
+        if self.isolation == "unprivileged-user":
+            # the student's user may pass through the scratch folder, and owns only its work folder
+            os.chmod(self._tmp, 0o711)
+            os.chown(workdir, STUDENT_UID, STUDENT_UID)
+            spec["run_as"] = STUDENT_UID
+            home = str(workdir)
+            _deny_others(_hidden_paths((str(COURSE_ROOT), *self.hide), _python_paths(), writable=()))
         if self.isolation == "namespaces":
             root = Path(self._tmp, "root")
             root.mkdir()
-            spec.update(root=str(root), hide=_protected_paths(self.hide), keep=_python_paths())
+            keep = _python_paths()
+            spec.update(root=str(root), hide=_hidden_paths((str(COURSE_ROOT), *self.hide), keep), keep=keep)
             command = [*_UNSHARE, *command]
         env = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp/work", "LANG": "C.UTF-8",
+            "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8",
             "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONDONTWRITEBYTECODE": "1",
             "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         }
-        self.cgroup = _pids_cgroup()
+        # a fork server runs no student code: each child it forks gets a memory cgroup of its own
+        self.cgroups = _Cgroups(None if zygote_fd is not None else self.limits.memory_mb)
         self.proc = subprocess.Popen(
             [*command, json.dumps(spec)], stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
             pass_fds=(req_r, resp_w) + (() if zygote_fd is None else (zygote_fd,)), cwd=str(workdir), env=env,
             start_new_session=True,
-            preexec_fn=_set_limits(self.limits.memory_mb, self.cgroup),
+            preexec_fn=_set_limits(self.limits.memory_mb, self.cgroups),
         )
+        _LIVE.add(self)
         for fd in (req_r, resp_w, out_w):
             os.close(fd)
         self._await_ready(out_r)
@@ -251,16 +433,18 @@ class Sandbox:
                     pass
             if self._tmp is not None:
                 shutil.rmtree(self._tmp, ignore_errors=True)
-        if self.cgroup is not None:
-            for _ in range(100):
-                try:
-                    self.cgroup.rmdir()
-                    break
-                except OSError:  # its last processes are still exiting
-                    self._kill_all()
-                    time.sleep(0.02)
-            self.cgroup = None
+        if self.cgroups is not None:
+            self.cgroups.remove(self._kill_all)
         self.proc = None
+        _LIVE.discard(self)
+
+    def _tmpfs_mb(self) -> int:
+        """Each writable tmpfs's size: where a memory cgroup counts their files, the memory limit
+        (filling them is using memory, and is reported so); elsewhere a quarter of it, so that
+        what they can pin stays bounded."""
+        if _memory_cgroups():
+            return self.limits.memory_mb
+        return max(16, self.limits.memory_mb // 4)
 
     def _own_fds(self) -> tuple[int, ...]:
         """The descriptors to close with the process: the channel's two ends."""
@@ -270,7 +454,7 @@ class Sandbox:
         """SIGKILL the process group, every descendant still linked to it, and every member of
         the pids cgroup: a process that left the group (setsid) or was orphaned is still found
         through the cgroup or, under namespaces, dies with the PID namespace."""
-        targets = set(_cgroup_pids(self.cgroup)) if self.cgroup is not None else set()
+        targets = self.cgroups.members() if self.cgroups is not None else set()
         if self.proc.poll() is None:
             targets.update(_descendants(self.proc.pid, _process_table()[0]))
             try:
@@ -333,7 +517,27 @@ class Sandbox:
             reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
         wire.send(self._req_w, reply)
 
+    def limit_hit(self) -> str | None:
+        """The limit the student's process tree reached, if any: "memory" when its memory cgroup
+        refused it memory or OOM-killed in it, or the watch saw it at 90% of memory_mb or more.
+
+        For whoever stops the process for another reason (a deadline), to name the actual cause:
+        on a loaded machine, a tree that allocates without bound runs out of time near its memory.
+        """
+        if self.cgroups is not None and self.cgroups.memory_hit():
+            return "memory"
+        if self._peak_mb >= 0.9 * self.limits.memory_mb:
+            return "memory"
+        return None
+
+    def _memory_message(self) -> str:
+        return (f"the student's process used its {self.limits.memory_mb} MiB memory limit (memory_mb in course.yaml; "
+                "files in /tmp and /dev/shm, shared memory and memfd files count too); it was stopped")
+
     def _fail(self, reason: str) -> None:
+        """Stop the process for `reason`, or for its memory if that limit was reached on the way."""
+        if self.died is None and self.proc is not None and self.limit_hit() == "memory":
+            reason = self._memory_message()
         self.died = self.died or reason
         if self.proc is not None:
             self._kill_all()
@@ -379,6 +583,7 @@ class Sandbox:
             self._fail(f"the student's code started more than {MAX_PROCESSES} processes; it was stopped")
             raise SandboxError(self.died)
         used = sum(rss.get(p, 0) for p in tree) * resource.getpagesize() / 2**20
+        self._peak_mb = max(self._peak_mb, used)
         if used > self.limits.memory_mb:
             self._fail(f"the student's process used {used:.0f} MiB, over the {self.limits.memory_mb} MiB "
                        "limit of course.yaml; it was stopped")
@@ -389,6 +594,9 @@ class Sandbox:
     def _exit_reason(self) -> str:
         code = self.proc.wait()
         if self.died:
+            return self.died
+        if code < 0 and self.limit_hit() == "memory":  # the kernel's OOM killer, in the tree's memory cgroup
+            self.died = self._memory_message()
             return self.died
         if code < 0:
             return f"the student's process was killed by signal {signal.Signals(-code).name}"

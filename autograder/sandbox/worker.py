@@ -89,6 +89,33 @@ def _drop_privileges():
     _sys(libc.prctl(38, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS")
 
 
+def _bind(source, target):
+    """Bind-mount `source` (a path, or /proc/self/fd/N for a folder held open) on `target`, recursively."""
+    _sys(_libc().mount(source.encode(), target.encode(), None, 0x1000 | 0x4000, None), f"binding {target}")  # MS_BIND | MS_REC
+
+
+def _fresh_scratch(prefix, spec):
+    """The one rule for what every sandbox (a single one, a fork server and each of its children)
+    may write: a fresh, private tmpfs on each of the spec's writable places (launcher.WRITABLE)
+    under `prefix` (the view being built, or "" once it is the root), with the folders of Python's
+    own environment that lie under them (a checkout or a venv in /tmp) put back read-only."""
+    keep = spec.get("keep", [])
+    for place in spec["writable"]:
+        target = prefix + place
+        if not os.path.isdir(target):
+            continue
+        inside = [k for k in keep if k.startswith(place + "/") and os.path.isdir(prefix + k)
+                  and not any(k.startswith(o + "/") for o in keep)]
+        # Held open by descriptor: the fresh tmpfs is about to cover their paths.
+        held = [(k, os.open(prefix + k, os.O_PATH | os.O_DIRECTORY)) for k in inside]
+        _mount("-t", "tmpfs", "-o", f"size={spec['tmpfs_mb']}m,mode=1777,nosuid,nodev", "tmpfs", target)
+        for k, fd in held:
+            os.makedirs(prefix + k, exist_ok=True)
+            _bind(f"/proc/self/fd/{fd}", prefix + k)
+            os.close(fd)
+            _read_only_tree(prefix + k)
+
+
 def _isolate(spec):
     """Inside fresh user, mount, PID and network namespaces: build a read-only view of the
     machine with the course's files hidden, make it the root (pivot_root, the old root
@@ -103,15 +130,6 @@ def _isolate(spec):
     open(empty, "w").close()
     _mount("--rbind", "/", root)
     _read_only_tree(root)
-    for path in ("/tmp", "/var/tmp"):
-        if os.path.isdir(root + path):
-            _mount("-t", "tmpfs", "-o", f"size={spec['tmpfs_mb']}m,mode=1777", "tmpfs", root + path)
-            # Python's own files may live there (a checkout in /tmp): put them back, read-only.
-            for keep in spec.get("keep", []):
-                if keep.startswith(path + "/") and os.path.isdir(keep):
-                    os.makedirs(root + keep, exist_ok=True)
-                    _mount("--rbind", keep, root + keep)
-                    _read_only_tree(root + keep)
     # a /dev of harmless devices only (no disks, no /dev/kmsg)
     dev = root + "/dev"
     _mount("-t", "tmpfs", "-o", "size=64k,mode=755", "tmpfs", dev)
@@ -124,7 +142,7 @@ def _isolate(spec):
         os.symlink(target, f"{dev}/{name}")
     os.mkdir(dev + "/shm")
     _mount("-o", "remount,ro,nosuid", dev)
-    _mount("-t", "tmpfs", "-o", f"size={spec['tmpfs_mb']}m,mode=1777,nosuid,nodev", "tmpfs", dev + "/shm")
+    _fresh_scratch(root, spec)
     for path in spec["hide"]:
         target = root + path
         if os.path.isdir(target):
@@ -141,6 +159,50 @@ def _isolate(spec):
     os.chdir("/tmp/work")
     if spec.get("zygote_fd") is None:
         _after_isolation(spec)
+
+
+def _reachable_by_others(path):
+    """Whether a user with no rights of its own can reach `path` (every folder on the way lets
+    others through)."""
+    import stat
+
+    path = os.path.abspath(path)
+    while True:
+        if not os.stat(path).st_mode & stat.S_IXOTH:
+            return False
+        if path == "/":
+            return True
+        path = os.path.dirname(path)
+
+
+def _become_user(spec):
+    """Process isolation as root: become the unprivileged user `run_as` for good. Python's folders
+    that it cannot reach by their path (an interpreter under /root) stay importable through
+    descriptors opened first: /proc/self/fd/N leads into the folder without passing its parents."""
+    moved = {}
+    for i, entry in enumerate(sys.path):
+        if entry and os.path.isdir(entry) and not _reachable_by_others(entry):
+            moved[entry] = sys.path[i] = f"/proc/self/fd/{os.open(entry, os.O_PATH | os.O_DIRECTORY)}"
+
+    def through_descriptor(folder):
+        for old in sorted(moved, key=len, reverse=True):
+            if folder == old or folder.startswith(old + "/"):
+                return moved[old] + folder[len(old):]
+        return folder
+
+    # packages already imported (importlib, encodings, ...) find their submodules through __path__
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__path__", None)
+        if isinstance(path, list):
+            path[:] = [through_descriptor(p) for p in path]
+        elif isinstance(getattr(path, "_path", None), list):  # a namespace package
+            path._path[:] = [through_descriptor(p) for p in path._path]
+    sys.path_importer_cache.clear()
+    uid = int(spec["run_as"])
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+    _sys(_libc().prctl(38, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS")
 
 
 def _after_isolation(spec):
@@ -176,6 +238,8 @@ if SPEC.get("root"):
     _isolate(SPEC)
 else:
     os.chdir(SPEC["workdir"])
+    if SPEC.get("run_as") is not None:
+        _become_user(SPEC)
 REQ, RESP = SPEC["request_fd"], SPEC["response_fd"]
 
 _objects = {}        # id -> object kept on this side

@@ -15,7 +15,7 @@ import threading
 import time
 
 from ..config import Limits
-from .launcher import Sandbox, SandboxError
+from .launcher import Sandbox, SandboxError, _Cgroups
 
 PRELOAD = ["numpy", "IPython.core.inputtransformer2"]
 HEAVY = ["tensorflow", "keras"]
@@ -126,6 +126,12 @@ class ForkedSandbox(Sandbox):
         self.isolation = zygote.isolation
         self._req_w, self._resp_r = req_w, resp_r
         self.proc = _PidfdProcess(pidfd)
+        # its own memory and pids limits, before it runs any student code (it waits for requests)
+        self.cgroups = _Cgroups(zygote.limits.memory_mb)
+        try:
+            self.cgroups.add(self.proc.pid)
+        except OSError:  # it died already: the first read says so
+            pass
         self._await_ready(out_r)
 
     def start(self, **_):

@@ -1,0 +1,92 @@
+"""Interrupting the grader: when `python -m autograder grade` is stopped (SIGTERM, as a CI
+timeout sends; Ctrl-C), nothing it started keeps running."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import nbformat
+import pytest
+
+from autograder.config import COURSE_ROOT
+from tests.adversarial.test_hostile import lean
+
+
+def _children() -> dict[int, list[int]]:
+    found: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                parent = int(f.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        found.setdefault(parent, []).append(int(entry))
+    return found
+
+
+def _descendants(pid: int) -> set[int]:
+    children, found, todo = _children(), set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except OSError:
+        return False
+
+
+def _comm(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
+def test_stopping_the_grader_stops_the_students_process(stop, tmp_path):
+    """When `grade` is stopped while the student's cell spins (even by SIGKILL, which leaves it no
+    clean-up of its own), is every process it started gone soon after?"""
+    path = tmp_path / "a01_perceptron.ipynb"
+    # the spinning cell names its process (PR_SET_NAME), so the test knows when it spins
+    spin = "import ctypes\nctypes.CDLL(None).prctl(15, b'autograder-spin', 0, 0, 0)\nwhile True:\n    pass"
+    nbformat.write(lean(extra=(spin,)), path)
+    grader = subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(path)], cwd=COURSE_ROOT,
+                              env={**os.environ, "PYTHONPATH": str(COURSE_ROOT)},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    started: set[int] = set()
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and grader.poll() is None:
+            started = _descendants(grader.pid)
+            if any(_comm(p) == "autograder-spin" for p in started):
+                break
+            time.sleep(0.2)
+        assert any(_comm(p) == "autograder-spin" for p in started), "the spinning cell did not start"
+        grader.send_signal(stop)
+        grader.wait(timeout=60)
+        deadline = time.monotonic() + 30  # SIGKILL is asynchronous: on a loaded machine it takes a moment
+        while time.monotonic() < deadline and any(_running(p) for p in started):
+            time.sleep(0.2)
+        assert [p for p in started if _running(p)] == []
+    finally:
+        if grader.poll() is None:
+            grader.kill()
+            grader.wait()
+        for pid in started:  # what the old code left behind (orphans are no longer our descendants)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
