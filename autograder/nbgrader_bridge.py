@@ -56,13 +56,26 @@ def grade_exercise(assignment_id: str, exercise: str, namespace: dict) -> float:
         del sys.modules[name]
     with _no_native_stderr():
         (result,) = run_checks(assignment, LocalBackend(dict(namespace)), {exercise})
-    print(f"{exercise}: {result.score:g} / {result.points:g} points")
-    for check in result.checks:
-        mark = "passed" if check.passed else "FAILED"
-        print(f"- {mark}: {check.question}")
-        if not check.passed:
-            print("  " + check.feedback.replace("\n", "\n  "))
+    print(exercise_feedback(result))
     return result.score
+
+
+def exercise_feedback(result) -> str:
+    """A hidden test cell's feedback text: the exercise's points, then each check, passed or
+    failed, with a failed check's message (the same text on both nbgrader paths).
+
+    Args:
+        result: the exercise's `ExerciseResult`.
+
+    Returns:
+        The text, without a trailing newline.
+    """
+    lines = [f"{result.name}: {result.score:g} / {result.points:g} points"]
+    for check in result.checks:
+        lines.append(f"- {'passed' if check.passed else 'FAILED'}: {check.question}")
+        if not check.passed:
+            lines.append("  " + check.feedback.replace("\n", "\n  "))
+    return "\n".join(lines)
 
 
 def tampering() -> list[str]:
