@@ -25,9 +25,16 @@ def submit(course_dir: Path, assignment_id: str, student: str, notebook: Path) -
     return target
 
 
-def autograde(course_dir: Path, assignment_id: str) -> None:
-    """`nbgrader autograde` (creating unknown students), then `generate_feedback` and `export`."""
-    nbgrader(["autograde", assignment_id, "--create", "--force"], course_dir)
+def autograde(course_dir: Path, assignment_id: str = "*", options: tuple[str, ...] = ()) -> None:
+    """`nbgrader autograde` (creating unknown students), then `generate_feedback` and `export`.
+
+    Args:
+        course_dir: the nbgrader course directory.
+        assignment_id: one assignment, or "*" for all of them in one run.
+        options: more of nbgrader's command-line options for autograde
+            (e.g. "--LateSubmissionPlugin.penalty_method=zero").
+    """
+    nbgrader(["autograde", assignment_id, "--create", "--force", *options], course_dir)
     nbgrader(["generate_feedback", assignment_id, "--force"], course_dir)
     nbgrader(["export", "--to", str(Path(course_dir) / "grades.csv")], course_dir)
 
@@ -39,6 +46,16 @@ def gradebook_scores(course_dir: Path, assignment_id: str) -> dict[str, float]:
     db_url = f"sqlite:///{Path(course_dir).resolve() / 'gradebook.db'}"
     with Gradebook(db_url) as gradebook:
         return {s.student.id: s.score for s in gradebook.assignment_submissions(assignment_id)}
+
+
+def gradebook_grades(course_dir: Path, assignment_id: str) -> dict[str, dict[str, float]]:
+    """Student id -> {grade cell id (e.g. "relu_hidden"): points}, from nbgrader's Gradebook API."""
+    from nbgrader.api import Gradebook
+
+    db_url = f"sqlite:///{Path(course_dir).resolve() / 'gradebook.db'}"
+    with Gradebook(db_url) as gradebook:
+        return {s.student.id: {g.name: g.score for n in s.notebooks for g in n.grades}
+                for s in gradebook.assignment_submissions(assignment_id)}
 
 
 def feedback_files(course_dir: Path, assignment_id: str) -> dict[str, Path]:
