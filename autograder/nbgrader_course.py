@@ -4,16 +4,26 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from . import nbgrader_config
+from .authoring import source_path
 from .config import Course, load_course
-from .release import generate, nbgrader
+from .release import nbgrader
 
 
 def create(course_dir: Path, assignment_ids: list[str], course: Course | None = None) -> Path:
-    """An nbgrader course directory with the assignments released (source/, release/, gradebook.db)."""
+    """An nbgrader course directory with the derived nbgrader_config.py and the assignments
+    released (source/, release/, gradebook.db), by one `nbgrader generate_assignment` run."""
     course = course or load_course()
     course_dir = Path(course_dir)
+    nbgrader_config.write(course, course_dir)
     for assignment_id in assignment_ids:
-        generate(assignment_id, course_dir, course)
+        course.assignment(assignment_id)
+        target = course_dir / "source" / assignment_id
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source_path(assignment_id), target / f"{assignment_id}.ipynb")
+    # one nbgrader start-up for all of them: "*" releases every assignment of source/
+    pattern = assignment_ids[0] if len(assignment_ids) == 1 else "*"
+    nbgrader(["generate_assignment", pattern, "--force"], course_dir)
     return course_dir
 
 

@@ -9,20 +9,22 @@ cell what nbgrader's `SaveAutoGrades` reads: the checks' feedback as the cell's 
 points earned as its result (partial credit). No cell of the notebook runs in this process or
 in a kernel; the hidden test cells' code never runs at all.
 
-One fork server (`Zygote`) serves the whole `nbgrader autograde` run: started on the first
-notebook, closed when nbgrader exits. `SubmissionExporter` lets a submission nbgrader itself
+The run's submissions are graded ahead of nbgrader, in parallel (`IsolatedGrading.jobs` worker
+processes, each with one fork server, `Zygote`, started on the first notebook and closed when
+nbgrader exits), while nbgrader records them one after the other. `SubmissionExporter` lets a submission nbgrader itself
 cannot read reach the preprocessor, which then records the engine's one-line refusal.
 """
 from __future__ import annotations
 
-import atexit
 import os
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.util import Finalize
 from pathlib import Path
 
 import nbformat
 from nbconvert.exporters import NotebookExporter
 from nbconvert.preprocessors import Preprocessor
-from traitlets import Bool
+from traitlets import Bool, Int
 
 from .config import Course, load_course
 from .nbgrader_bridge import exercise_feedback
@@ -32,8 +34,10 @@ from .notebook import NotebookError
 # which the sandbox cannot hide when the Python environment lives inside it).
 _COURSE_PARTS = ("source", "release", "submitted", "autograded", "feedback", "gradebook.db", "nbgrader_config.py")
 
-# The run's fork server: {"zygote": Zygote | None} once decided, empty before the first notebook.
+# This process's fork server: {"zygote": Zygote | None} once decided, empty before the first notebook.
 _SERVER: dict = {}
+# The run's gradings started ahead: {submitted notebook (resolved): Future}, None before the first notebook.
+_AHEAD: dict = {"futures": None}
 
 
 class IsolatedGrading(Preprocessor):
@@ -45,6 +49,8 @@ class IsolatedGrading(Preprocessor):
     # nbconvert skips a preprocessor that is not enabled, and nbgrader scores a test cell left
     # without outputs as full marks: this one is always on.
     enabled = Bool(True).tag(config=False)
+    jobs = Int(0, help="Submissions graded at once, ahead of nbgrader (0: the machine's cores; 1: one at a "
+                       "time, in nbgrader's own process).").tag(config=True)
 
     def preprocess(self, nb, resources):
         """Grade the student's submitted file; give every code cell of `nb` its autograded outputs.
@@ -65,7 +71,12 @@ class IsolatedGrading(Preprocessor):
         path = (Path(coursedir.format_path(coursedir.submitted_directory, info["student"], info["assignment"]))
                 / f"{info['notebook']}.ipynb")
         course = load_course()
-        exercises, preamble = grade_submission(path, info["assignment"], course, _hidden_paths(coursedir))
+        hide = _hidden_paths(coursedir)
+        future = _graded_ahead(self, coursedir, course, hide).pop(path.resolve(), None)
+        if future is not None:
+            exercises, preamble = future.result()
+        else:
+            exercises, preamble = grade_submission(path, info["assignment"], course, hide)
         first = True
         for cell in nb.cells:
             if cell.cell_type != "code":
@@ -128,6 +139,40 @@ def grade_submission(path: Path, assignment_id: str, course: Course, hide: tuple
     return {e.name: e for e in result.exercises}, notes
 
 
+def _graded_ahead(preprocessor: IsolatedGrading, coursedir, course: Course, hide: tuple[str, ...]) -> dict:
+    """Start, once per run, the grading of every submission this nbgrader run will autograde, in
+    worker processes; return {submitted notebook: Future of `grade_submission`'s result}.
+
+    nbgrader grades one notebook after another; this overlaps them (the whole engine, not only
+    the student's code, runs in the workers). Submissions nbgrader will skip (already autograded,
+    without --force) are not started; any notebook not started here is graded when nbgrader gets
+    to it.
+    """
+    if _AHEAD["futures"] is not None:
+        return _AHEAD["futures"]
+    _AHEAD["futures"] = {}
+    converter = _find(preprocessor, "assignments")
+    jobs = preprocessor.jobs or os.cpu_count() or 1
+    if converter is None or jobs < 2:
+        return _AHEAD["futures"]
+    todo = []
+    for notebooks in dict(converter.assignments).values():
+        for notebook in sorted(Path(n).resolve() for n in notebooks):
+            student, assignment_id = notebook.parent.parent.name, notebook.parent.name
+            folder = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment_id)).resolve()
+            done = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment_id)).exists()
+            if folder == notebook.parent and (getattr(converter, "force", False) or not done):
+                todo.append((notebook, assignment_id))
+    if len(todo) < 2:
+        return _AHEAD["futures"]
+    # forked before this process starts a fork server of its own: the workers each start theirs
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)))
+    for notebook, assignment_id in sorted(todo, key=lambda item: str(item[0])):   # nbgrader's order
+        _AHEAD["futures"][notebook] = pool.submit(grade_submission, notebook, assignment_id, course, hide)
+    pool.shutdown(wait=False)   # the workers exit once the queue is done
+    return _AHEAD["futures"]
+
+
 def grade_cell_outputs(text: str, score: float) -> list:
     """A hidden test cell's outputs as nbgrader reads them: the feedback on stdout (never stderr,
     which nbgrader scores as zero) and the points as the cell's result (partial credit)."""
@@ -147,18 +192,28 @@ def _zygote(course: Course, hide: tuple[str, ...]):
         zygote = None
         if isolation_level() == "namespaces" and os.environ.get("AUTOGRADER_ZYGOTE") != "0":
             zygote = Zygote(course.limits, hide).start()
-            atexit.register(zygote.close)
+            # multiprocessing's exit hook runs this in nbgrader's process (at exit) and in a
+            # worker (which leaves through os._exit, skipping atexit) alike
+            Finalize(None, zygote.close, exitpriority=10)
         _SERVER["zygote"] = zygote
     return _SERVER["zygote"]
 
 
-def _course_directory(configurable):
-    """The `CourseDirectory` of the nbgrader command this preprocessor runs in."""
+def _find(configurable, attribute: str):
+    """The nearest of `configurable` and its parents (exporter, converter) that has `attribute`."""
     parent = configurable
     while parent is not None:
-        if getattr(parent, "coursedir", None) is not None:
-            return parent.coursedir
+        if getattr(parent, attribute, None) is not None:
+            return parent
         parent = getattr(parent, "parent", None)
+    return None
+
+
+def _course_directory(configurable):
+    """The `CourseDirectory` of the nbgrader command this preprocessor runs in."""
+    owner = _find(configurable, "coursedir")
+    if owner is not None:
+        return owner.coursedir
     from nbgrader.coursedir import CourseDirectory
 
     return CourseDirectory(config=configurable.config)

@@ -129,9 +129,11 @@ def course_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def isolated(course_dir, tmp_path_factory):
-    """grade-all's results for every submission of the course: (student, assignment) -> result."""
+    """grade-all's results for every a01 submission of the course: (student, assignment) -> result.
+    (The other assignments' samples are their reference and their stub: full marks and zero on
+    `grade`, as tests/test_grade.py and the anchors prove.)"""
     out = tmp_path_factory.mktemp("grade-all")
-    results = grade_all(course_dir / "submitted", out=out, jobs=2, progress=False)
+    results = grade_all(course_dir / "submitted", out=out, assignment=A, jobs=2, progress=False)
     return {(d["student"], d["assignment"]): d for d in results}
 
 
@@ -166,11 +168,15 @@ def test_the_derived_config_runs_the_isolated_engine_in_place_of_execute(course_
 
 @pytest.mark.parametrize("assignment_id", list(CLASSES))
 def test_gradebook_scores_equal_grade_alls(course_dir, isolated, assignment_id):
-    """Does nbgrader's gradebook hold, for every sample submission, grade-all's score, exercise by
-    exercise, full marks for the reference and zero for the stub?"""
+    """Does nbgrader's gradebook hold, for every sample submission, grade's score, exercise by
+    exercise: full marks for the reference, zero for the stub, grade-all's for a01's flawed ones?"""
     grades = nbgrader_course.gradebook_grades(course_dir, assignment_id)
+    exercises = COURSE.assignment(assignment_id).exercises
     for student in CLASSES[assignment_id]:
-        expected = _by_exercise(isolated[(student, assignment_id)])
+        if assignment_id == A:
+            expected = _by_exercise(isolated[(student, assignment_id)])
+        else:
+            expected = {e.name: e.points if student == "ada_perfect" else 0.0 for e in exercises}
         assert grades[student] == pytest.approx({f"{e}_hidden": p for e, p in expected.items()}, abs=1e-9), student
     scores = nbgrader_course.gradebook_scores(course_dir, assignment_id)
     assert scores["ada_perfect"] == COURSE.assignment(assignment_id).max_score
