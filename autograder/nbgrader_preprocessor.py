@@ -11,8 +11,9 @@ in a kernel; the hidden test cells' code never runs at all.
 
 The run's submissions are graded ahead of nbgrader, in parallel (`IsolatedGrading.jobs` worker
 processes, each with one fork server, `Zygote`, started on the first notebook and closed when
-nbgrader exits), while nbgrader records them one after the other. `SubmissionExporter` lets a submission nbgrader itself
-cannot read reach the preprocessor, which then records the engine's one-line refusal.
+nbgrader exits), while nbgrader records them one after the other. `SubmissionExporter` lets a
+submission nbgrader itself cannot read reach the preprocessor, which records the engine's
+one-line refusal.
 """
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ class IsolatedGrading(Preprocessor):
                 / f"{info['notebook']}.ipynb")
         course = load_course()
         hide = _hidden_paths(coursedir)
-        future = _graded_ahead(self, coursedir, course, hide).pop(path.resolve(), None)
+        future = _graded_ahead(self, coursedir, course, hide, path.resolve()).pop(path.resolve(), None)
         if future is not None:
             exercises, preamble = future.result()
         else:
@@ -101,7 +102,8 @@ class IsolatedGrading(Preprocessor):
                         f"grade_id is <exercise>_hidden, one per exercise of {info['assignment']} in course.yaml "
                         f"({', '.join(sorted(exercises))}).")
                 score = 0.0
-                self.log.warning("%s: %s", info["student"], text)
+                self.log.warning("%r: test cell %r is not an exercise's hidden test cell; it gets 0 points",
+                                 info["student"], grade_id)
             cell.outputs = grade_cell_outputs(text, score)
         return nb, resources
 
@@ -139,14 +141,15 @@ def grade_submission(path: Path, assignment_id: str, course: Course, hide: tuple
     return {e.name: e for e in result.exercises}, notes
 
 
-def _graded_ahead(preprocessor: IsolatedGrading, coursedir, course: Course, hide: tuple[str, ...]) -> dict:
+def _graded_ahead(preprocessor: IsolatedGrading, coursedir, course: Course, hide: tuple[str, ...],
+                  current: Path) -> dict:
     """Start, once per run, the grading of every submission this nbgrader run will autograde, in
     worker processes; return {submitted notebook: Future of `grade_submission`'s result}.
 
     nbgrader grades one notebook after another; this overlaps them (the whole engine, not only
     the student's code, runs in the workers). Submissions nbgrader will skip (already autograded,
     without --force) are not started; any notebook not started here is graded when nbgrader gets
-    to it.
+    to it. `current` is the notebook nbgrader is at (the run's first).
     """
     if _AHEAD["futures"] is not None:
         return _AHEAD["futures"]
@@ -161,7 +164,7 @@ def _graded_ahead(preprocessor: IsolatedGrading, coursedir, course: Course, hide
             student, assignment_id = notebook.parent.parent.name, notebook.parent.name
             folder = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment_id)).resolve()
             done = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment_id)).exists()
-            if folder == notebook.parent and (getattr(converter, "force", False) or not done):
+            if folder == notebook.parent and (notebook == current or getattr(converter, "force", False) or not done):
                 todo.append((notebook, assignment_id))
     if len(todo) < 2:
         return _AHEAD["futures"]
@@ -257,8 +260,9 @@ class SubmissionExporter(NotebookExporter):
             stand_in = self._stand_in(filename, resources)
             if stand_in is None:
                 raise
-            self.log.warning("nbgrader could not read %s (%s: %s); the isolated engine grades the file itself",
-                             filename, type(exc).__name__, str(exc).splitlines()[0][:200] if str(exc) else "")
+            # the exception's text may quote the student's file: only its type reaches the terminal
+            self.log.warning("nbgrader could not read %r (%s); the isolated engine grades the file itself",
+                             filename, type(exc).__name__)
             output, resources = super().from_filename(str(stand_in), resources=resources, **kw)
             resources["metadata"]["path"] = os.path.dirname(filename)
             return output, resources

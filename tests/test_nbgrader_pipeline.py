@@ -151,21 +151,6 @@ def _hidden_outputs(course_dir: Path, student: str) -> dict[str, str]:
             for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade")}
 
 
-def test_the_derived_config_runs_the_isolated_engine_in_place_of_execute(course_dir):
-    """Does the derived nbgrader_config.py keep nbgrader's own autograde list, with Execute replaced?"""
-    from nbgrader.converters import Autograde
-    from traitlets.config.loader import PyFileConfigLoader
-    from traitlets.utils.importstring import import_item
-
-    from autograder.nbgrader_preprocessor import IsolatedGrading
-
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(course_dir)).load_config()
-    ours = [import_item(name) for name in config.Autograde.autograde_preprocessors]
-    stock = Autograde.class_traits()["autograde_preprocessors"].default()
-    assert stock[0].__name__ == "Execute" and ours[0] is IsolatedGrading
-    assert ours[1:] == stock[1:]
-
-
 @pytest.mark.parametrize("assignment_id", list(CLASSES))
 def test_gradebook_scores_equal_grade_alls(course_dir, isolated, assignment_id):
     """Does nbgrader's gradebook hold, for every sample submission, grade's score, exercise by
