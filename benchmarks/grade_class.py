@@ -98,6 +98,7 @@ class Row:
     notebooks: int
     nbgrader_wall: float | None     # stock nbgrader; None with --skip-nbgrader
     isolated_wall: float | None     # nbgrader with the derived config (the isolated engine)
+    isolated_median: float | None
     nbgrader_median: float | None
     fast_wall: float
     fast_median: float
@@ -132,7 +133,7 @@ def main() -> int:
               f"{os.cpu_count()} cores; grade-all with {args.jobs} jobs; each assignment graded as its own class")
 
         for assignment_id, notebooks in classes.items():
-            nbgrader_wall = nbgrader_median = isolated_wall = None
+            nbgrader_wall = nbgrader_median = isolated_wall = isolated_median = None
             if not args.skip_nbgrader:
                 nbgrader_config.write(course, course_dir, stock=True)
                 started = time.perf_counter()
@@ -145,8 +146,10 @@ def main() -> int:
                     nbgrader_scores[(student, assignment_id)] = score
                 nbgrader_config.write(course, course_dir)
                 started = time.perf_counter()
+                wall = time.time()
                 nbgrader_course.nbgrader(["autograde", assignment_id, "--create", "--force"], course_dir)
                 isolated_wall = time.perf_counter() - started
+                isolated_median = med(per_notebook_times(autograded, wall))
                 for student, score in nbgrader_course.gradebook_scores(course_dir, assignment_id).items():
                     isolated_scores[(student, assignment_id)] = score
 
@@ -157,7 +160,8 @@ def main() -> int:
             fast_scores.update({(d["student"], d["assignment"]): d["score"] for d in results})
 
             base_times = baseline(list(notebooks.values()))
-            rows.append(Row(assignment_id, len(notebooks), nbgrader_wall, isolated_wall, nbgrader_median, fast_wall,
+            rows.append(Row(assignment_id, len(notebooks), nbgrader_wall, isolated_wall, isolated_median,
+                            nbgrader_median, fast_wall,
                             med(d["execution_time"] for d in results), med(base_times),
                             sum(base_times)))
             print(_line(rows[-1]), flush=True)
@@ -191,7 +195,8 @@ def _line(row: Row) -> str:
     per_notebook = row.fast_wall / row.notebooks
     nbgrader = ("" if row.nbgrader_wall is None else
                 f"nbgrader {row.nbgrader_wall:.1f} s (median {row.nbgrader_median:.2f} s/notebook); "
-                f"nbgrader with the isolated engine {row.isolated_wall:.1f} s; ")
+                f"nbgrader with the isolated engine {row.isolated_wall:.1f} s (median {row.isolated_median:.2f} "
+                f"s/notebook); ")
     speedup = "" if row.nbgrader_wall is None else f"; speedup {row.nbgrader_wall / row.fast_wall:.1f}x"
     return (f"{row.assignment}: {nbgrader}grade-all {row.fast_wall:.1f} s ({per_notebook:.2f} s/notebook, "
             f"median {row.fast_median:.2f} s in one worker); baseline median {row.base_median:.2f} s; "
