@@ -1,12 +1,16 @@
-"""The nbgrader path: what a source notebook's hidden test cell calls inside the kernel.
+"""nbgrader's stock `Execute`: what a source notebook's hidden test cell calls inside the kernel.
+
+`nbgrader autograde` with the derived config never runs it (`nbgrader_preprocessor` grades in
+isolation instead); it serves `nbgrader validate` on a source notebook and configs that keep
+nbgrader's own `Execute` (the benchmark's stock timing).
 
 `grade_exercise` runs the same hidden checks as the isolated grader, against the functions
 the student's cells defined in this kernel, prints the feedback to stdout and returns the
 points earned as the cell's value: nbgrader reads a numeric output as partial credit (and an
 error, or anything on stderr, as zero, so nothing here writes to stderr).
 
-Student code shares this kernel: see docs/threat-model.md for what the nbgrader path
-cannot promise, and use `python -m autograder grade`, the isolated path, where that matters.
+Student code shares this kernel: see docs/threat-model.md for what stock `Execute` cannot
+promise; grade with the derived config, `grade` or `grade-all`.
 """
 from __future__ import annotations
 
