@@ -6,8 +6,11 @@ A source notebook (`source/<aid>/<aid>.ipynb`) has, per exercise of course.yaml,
    the same name in `solutions/<aid>.py`, character for character;
 2. the visible checks cell (``grade_id: <name>_visible``, locked): written by the author, small
    and self-contained (NumPy only), ending with ``print("<name>: visible checks passed")``;
-3. the hidden test cell (``grade_id: <name>_hidden``, graded, locked): generated, calls the
-   hidden checks through `autograder.nbgrader_bridge` and outputs the points earned.
+3. the hidden test cell (``grade_id: <name>_hidden``, graded, locked): generated. With the
+   derived nbgrader config its code never runs: `nbgrader_preprocessor.IsolatedGrading` finds
+   the exercise by the cell's grade_id and writes the feedback and the points as its outputs.
+   Its code (a call of `autograder.nbgrader_bridge` in the kernel) serves only nbgrader's stock
+   `Execute`: `nbgrader validate` on a source notebook, and the benchmark's stock timing.
 
 Everything else (the lesson's markdown, set-up and plot cells, the visible checks) is the author's,
 written in Jupyter (docs/authoring.md). `python -m autograder build` rewrites the generated cells

@@ -1,12 +1,16 @@
-"""The nbgrader path: what a source notebook's hidden test cell calls inside the kernel.
+"""nbgrader's stock `Execute`: what a source notebook's hidden test cell calls inside the kernel.
+
+`nbgrader autograde` with the derived config never runs it (`nbgrader_preprocessor` grades in
+isolation instead); it serves `nbgrader validate` on a source notebook and configs that keep
+nbgrader's own `Execute` (the benchmark's stock timing).
 
 `grade_exercise` runs the same hidden checks as the isolated grader, against the functions
 the student's cells defined in this kernel, prints the feedback to stdout and returns the
 points earned as the cell's value: nbgrader reads a numeric output as partial credit (and an
 error, or anything on stderr, as zero, so nothing here writes to stderr).
 
-Student code shares this kernel: see docs/threat-model.md for what the nbgrader path
-cannot promise, and use `python -m autograder grade`, the isolated path, where that matters.
+Student code shares this kernel: see docs/threat-model.md for what stock `Execute` cannot
+promise; grade with the derived config, `grade` or `grade-all`.
 """
 from __future__ import annotations
 
@@ -56,13 +60,26 @@ def grade_exercise(assignment_id: str, exercise: str, namespace: dict) -> float:
         del sys.modules[name]
     with _no_native_stderr():
         (result,) = run_checks(assignment, LocalBackend(dict(namespace)), {exercise})
-    print(f"{exercise}: {result.score:g} / {result.points:g} points")
-    for check in result.checks:
-        mark = "passed" if check.passed else "FAILED"
-        print(f"- {mark}: {check.question}")
-        if not check.passed:
-            print("  " + check.feedback.replace("\n", "\n  "))
+    print(exercise_feedback(result))
     return result.score
+
+
+def exercise_feedback(result) -> str:
+    """A hidden test cell's feedback text: the exercise's points, then each check, passed or
+    failed, with a failed check's message (the same text on both nbgrader paths).
+
+    Args:
+        result: the exercise's `ExerciseResult`.
+
+    Returns:
+        The text, without a trailing newline.
+    """
+    lines = [f"{result.name}: {result.score:g} / {result.points:g} points"]
+    for check in result.checks:
+        lines.append(f"- {'passed' if check.passed else 'FAILED'}: {check.question}")
+        if not check.passed:
+            lines.append("  " + check.feedback.replace("\n", "\n  "))
+    return "\n".join(lines)
 
 
 def tampering() -> list[str]:

@@ -4,16 +4,26 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from . import nbgrader_config
+from .authoring import source_path
 from .config import Course, load_course
-from .release import generate, nbgrader
+from .release import nbgrader
 
 
 def create(course_dir: Path, assignment_ids: list[str], course: Course | None = None) -> Path:
-    """An nbgrader course directory with the assignments released (source/, release/, gradebook.db)."""
+    """An nbgrader course directory with the derived nbgrader_config.py and the assignments
+    released (source/, release/, gradebook.db), by one `nbgrader generate_assignment` run."""
     course = course or load_course()
     course_dir = Path(course_dir)
+    nbgrader_config.write(course, course_dir)
     for assignment_id in assignment_ids:
-        generate(assignment_id, course_dir, course)
+        course.assignment(assignment_id)
+        target = course_dir / "source" / assignment_id
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source_path(assignment_id), target / f"{assignment_id}.ipynb")
+    # one nbgrader start-up for all of them: "*" releases every assignment of source/
+    pattern = assignment_ids[0] if len(assignment_ids) == 1 else "*"
+    nbgrader(["generate_assignment", pattern, "--force"], course_dir)
     return course_dir
 
 
@@ -25,9 +35,16 @@ def submit(course_dir: Path, assignment_id: str, student: str, notebook: Path) -
     return target
 
 
-def autograde(course_dir: Path, assignment_id: str) -> None:
-    """`nbgrader autograde` (creating unknown students), then `generate_feedback` and `export`."""
-    nbgrader(["autograde", assignment_id, "--create", "--force"], course_dir)
+def autograde(course_dir: Path, assignment_id: str = "*", options: tuple[str, ...] = ()) -> None:
+    """`nbgrader autograde` (creating unknown students), then `generate_feedback` and `export`.
+
+    Args:
+        course_dir: the nbgrader course directory.
+        assignment_id: one assignment, or "*" for all of them in one run.
+        options: more of nbgrader's command-line options for autograde
+            (e.g. "--LateSubmissionPlugin.penalty_method=zero").
+    """
+    nbgrader(["autograde", assignment_id, "--create", "--force", *options], course_dir)
     nbgrader(["generate_feedback", assignment_id, "--force"], course_dir)
     nbgrader(["export", "--to", str(Path(course_dir) / "grades.csv")], course_dir)
 
@@ -39,6 +56,16 @@ def gradebook_scores(course_dir: Path, assignment_id: str) -> dict[str, float]:
     db_url = f"sqlite:///{Path(course_dir).resolve() / 'gradebook.db'}"
     with Gradebook(db_url) as gradebook:
         return {s.student.id: s.score for s in gradebook.assignment_submissions(assignment_id)}
+
+
+def gradebook_grades(course_dir: Path, assignment_id: str) -> dict[str, dict[str, float]]:
+    """Student id -> {grade cell id (e.g. "relu_hidden"): points}, from nbgrader's Gradebook API."""
+    from nbgrader.api import Gradebook
+
+    db_url = f"sqlite:///{Path(course_dir).resolve() / 'gradebook.db'}"
+    with Gradebook(db_url) as gradebook:
+        return {s.student.id: {g.name: g.score for n in s.notebooks for g in n.grades}
+                for s in gradebook.assignment_submissions(assignment_id)}
 
 
 def feedback_files(course_dir: Path, assignment_id: str) -> dict[str, Path]:

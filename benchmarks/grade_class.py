@@ -6,14 +6,17 @@
 For each assignment it generates a class of N submissions from the released notebook (one in
 five perfect, one in five the untouched stub, the rest each with one classic mistake from the
 catalogue in tests/checks/), then, in one run:
-  1. times `nbgrader autograde` on them in a real nbgrader course directory;
+  1. times stock `nbgrader autograde` (nbgrader's Execute: a kernel per notebook) on them in a real
+     nbgrader course directory, then `nbgrader autograde` with the derived config (the isolated
+     engine in place of Execute);
   2. times `grade-all` on the same files, that assignment alone (its start-up included);
   3. times the baseline: each notebook's own cells run once in this already-started Python,
      with NumPy, matplotlib and TensorFlow imported.
 It prints a line per assignment (per-notebook medians, the ratio to the baseline, the time a
 class of 200 would take at that rate, the speedup), whether every score is identical, and as
 its last line, for all the assignments together:
-`speedup vs nbgrader autograde: X.Xx, identical scores: yes|no`.
+`speedup vs nbgrader autograde: X.Xx, identical scores: yes|no` and
+`nbgrader autograde, isolated engine vs stock: X.Xx, identical scores: yes|no`.
 """
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 import nbformat  # noqa: E402
 
-from autograder import nbgrader_course  # noqa: E402
+from autograder import nbgrader_config, nbgrader_course  # noqa: E402
 from autograder.config import load_course  # noqa: E402
 from autograder.grade_all import grade_all  # noqa: E402
 from autograder.notebook import code_cells  # noqa: E402
@@ -94,7 +97,9 @@ class Row:
 
     assignment: str
     notebooks: int
-    nbgrader_wall: float | None     # None with --skip-nbgrader
+    nbgrader_wall: float | None     # stock nbgrader; None with --skip-nbgrader
+    isolated_wall: float | None     # nbgrader with the derived config (the isolated engine)
+    isolated_median: float | None
     nbgrader_median: float | None
     fast_wall: float
     fast_median: float
@@ -124,7 +129,7 @@ def main() -> int:
         cluster = local_cluster(args.scheduler)
         print(f"{args.scheduler}: LocalCluster started in {time.perf_counter() - started:.1f} s (not counted below)")
         args.scheduler = cluster.scheduler_address
-    rows, nbgrader_scores, fast_scores = [], {}, {}
+    rows, nbgrader_scores, fast_scores, isolated_scores = [], {}, {}, {}
     med = statistics.median
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         course_dir = Path(tmp) / "course"
@@ -142,8 +147,9 @@ def main() -> int:
               "each assignment graded as its own class")
 
         for assignment_id, notebooks in classes.items():
-            nbgrader_wall = nbgrader_median = None
+            nbgrader_wall = nbgrader_median = isolated_wall = isolated_median = None
             if not args.skip_nbgrader:
+                nbgrader_config.write(course, course_dir, stock=True)
                 started = time.perf_counter()
                 wall = time.time()
                 nbgrader_course.nbgrader(["autograde", assignment_id, "--create", "--force"], course_dir)
@@ -152,6 +158,14 @@ def main() -> int:
                 nbgrader_median = med(per_notebook_times(autograded, wall))
                 for student, score in nbgrader_course.gradebook_scores(course_dir, assignment_id).items():
                     nbgrader_scores[(student, assignment_id)] = score
+                nbgrader_config.write(course, course_dir)
+                started = time.perf_counter()
+                wall = time.time()
+                nbgrader_course.nbgrader(["autograde", assignment_id, "--create", "--force"], course_dir)
+                isolated_wall = time.perf_counter() - started
+                isolated_median = med(per_notebook_times(autograded, wall))
+                for student, score in nbgrader_course.gradebook_scores(course_dir, assignment_id).items():
+                    isolated_scores[(student, assignment_id)] = score
 
             started = time.perf_counter()
             results = grade_all(course_dir / "submitted", out=Path(tmp) / "fast", assignment=assignment_id,
@@ -160,7 +174,8 @@ def main() -> int:
             fast_scores.update({(d["student"], d["assignment"]): d["score"] for d in results})
 
             base_times = baseline(list(notebooks.values()))
-            rows.append(Row(assignment_id, len(notebooks), nbgrader_wall, nbgrader_median, fast_wall,
+            rows.append(Row(assignment_id, len(notebooks), nbgrader_wall, isolated_wall, isolated_median,
+                            nbgrader_median, fast_wall,
                             med(d["execution_time"] for d in results), med(base_times),
                             sum(base_times)))
             print(_line(rows[-1]), flush=True)
@@ -184,6 +199,10 @@ def main() -> int:
           f"(grade-all/baseline {fast_wall / base_wall:.2f}x)")
     print(f"speedup vs nbgrader autograde: {nbgrader_wall / fast_wall:.1f}x, "
           f"identical scores: {'yes' if identical else 'no'}")
+    same = set(isolated_scores) == set(nbgrader_scores) and all(
+        abs(isolated_scores[k] - nbgrader_scores[k]) < 1e-6 for k in nbgrader_scores)
+    print(f"nbgrader autograde, isolated engine vs stock: {nbgrader_wall / sum(r.isolated_wall for r in rows):.1f}x, "
+          f"identical scores: {'yes' if same else 'no'}")
     return 0
 
 
@@ -191,7 +210,9 @@ def _line(row: Row) -> str:
     """One assignment: nbgrader's and grade-all's time per notebook, the baseline, the ratios."""
     per_notebook = row.fast_wall / row.notebooks
     nbgrader = ("" if row.nbgrader_wall is None else
-                f"nbgrader {row.nbgrader_wall:.1f} s (median {row.nbgrader_median:.2f} s/notebook); ")
+                f"nbgrader {row.nbgrader_wall:.1f} s (median {row.nbgrader_median:.2f} s/notebook); "
+                f"nbgrader with the isolated engine {row.isolated_wall:.1f} s (median {row.isolated_median:.2f} "
+                f"s/notebook); ")
     speedup = "" if row.nbgrader_wall is None else f"; speedup {row.nbgrader_wall / row.fast_wall:.1f}x"
     return (f"{row.assignment}: {nbgrader}grade-all {row.fast_wall:.1f} s ({per_notebook:.2f} s/notebook, "
             f"median {row.fast_median:.2f} s in one worker); baseline median {row.base_median:.2f} s; "

@@ -1,0 +1,282 @@
+"""`nbgrader autograde` on the isolated engine: a preprocessor in place of nbgrader's `Execute`.
+
+nbgrader's autograde first sanitizes a submission (clears outputs, restores locked cells from
+the source), then runs `c.Autograde.autograde_preprocessors` on it. The derived
+nbgrader_config.py puts `IsolatedGrading` where nbgrader has `Execute`: it grades the student's
+submitted file exactly as `python -m autograder grade` does (the student's cells in the
+sandbox, the hidden checks here, over the plain-data channel) and writes into each hidden test
+cell what nbgrader's `SaveAutoGrades` reads: the checks' feedback as the cell's text and the
+points earned as its result (partial credit). No cell of the notebook runs in this process or
+in a kernel; the hidden test cells' code never runs at all.
+
+The run's submissions are graded ahead of nbgrader, in parallel (`IsolatedGrading.jobs` worker
+processes, each with one fork server, `Zygote`, started on the first notebook and closed when
+nbgrader exits), while nbgrader records them one after the other. `SubmissionExporter` lets a
+submission nbgrader itself cannot read reach the preprocessor, which records the engine's
+one-line refusal.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.util import Finalize
+from pathlib import Path
+
+import nbformat
+from nbconvert.exporters import NotebookExporter
+from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool, Int
+
+from .config import Course, load_course
+from .nbgrader_bridge import exercise_feedback
+from .notebook import NotebookError
+
+# The course directory's parts the student's process must not see (besides the whole directory,
+# which the sandbox cannot hide when the Python environment lives inside it).
+_COURSE_PARTS = ("source", "release", "submitted", "autograded", "feedback", "gradebook.db", "nbgrader_config.py")
+
+# This process's fork server: {"zygote": Zygote | None} once decided, empty before the first notebook.
+_SERVER: dict = {}
+# The run's gradings started ahead: {submitted notebook (resolved): Future}, None before the first notebook.
+_AHEAD: dict = {"futures": None}
+
+
+class IsolatedGrading(Preprocessor):
+    """Grade the submission with the isolated engine and write each hidden test cell's outputs.
+
+    Registered by name in `c.Autograde.autograde_preprocessors` (see `nbgrader_config.py`).
+    """
+
+    # nbconvert skips a preprocessor that is not enabled, and nbgrader scores a test cell left
+    # without outputs as full marks: this one is always on.
+    enabled = Bool(True).tag(config=False)
+    jobs = Int(0, help="Submissions graded at once, ahead of nbgrader (0: the machine's cores; 1: one at a "
+                       "time, in nbgrader's own process).").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        """Grade the student's submitted file; give every code cell of `nb` its autograded outputs.
+
+        Args:
+            nb: the sanitized notebook (autograded/<student>/<aid>/); only its cells' outputs change.
+            resources: nbgrader's, with resources["nbgrader"] naming student, assignment, notebook.
+
+        Returns:
+            (nb, resources).
+
+        Raises:
+            Exception: the grader itself failed (not the student's code): nbgrader reports it for
+                this student and goes on with the next.
+        """
+        info = resources["nbgrader"]
+        coursedir = _course_directory(self)
+        path = (Path(coursedir.format_path(coursedir.submitted_directory, info["student"], info["assignment"]))
+                / f"{info['notebook']}.ipynb")
+        course = load_course()
+        hide = _hidden_paths(coursedir)
+        future = _graded_ahead(self, coursedir, course, hide, path.resolve()).pop(path.resolve(), None)
+        if future is not None:
+            exercises, preamble = future.result()
+        else:
+            exercises, preamble = grade_submission(path, info["assignment"], course, hide)
+        first = True
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            # stored outputs are the student's to forge: nothing of them reaches SaveAutoGrades
+            cell.outputs, cell.execution_count = [], None
+            meta = cell.metadata.get("nbgrader", {})
+            if not (isinstance(meta, dict) and meta.get("grade") and not meta.get("solution")):
+                continue
+            grade_id = str(meta.get("grade_id", ""))
+            name = grade_id[:-len("_hidden")] if grade_id.endswith("_hidden") else None
+            if exercises is None:
+                text, score = preamble, 0.0
+            elif name in exercises:
+                result = exercises[name]
+                text, score = exercise_feedback(result), result.score
+                if first and preamble:
+                    text = preamble + "\n\n" + text
+                first = False
+            else:
+                text = (f"This test cell ({grade_id}) was not graded: the isolated engine grades the cells whose "
+                        f"grade_id is <exercise>_hidden, one per exercise of {info['assignment']} in course.yaml "
+                        f"({', '.join(sorted(exercises))}).")
+                score = 0.0
+                self.log.warning("%r: test cell %r is not an exercise's hidden test cell; it gets 0 points",
+                                 info["student"], grade_id)
+            cell.outputs = grade_cell_outputs(text, score)
+        return nb, resources
+
+
+def grade_submission(path: Path, assignment_id: str, course: Course, hide: tuple[str, ...]):
+    """Grade one submitted notebook on the isolated path, with the run's fork server.
+
+    Args:
+        path: the submitted .ipynb.
+        assignment_id: nbgrader's assignment id (an assignment of course.yaml).
+        course: the configuration.
+        hide: the course directory's paths the student's process must not see.
+
+    Returns:
+        ({exercise: ExerciseResult}, notes text) when graded; (None, the one-line reason) when the
+        engine refused the file (the message of `python -m autograder grade`).
+    """
+    from .grade import grade_notebook
+
+    try:
+        zygote = _zygote(course, hide)
+    except Exception:
+        _SERVER.clear()   # the next notebook tries a fresh fork server
+        raise
+    try:
+        result = grade_notebook(path, assignment=assignment_id, course=course, hide=hide, zygote=zygote)
+    except NotebookError as exc:
+        return None, f"0 points: {exc}"
+    except Exception:
+        if zygote is not None:   # it may be what failed: never reuse a fork server in doubt
+            zygote.close()
+            _SERVER.clear()
+        raise
+    notes = "\n".join(f"Note: {note}" for note in result.notes)
+    return {e.name: e for e in result.exercises}, notes
+
+
+def _graded_ahead(preprocessor: IsolatedGrading, coursedir, course: Course, hide: tuple[str, ...],
+                  current: Path) -> dict:
+    """Start, once per run, the grading of every submission this nbgrader run will autograde, in
+    worker processes; return {submitted notebook: Future of `grade_submission`'s result}.
+
+    nbgrader grades one notebook after another; this overlaps them (the whole engine, not only
+    the student's code, runs in the workers). Submissions nbgrader will skip (already autograded,
+    without --force) are not started; any notebook not started here is graded when nbgrader gets
+    to it. `current` is the notebook nbgrader is at (the run's first).
+    """
+    if _AHEAD["futures"] is not None:
+        return _AHEAD["futures"]
+    _AHEAD["futures"] = {}
+    converter = _find(preprocessor, "assignments")
+    jobs = preprocessor.jobs or os.cpu_count() or 1
+    if converter is None or jobs < 2:
+        return _AHEAD["futures"]
+    todo = []
+    for notebooks in dict(converter.assignments).values():
+        for notebook in sorted(Path(n).resolve() for n in notebooks):
+            student, assignment_id = notebook.parent.parent.name, notebook.parent.name
+            folder = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment_id)).resolve()
+            done = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment_id)).exists()
+            if folder == notebook.parent and (notebook == current or getattr(converter, "force", False) or not done):
+                todo.append((notebook, assignment_id))
+    if len(todo) < 2:
+        return _AHEAD["futures"]
+    # forked before this process starts a fork server of its own: the workers each start theirs
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)))
+    for notebook, assignment_id in sorted(todo, key=lambda item: str(item[0])):   # nbgrader's order
+        _AHEAD["futures"][notebook] = pool.submit(grade_submission, notebook, assignment_id, course, hide)
+    pool.shutdown(wait=False)   # the workers exit once the queue is done
+    return _AHEAD["futures"]
+
+
+def grade_cell_outputs(text: str, score: float) -> list:
+    """A hidden test cell's outputs as nbgrader reads them: the feedback on stdout (never stderr,
+    which nbgrader scores as zero) and the points as the cell's result (partial credit)."""
+    outputs = [nbformat.v4.new_output("stream", name="stdout", text=text.rstrip("\n") + "\n")] if text else []
+    outputs.append(nbformat.v4.new_output("execute_result", data={"text/plain": repr(float(score))},
+                                          execution_count=None))
+    return outputs
+
+
+def _zygote(course: Course, hide: tuple[str, ...]):
+    """The run's fork server, started on first use and closed at exit; None where namespaces are
+    unavailable (each notebook then gets a plain sandbox, as with `grade`)."""
+    if "zygote" not in _SERVER:
+        from .sandbox.launcher import isolation_level
+        from .sandbox.zygote import Zygote
+
+        zygote = None
+        if isolation_level() == "namespaces" and os.environ.get("AUTOGRADER_ZYGOTE") != "0":
+            zygote = Zygote(course.limits, hide).start()
+            # multiprocessing's exit hook runs this in nbgrader's process (at exit) and in a
+            # worker (which leaves through os._exit, skipping atexit) alike
+            Finalize(None, zygote.close, exitpriority=10)
+        _SERVER["zygote"] = zygote
+    return _SERVER["zygote"]
+
+
+def _find(configurable, attribute: str):
+    """The nearest of `configurable` and its parents (exporter, converter) that has `attribute`."""
+    parent = configurable
+    while parent is not None:
+        if getattr(parent, attribute, None) is not None:
+            return parent
+        parent = getattr(parent, "parent", None)
+    return None
+
+
+def _course_directory(configurable):
+    """The `CourseDirectory` of the nbgrader command this preprocessor runs in."""
+    owner = _find(configurable, "coursedir")
+    if owner is not None:
+        return owner.coursedir
+    from nbgrader.coursedir import CourseDirectory
+
+    return CourseDirectory(config=configurable.config)
+
+
+def _hidden_paths(coursedir) -> tuple[str, ...]:
+    """The whole course directory and each of its parts (where the directory holds the Python
+    environment, the sandbox cannot hide it whole and hides the parts)."""
+    root = Path(coursedir.root).resolve()
+    parts = {root / name for name in _COURSE_PARTS} | (set(root.iterdir()) if root.is_dir() else set())
+    return (str(root), *sorted(str(p) for p in parts), *_installed_checkouts())
+
+
+def _installed_checkouts() -> list[str]:
+    """The checkout this project is installed from in editable mode (`pip install -e`), when it is
+    not the one running: its solutions/ is where a student's code would look for the reference."""
+    import json
+    from importlib import metadata
+
+    try:
+        text = metadata.distribution("intro-deep-learning-course").read_text("direct_url.json") or "{}"
+        url = json.loads(text).get("url", "")
+    except (metadata.PackageNotFoundError, ValueError, AttributeError):
+        return []
+    checkout = Path(url[len("file://"):]) if url.startswith("file:///") else None
+    if checkout is None or not checkout.is_dir():
+        return []
+    # its entries too: the sandbox keeps a directory that holds the Python environment visible
+    return [str(checkout), *(str(p) for p in checkout.iterdir())]
+
+
+class SubmissionExporter(NotebookExporter):
+    """nbgrader's exporter, except that a submission nbgrader cannot read or sanitize becomes the
+    released notebook, so that it reaches `IsolatedGrading`, which records the engine's reason
+    (the same as `python -m autograder grade`'s) as a zero and nbgrader goes on."""
+
+    def from_filename(self, filename, resources=None, **kw):
+        try:
+            return super().from_filename(filename, resources=resources, **kw)
+        except Exception as exc:
+            stand_in = self._stand_in(filename, resources)
+            if stand_in is None:
+                raise
+            # the exception's text may quote the student's file: only its type reaches the terminal
+            self.log.warning("nbgrader could not read %r (%s); the isolated engine grades the file itself",
+                             filename, type(exc).__name__)
+            output, resources = super().from_filename(str(stand_in), resources=resources, **kw)
+            resources["metadata"]["path"] = os.path.dirname(filename)
+            return output, resources
+
+    def _stand_in(self, filename, resources) -> Path | None:
+        """The released notebook, when `filename` is a student's submission and it was released."""
+        info = (resources or {}).get("nbgrader")
+        if not info:
+            return None
+        coursedir = _course_directory(self)
+        submitted = (Path(coursedir.format_path(coursedir.submitted_directory, info["student"], info["assignment"]))
+                     / f"{info['notebook']}.ipynb")
+        released = (Path(coursedir.format_path(coursedir.release_directory, ".", info["assignment"]))
+                    / f"{info['notebook']}.ipynb")
+        if Path(filename).resolve() != submitted.resolve() or not released.is_file():
+            return None
+        return released

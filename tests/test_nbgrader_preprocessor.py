@@ -1,0 +1,45 @@
+"""The nbgrader preprocessor's contract with nbgrader: the config that installs it, and the
+outputs nbgrader's SaveAutoGrades reads from a hidden test cell."""
+import nbformat
+import pytest
+from nbgrader.converters import Autograde
+from nbgrader.utils import determine_grade
+from traitlets.config.loader import PyFileConfigLoader
+from traitlets.utils.importstring import import_item
+
+from autograder import nbgrader_config
+from autograder.config import load_course
+from autograder.nbgrader_preprocessor import IsolatedGrading, SubmissionExporter, grade_cell_outputs
+
+
+def _autograde_settings(tmp_path, **options):
+    nbgrader_config.write(load_course(), tmp_path, **options)
+    return PyFileConfigLoader("nbgrader_config.py", path=str(tmp_path)).load_config().Autograde
+
+
+def test_the_derived_config_runs_the_isolated_engine_in_place_of_execute(tmp_path):
+    """Does the derived nbgrader_config.py keep nbgrader's own autograde list with Execute replaced,
+    and install the exporter that lets unreadable submissions reach the engine?"""
+    settings = _autograde_settings(tmp_path)
+    ours = [import_item(name) for name in settings.autograde_preprocessors]
+    stock = Autograde.class_traits()["autograde_preprocessors"].default()
+    assert stock[0].__name__ == "Execute" and ours[0] is IsolatedGrading
+    assert ours[1:] == stock[1:]
+    assert import_item(settings.exporter_class) is SubmissionExporter
+    assert IsolatedGrading().enabled   # nbconvert skips a disabled preprocessor: full marks for all
+
+
+def test_the_stock_config_leaves_nbgraders_execute(tmp_path):
+    """Does the benchmark's stock config leave nbgrader's own autograde list alone?"""
+    assert "autograde_preprocessors" not in _autograde_settings(tmp_path, stock=True)
+
+
+@pytest.mark.parametrize("score", [0.0, 0.5, 4 / 3, 2.0])
+def test_nbgrader_reads_the_points_written_as_partial_credit(score):
+    """Does nbgrader's own grading rule read a hidden test cell's outputs as exactly the points earned?"""
+    cell = nbformat.v4.new_code_cell("# The hidden checks of relu run here when your notebook is graded.", metadata={
+        "nbgrader": {"grade": True, "solution": False, "locked": True, "grade_id": "relu_hidden", "points": 2}})
+    cell.outputs = grade_cell_outputs("relu: feedback\n- FAILED: a check", score)
+    assert determine_grade(cell) == (score, 2.0)
+    assert [o.output_type for o in cell.outputs] == ["stream", "execute_result"]
+    assert cell.outputs[0].name == "stdout"   # nbgrader scores anything on stderr as zero
