@@ -5,8 +5,8 @@ import shutil
 from pathlib import Path
 
 from . import nbgrader_config
-from .authoring import source_path
 from .config import Course, load_course
+from .registry import course_notebook, source_notebook
 from .release import nbgrader
 
 
@@ -18,9 +18,9 @@ def create(course_dir: Path, assignment_ids: list[str], course: Course | None = 
     nbgrader_config.write(course, course_dir)
     for assignment_id in assignment_ids:
         course.assignment(assignment_id)
-        target = course_dir / "source" / assignment_id
-        target.mkdir(parents=True, exist_ok=True)
-        shutil.copy(source_path(assignment_id), target / f"{assignment_id}.ipynb")
+        target = course_notebook(course_dir, "source", assignment_id)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source_notebook(assignment_id), target)
     # one nbgrader start-up for all of them: "*" releases every assignment of source/
     pattern = assignment_ids[0] if len(assignment_ids) == 1 else "*"
     nbgrader(["generate_assignment", pattern, "--force"], course_dir)
@@ -29,7 +29,7 @@ def create(course_dir: Path, assignment_ids: list[str], course: Course | None = 
 
 def submit(course_dir: Path, assignment_id: str, student: str, notebook: Path) -> Path:
     """Place a student's notebook where `nbgrader collect` would: submitted/<student>/<aid>/."""
-    target = Path(course_dir) / "submitted" / student / assignment_id / f"{assignment_id}.ipynb"
+    target = course_notebook(course_dir, "submitted", assignment_id, student)
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(notebook, target)
     return target

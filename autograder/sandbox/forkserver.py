@@ -55,6 +55,17 @@ def _preload(modules):
         pass
 
 
+def _read_only_file(fd: int) -> bool:
+    """A regular file opened for reading only (never a pipe or socket: those are other channels)."""
+    import fcntl
+    import stat
+
+    try:
+        return stat.S_ISREG(os.fstat(fd).st_mode) and fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDONLY
+    except OSError:
+        return False
+
+
 def _child(worker, req_r, resp_w, out_w, report_w, spec):
     """In the forked child: new namespaces, private writable places, then the student's process."""
     libc = worker["_libc"]()
@@ -77,12 +88,15 @@ def _child(worker, req_r, resp_w, out_w, report_w, spec):
     os.dup2(out_w, 1)
     os.dup2(out_w, 2)
     keep = {0, 1, 2, req_r, resp_w}
-    for fd in os.listdir("/proc/self/fd"):
-        if int(fd) not in keep:
-            try:
-                os.close(int(fd))
-            except OSError:
-                pass
+    for fd in map(int, os.listdir("/proc/self/fd")):
+        if fd in keep or _read_only_file(fd):
+            # a file the zygote's libraries hold open (matplotlib's fonts) is one this child may open
+            # itself in the same view; closing it under them prints errors into the student's output
+            continue
+        try:
+            os.close(fd)
+        except OSError:
+            pass
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     worker["REQ"], worker["RESP"] = req_r, resp_w
     worker["_after_isolation"](spec)

@@ -58,7 +58,9 @@ def _make_venv(target: Path) -> Path:
     linked = _student_packages(ours)
     for entry in ours.iterdir():
         # a package's shared libraries (numpy.libs) and metadata travel with it
-        if entry.is_dir() and entry.name.split(".")[0].split("-")[0].lower() in {n.lower() for n in linked}:
+        # (pillow.libs serves PIL: every shared-library folder travels)
+        if entry.is_dir() and (entry.name.endswith(".libs")
+                               or entry.name.split(".")[0].split("-")[0].lower() in {n.lower() for n in linked}):
             _link_tree(entry, site / entry.name)
         else:
             (site / entry.name).symlink_to(entry)
