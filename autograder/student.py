@@ -221,8 +221,9 @@ class RemoteBackend:
     the next check, at most `max_restarts` times.
     """
 
-    def __init__(self, start_sandbox, run_cells, max_restarts: int = 3):
+    def __init__(self, start_sandbox, run_cells, max_restarts: int = 3, *, budgets=None, costs=None):
         self._start, self._run_cells, self.max_restarts = start_sandbox, run_cells, max_restarts
+        self.budgets, self.costs = budgets, costs   # `timing.Budgets` (None: the ceilings), `timing.Costs`
         self.sandbox: Sandbox | None = None
         self.generation = 0
         self.restarts = 0
@@ -278,9 +279,20 @@ class RemoteBackend:
             self._names[key] = reply["ref"]
         return self._names[key]
 
-    def _request(self, message, callbacks=None):
+    def budget(self, label: str):
+        """The `timing.Budget` of one call of `label` (course.yaml's call_timeout without budgets)."""
+        if self.budgets is None:
+            from .timing import Budgets
+
+            self.budgets = Budgets(self.ensure().limits, None)
+        return self.budgets.call(label)
+
+    def _request(self, message, callbacks=None, label: str | None = None):
         sandbox = self.ensure()
-        reply = sandbox.request(message, sandbox.limits.call_timeout, callbacks)
+        budget = self.budget(label or "")
+        reply = sandbox.request(message, budget.wall, callbacks, cpu=budget.cpu)
+        if self.costs is not None and label:
+            self.costs.call(label, reply["cost"])
         if reply.get("ok") is not True:
             error = reply.get("error")
             error = error if isinstance(error, dict) else {}
@@ -337,12 +349,15 @@ class RemoteBackend:
                    "kwargs": {k: self._encode_arg(v) for k, v in kwargs.items()}}
         with self._stopping(owner):
             try:
-                reply = self._request(message, callbacks=self._probes.__getitem__)
-            except CallTimeout:
-                self._broken[owner] = f"did not return within {self.sandbox.limits.call_timeout:g} s"
+                reply = self._request(message, callbacks=self._probes.__getitem__, label=label)
+            except CallTimeout as exc:
+                self._broken[owner] = f"did not return within {exc.limit}"
+                where = f" at {exc.where}" if exc.where else ""
+                stopped = (f"was interrupted{where}" if exc.interrupted
+                           else "did not stop when interrupted, so your notebook's process was stopped")
                 raise StudentFailure(
-                    "Timeout", f"{call_text(label, args, kwargs)} did not return within "
-                    f"{self.sandbox.limits.call_timeout:g} s. Look for a loop that never ends.") from None
+                    "Timeout", f"{call_text(label, args, kwargs)} did not return within {exc.limit} and {stopped}. "
+                    "Look for a loop that never ends.") from None
         _check_contract(label, args, kwargs, _texts(reply.get("warnings")), _texts(reply.get("mutated")))
         return self._decode(reply, label)
 
@@ -358,7 +373,11 @@ class RemoteBackend:
     def getattr(self, target, name, label):
         owner = self._unless_broken(label, lambda: f"{label} was not read")
         with self._stopping(owner):
-            reply = self._request({"op": "getattr", "target": self._target(target), "name": name})
+            try:
+                reply = self._request({"op": "getattr", "target": self._target(target), "name": name}, label=label)
+            except CallTimeout as exc:
+                self._broken[owner] = f"did not answer within {exc.limit}"
+                raise StudentFailure("Timeout", f"reading {label} did not finish within {exc.limit}.") from None
         value = self._decode(reply, label)
         if isinstance(value, StudentObject) and value._type == "method":
             return BoundMethod(StudentObject(self, target, "object", label.rsplit(".", 1)[0]), name)
