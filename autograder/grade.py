@@ -52,9 +52,8 @@ class _CellRunner:
         self.budget = course.limits.notebook_timeout
 
     def __call__(self, sandbox: Sandbox) -> None:
-        # each run of the notebook (the first, and one after each restart) has the whole budget:
-        # a function that stopped the process must not cost the cells' time of the runs after it
-        self.budget = self.limits.notebook_timeout
+        # `budget` is shared by every run of the notebook (the first, and one after each restart):
+        # cells that stop the process cannot buy themselves a fresh notebook_timeout each time
         for cell in self.cells:
             if cell.index in self.skipped:
                 continue

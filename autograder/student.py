@@ -240,22 +240,27 @@ class RemoteBackend:
 
         A cell that breaks the process makes `run_cells` skip it and raise; the cells are then
         run again in a fresh process, so each bad cell costs one restart and only what it defines.
+        Every restart, whether a cell or a call caused it, counts against `max_restarts`.
+
+        Raises:
+            SandboxError: the process stopped more than `max_restarts` times.
         """
         if self.sandbox is not None and self.sandbox.alive:
             return self.sandbox
-        if self.sandbox is not None:
-            self.sandbox.close()
-            if self.restarts >= self.max_restarts:
-                raise SandboxError("your notebook's process stopped too many times; the remaining checks were not run")
-            self.restarts += 1
         while True:
+            if self.sandbox is not None:
+                self.sandbox.close()
+                if self.restarts >= self.max_restarts:
+                    raise SandboxError("your notebook's process stopped too many times; the remaining checks "
+                                       "were not run")
+                self.restarts += 1
             self.generation += 1
             self.sandbox = self._start()
             try:
                 self._run_cells(self.sandbox)
                 return self.sandbox
             except SandboxError:
-                self.sandbox.close()
+                continue
 
     def close(self):
         if self.sandbox is not None:
