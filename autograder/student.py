@@ -149,6 +149,7 @@ class LocalBackend:
 
     def _plain(self, value, label):
         data = wire.encode(value, self._refer_iter)
+        _refuse_too_many_items(data, label)
         return wire.decode(data, lambda ref: self._stand_in(ref, label))
 
     def _refer_iter(self, value):
@@ -207,6 +208,60 @@ def _text(value, limit: int) -> str:
 
 def _texts(values) -> list[str]:
     return [v[:500] for v in values[:20] if type(v) is str] if type(values) is list else []
+
+
+def _refuse_too_many_items(data, label: str) -> None:
+    """A value of more than `wire.MAX_ITEMS` items in lists, tuples and dicts is refused: a check
+    would loop over it (after the call's clock stopped) for as long as the student liked."""
+    if wire.count_items(data) > wire.MAX_ITEMS:
+        raise StudentFailure("ValueError", f"{label} returned lists, tuples or dicts of more than {wire.MAX_ITEMS} "
+                                           "items in all. Expected: the value the docstring describes (return an "
+                                           "array rather than a long list).")
+
+
+# A grader's function (a probe: `loss`, `predict`, `f`, `grad`, an activation) called by the
+# student's code takes arrays no larger than this many entries, or than 4 times what the check
+# passed to the call: so the grader never computes on (or allocates for) a size the student chose.
+PROBE_MIN_ENTRIES = 65_536
+
+
+def _extent(value) -> int:
+    """Entries an array would have if every empty axis had one: what a computation on its shape costs."""
+    shape = np.shape(value)
+    return int(np.prod([max(int(n), 1) for n in shape], dtype=object)) if shape else 1
+
+
+def _walk_arrays(values):
+    todo = list(values)
+    while todo:
+        value = todo.pop()
+        if isinstance(value, np.ndarray):
+            yield value
+        elif isinstance(value, (list, tuple)):
+            todo.extend(value)
+        elif isinstance(value, dict):
+            todo.extend(value.values())
+
+
+def _probe_bound(args, kwargs) -> int:
+    """The most entries an argument of a probe may have during a call with these arguments."""
+    passed = sum(_extent(a) for a in _walk_arrays([*args, *kwargs.values()]))
+    return max(PROBE_MIN_ENTRIES, 4 * passed)
+
+
+def _bounded_probe(function, bound: int, args, kwargs):
+    """Call the grader's `function` if no argument is over `bound` entries.
+
+    Raises:
+        ValueError: an argument is larger (the student's code sees this message).
+    """
+    name = getattr(function, "__name__", "the grader's function")
+    for value in _walk_arrays([*args, *kwargs.values()]):
+        if _extent(value) > bound:
+            raise ValueError(f"{name} was called with an array of shape {value.shape}; the functions the check "
+                             f"passes take arrays of at most {bound} entries here (a few times what the check "
+                             "itself passed). Call it with the data you were given.")
+    return function(*args, **kwargs)
 
 
 def _missing_message(name: str) -> str:
@@ -352,9 +407,15 @@ class RemoteBackend:
         message = {"op": "call", "target": ref, "method": method,
                    "args": [self._encode_arg(a) for a in args],
                    "kwargs": {k: self._encode_arg(v) for k, v in kwargs.items()}}
+        bound = _probe_bound(args, kwargs)
+
+        def probe(ref):
+            function = self._probes[ref]
+            return lambda *a, **k: _bounded_probe(function, bound, a, k)
+
         with self._stopping(owner):
             try:
-                reply = self._request(message, callbacks=self._probes.__getitem__, label=label)
+                reply = self._request(message, callbacks=probe, label=label)
             except CallTimeout as exc:
                 self._broken[owner] = f"did not return within {exc.limit}"
                 where = f" at {exc.where}" if exc.where else ""
@@ -367,6 +428,7 @@ class RemoteBackend:
         return self._decode(reply, label)
 
     def _decode(self, reply, label):
+        _refuse_too_many_items(reply.get("value"), label)
         try:
             return wire.decode(reply.get("value"), lambda r: self._stand_in(r, label))
         except wire.WireError as exc:

@@ -446,13 +446,17 @@ class Sandbox:
     _student_pid: int | None = None
 
     def _answer_callback(self, message: dict, callbacks) -> None:
+        """Run the grader's function the student's code called (`callbacks` bounds what it accepts)
+        and send its value back, or the reason it refused."""
         try:
             function = callbacks(message["ref"])
             args = wire.decode(message["args"])
             kwargs = wire.decode(message["kwargs"])
             reply = {"ok": True, "value": wire.encode(function(*args, **kwargs))}
-        except Exception as exc:  # the grader's probe refused the student's arguments
-            reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+            wire.send(self._req_w, reply)
+            return
+        except Exception as exc:  # the grader's probe refused the student's arguments, or its value is too big
+            reply = {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:500]}"}
         wire.send(self._req_w, reply)
 
     def _fail(self, reason: str) -> None:

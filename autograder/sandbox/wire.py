@@ -26,6 +26,9 @@ import numpy as np
 # MiB), small enough that a hostile reply cannot exhaust the grader's memory; the sandbox's side
 # refuses to send more, so an oversized result fails its own check cleanly.
 MAX_MESSAGE = 32 * 1024 * 1024
+# Items in all of one value's lists, tuples and dicts together: a check loops over what a call
+# returns after the call's clock has stopped, so what it may receive is bounded here.
+MAX_ITEMS = 100_000
 _ALLOWED_KINDS = "biuf"
 
 
@@ -163,6 +166,21 @@ def _decode(data, resolve, depth):
             raise WireError("unexpected reference in a message")
         return resolve(data)
     return {k: _decode(v, resolve, depth + 1) for k, v in data.items()}
+
+
+def count_items(data, limit: int = MAX_ITEMS) -> int:
+    """The entries of every list and dict in plain `data` (as `encode` made it), counted without
+    recursion; counting stops past `limit`."""
+    count, todo = 0, [data]
+    while todo and count <= limit:
+        value = todo.pop()
+        if type(value) is list:
+            count += len(value)
+            todo.extend(value)
+        elif type(value) is dict and "__nd__" not in value:
+            count += len(value)
+            todo.extend(value.values())
+    return count
 
 
 def send(fd: int, message: dict) -> None:

@@ -182,7 +182,7 @@ REQ, RESP = SPEC["request_fd"], SPEC["response_fd"]
 
 _objects = {}        # id -> object kept on this side
 _ids = {}            # id(object) -> id, so the same object gets the same number
-MAX_ITEMS = 1_000_000
+MAX_ITEMS = wire.MAX_ITEMS
 
 
 class _Shell:
