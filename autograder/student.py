@@ -131,6 +131,7 @@ class LocalBackend:
     def __init__(self, namespace: dict):
         self.namespace = namespace
         self._objects: dict[int, object] = {}
+        self.forbidden: dict[str, str] = {}   # owner -> why it gets 0 (it used a forbidden framework)
 
     def lookup(self, name: str):
         if name not in self.namespace:
@@ -161,6 +162,7 @@ class LocalBackend:
         return StudentObject(self, self._objects[ref["__ref__"]], ref["type"], label)
 
     def call(self, target, method, args, kwargs, label):
+        _refuse_forbidden(self.forbidden, label)
         function = getattr(target, method) if method else target
         sent_args, sent_kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
         sent_args = [_unwrap(a) for a in sent_args]
@@ -171,10 +173,14 @@ class LocalBackend:
             with warnings.catch_warnings(record=True) as caught, _numpy_defaults(), \
                     contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
                 warnings.simplefilter("always")
-                value = function(*sent_args, **sent_kwargs)
+                with wire.FrameworkWatch() as watch:
+                    value = function(*sent_args, **sent_kwargs)
                 result = self._plain(value, label)
+        except StudentFailure:
+            raise
         except Exception as exc:  # the student's own AssertionError too: it is their failure, not a check's
             raise StudentFailure(type(exc).__name__, str(exc)) from None
+        _judge_frameworks(self.forbidden, label, watch.found)
         mutated = wire.changed_arrays(before)
         _check_contract(label, args, kwargs, [f"{w.category.__name__}: {w.message}" for w in caught], mutated)
         return result
@@ -208,6 +214,33 @@ def _text(value, limit: int) -> str:
 
 def _texts(values) -> list[str]:
     return [v[:500] for v in values[:20] if type(v) is str] if type(values) is list else []
+
+
+def _refuse_forbidden(forbidden: dict[str, str], label: str) -> None:
+    """A name that used a forbidden framework once is not run again: it gets 0 (the engine zeroes
+    its exercise's earlier checks too)."""
+    owner = label.split(".")[0]
+    if owner in forbidden:
+        raise ContractViolation(forbidden[owner])
+
+
+def _judge_frameworks(forbidden: dict[str, str], label: str, found: dict) -> None:
+    """The verdict on what `wire.FrameworkWatch` found during one call, the same on both paths.
+
+    Raises:
+        ContractViolation: the call used a forbidden framework; `forbidden` remembers its owner.
+    """
+    used = [(name, _text(where, 200)) for name, where in found.items() if name in wire.FRAMEWORKS]
+    if not used:
+        return
+    name, where = used[0]
+    owner = label.split(".")[0]
+    where = f"{where}" if where.startswith("imported") else f"at {where}" if where else "during the call"
+    forbidden[owner] = (
+        f"Your {owner} used {wire.FRAMEWORKS[name]} ({name}, {where}): the graded functions must use NumPy "
+        "only, not TensorFlow, Keras, PyTorch, JAX, scipy or scikit-learn.\nHow to fix: rewrite it with NumPy "
+        "operations (np.matmul, np.exp, np.maximum, ...); until then this exercise gets 0.")
+    raise ContractViolation(forbidden[owner])
 
 
 def _refuse_too_many_items(data, label: str) -> None:
@@ -285,6 +318,7 @@ class RemoteBackend:
         self._probes: dict[int, object] = {}
         self._names: dict[tuple[int, str], dict] = {}
         self._broken: dict[str, str] = {}   # name -> how a call of it stopped the process
+        self.forbidden: dict[str, str] = {}  # owner -> why it gets 0 (it used a forbidden framework)
 
     @property
     def isolation(self):
@@ -402,6 +436,7 @@ class RemoteBackend:
             raise
 
     def call(self, target, method, args, kwargs, label):
+        _refuse_forbidden(self.forbidden, label)
         owner = self._unless_broken(label, lambda: f"{call_text(label, args, kwargs)} was not called")
         ref = self._target(target)
         message = {"op": "call", "target": ref, "method": method,
@@ -424,6 +459,9 @@ class RemoteBackend:
                 raise StudentFailure(
                     "Timeout", f"{call_text(label, args, kwargs)} did not return within {exc.limit} and {stopped}. "
                     "Look for a loop that never ends.") from None
+        frameworks = reply.get("frameworks")
+        if isinstance(frameworks, dict):
+            _judge_frameworks(self.forbidden, label, frameworks)
         _check_contract(label, args, kwargs, _texts(reply.get("warnings")), _texts(reply.get("mutated")))
         return self._decode(reply, label)
 

@@ -286,11 +286,12 @@ def _call(message):
     before = wire.snapshot_arrays(args, kwargs)
     with warnings.catch_warnings(record=True) as caught, np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
         warnings.simplefilter("always")
-        value = target(*args, **kwargs)
+        with wire.FrameworkWatch() as watch:
+            value = target(*args, **kwargs)
     mutated = wire.changed_arrays(before)
     return {"value": wire.encode(value, _refer),
             "warnings": [f"{w.category.__name__}: {w.message}" for w in caught][:20],
-            "mutated": mutated}
+            "mutated": mutated, "frameworks": watch.found}
 
 
 def _lookup(message):
