@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
+import traceback
 import warnings
 
 import numpy as np
@@ -66,6 +67,9 @@ class StudentCallable:
     def __repr__(self):
         return f"<student's {self.__name__}>"
 
+    def __deepcopy__(self, memo):
+        return self   # a reference to the student's side: copying the arguments keeps it as it is
+
 
 class StudentObject:
     """An object that lives on the student's side: attributes and method calls travel as plain data."""
@@ -89,6 +93,9 @@ class StudentObject:
 
     def __repr__(self):
         return f"<student's {self._type} object>"
+
+    def __deepcopy__(self, memo):
+        return self   # a reference to the student's side: copying the arguments keeps it as it is
 
 
 class BoundMethod:
@@ -179,7 +186,9 @@ class LocalBackend:
         except StudentFailure:
             raise
         except Exception as exc:  # the student's own AssertionError too: it is their failure, not a check's
-            raise StudentFailure(type(exc).__name__, str(exc)) from None
+            frames = traceback.extract_tb(exc.__traceback__)[1:]   # from the student's function on
+            failure = StudentFailure(type(exc).__name__, str(exc), "".join(traceback.format_list(frames[-5:])))
+            raise _attributed(failure, label, args, kwargs) from None
         _judge_frameworks(self.forbidden, label, watch.found)
         mutated = wire.changed_arrays(before)
         _check_contract(label, args, kwargs, [f"{w.category.__name__}: {w.message}" for w in caught], mutated)
@@ -200,10 +209,17 @@ def _numpy_defaults():
     return np.errstate(over="warn", divide="warn", invalid="warn", under="ignore")
 
 
-def _unwrap(value):
-    """Arguments that name a generator travel as `wire.Rng`; locally they become the real thing."""
+def _unwrap(value, depth: int = 0):
+    """Arguments that name a generator travel as `wire.Rng`; locally they become the real thing,
+    and the student's own objects (anywhere in a list, tuple or dict) become themselves again."""
     if isinstance(value, wire.Rng):
         return np.random.default_rng(value.seed)
+    if isinstance(value, (StudentCallable, StudentObject)):
+        return value._target
+    if depth < 64 and type(value) in (list, tuple):
+        return type(value)(_unwrap(v, depth + 1) for v in value)
+    if depth < 64 and type(value) is dict:
+        return {k: _unwrap(v, depth + 1) for k, v in value.items()}
     return value
 
 
@@ -214,6 +230,21 @@ def _text(value, limit: int) -> str:
 
 def _texts(values) -> list[str]:
     return [v[:500] for v in values[:20] if type(v) is str] if type(values) is list else []
+
+
+_SCALAR_PRONE = ("AttributeError", "TypeError", "IndexError")
+
+
+def _attributed(failure: StudentFailure, label: str, args, kwargs) -> StudentFailure:
+    """`failure` with the call that raised it and, when only a Python number can explain it, the hint."""
+    scalars = [type(v).__name__ for v in [*args, *kwargs.values()] if type(v) in (float, int, bool)]
+    hint = ""
+    if scalars and failure.type in _SCALAR_PRONE:
+        hint = (f"for a Python {scalars[0]} input, your function raised {failure.type}: {failure.message}; "
+                "Python numbers are valid inputs too: convert with np.asarray(z) first (for each argument that "
+                "may be a number) before using array attributes or methods")
+    return StudentFailure(failure.type, failure.message, failure.traceback, call=call_text(label, args, kwargs),
+                          hint=hint)
 
 
 def _refuse_forbidden(forbidden: dict[str, str], label: str) -> None:
@@ -404,12 +435,14 @@ class RemoteBackend:
         return ref
 
     def _grader_ref(self, value):
+        # the student's own functions and objects (in a list or dict the check passes back, such as
+        # an Adam state holding an object) go back as themselves, never as a grader's function
+        if isinstance(value, (StudentCallable, StudentObject)):
+            return self._target(value._target)
         if callable(value):
             self._probes[id(value)] = value
             return {"__ref__": id(value), "side": "grader", "type": getattr(value, "__name__", "function"),
                     "kind": "callable"}
-        if isinstance(value, (StudentCallable, StudentObject)):
-            return value._target[1]
         raise wire.WireError(f"cannot send a {type(value).__name__} to the student's code")
 
     def _encode_arg(self, value):
@@ -451,6 +484,8 @@ class RemoteBackend:
         with self._stopping(owner):
             try:
                 reply = self._request(message, callbacks=probe, label=label)
+            except StudentFailure as exc:
+                raise _attributed(exc, label, args, kwargs) from None
             except CallTimeout as exc:
                 self._broken[owner] = f"did not return within {exc.limit}"
                 where = f" at {exc.where}" if exc.where else ""
@@ -470,7 +505,7 @@ class RemoteBackend:
         try:
             return wire.decode(reply.get("value"), lambda r: self._stand_in(r, label))
         except wire.WireError as exc:
-            raise StudentFailure("WireError", f"what {label} returned could not be read: {exc}") from None
+            raise StudentFailure("Unreadable", str(exc), call=label) from None
 
     def _stand_in(self, ref, label):
         return StudentObject(self, (self.generation, ref), _text(ref.get("type"), 100) or "object", label)

@@ -121,3 +121,88 @@ def test_an_exercise_that_used_a_framework_gets_zero():
     score, checks = scores["dense_forward"]
     assert score == 0 and checks and all("NumPy only" in c.feedback for c in checks), checks
     assert scores["mlp_forward"][0] == 3
+
+
+MESSAGES_CODE = """\
+import numpy as np
+
+class Recorder:
+    def __init__(self):
+        self.steps = 0
+
+    def record(self):
+        self.steps += 1
+        return self.steps
+
+def make_state():
+    return {"t": 0, "log": Recorder()}
+
+def use_state(state):
+    return state["log"].record()
+
+def shape_of(z):
+    return z.shape
+
+def fails(z):
+    raise ValueError("my own message")
+"""
+
+
+def _messages_backend(path, request):
+    if path == "local":
+        namespace = {}
+        exec(compile(MESSAGES_CODE, "<cell 0>", "exec"), namespace)
+        return LocalBackend(namespace)
+    limits = load_course().limits
+
+    def start():
+        sandbox = Sandbox(limits)
+        sandbox.start()
+        return sandbox
+
+    backend = RemoteBackend(start, lambda s: s.request({"op": "exec", "code": MESSAGES_CODE, "index": 0}, 60))
+    request.addfinalizer(backend.close)
+    return backend
+
+
+GRADER_NAMES = ("GraderFunction", "StudentObject", "StudentCallable", "wire", "worker", "WireError", "Stopped")
+
+
+@pytest.mark.parametrize("path", ["local", "remote"])
+def test_an_object_inside_a_returned_dict_comes_back_as_itself(path, request):
+    """Is a student's object kept in a returned dict (an Adam state holding an object) passed back
+    to the student's next call as that object, not as a grader's stand-in?"""
+    backend = _messages_backend(path, request)
+    state = backend.lookup("make_state")()
+    assert backend.lookup("use_state")(state) == 1
+
+
+@pytest.mark.parametrize("path", ["local", "remote"])
+def test_a_students_exception_names_the_call_and_the_line(path, request):
+    """Does the feedback of a raising function name its exception, the call and the cell's line,
+    and no name from inside the grader?"""
+    from autograder.engine import feedback_for
+    from autograder.student import StudentFailure
+
+    backend = _messages_backend(path, request)
+    with pytest.raises(StudentFailure) as caught:
+        backend.lookup("fails")(np.array([0.5]))
+    text = feedback_for(caught.value)
+    assert "fails(array([0.5])) raised ValueError: my own message" in text, text
+    assert "at cell 0, line 21, in fails" in text, text
+    assert not any(name in text for name in GRADER_NAMES), text
+
+
+@pytest.mark.parametrize("path", ["local", "remote"])
+def test_a_python_scalar_failure_says_to_convert_it(path, request):
+    """Does a function that fails only on a Python float get told so, and how to fix it?"""
+    from autograder.engine import feedback_for
+    from autograder.student import StudentFailure
+
+    backend = _messages_backend(path, request)
+    assert backend.lookup("shape_of")(np.zeros(3)) == (3,)
+    with pytest.raises(StudentFailure) as caught:
+        backend.lookup("shape_of")(0.7)
+    text = feedback_for(caught.value)
+    assert "for a Python float input, your function raised AttributeError" in text, text
+    assert "np.asarray(z)" in text and not any(name in text for name in GRADER_NAMES), text

@@ -58,11 +58,15 @@ class CallTimeout(SandboxError):
 
 @dataclass
 class StudentFailure(Exception):
-    """The student's code raised: the exception's type, message and the cells' traceback."""
+    """The student's code raised: the exception's type, message and the cells' traceback; `call`
+    is the call that raised (as the student would write it) and `hint` what the check knows of
+    the cause (a Python scalar the function did not convert)."""
 
     type: str
     message: str
     traceback: str = ""
+    call: str = ""
+    hint: str = ""
 
     def __str__(self):
         return f"{self.type}: {self.message}" if self.message else self.type
@@ -399,7 +403,7 @@ class Sandbox:
             raise self._interrupt(exc.limit) from None
         except (OSError, EOFError, wire.WireError, ValueError, TypeError, RecursionError, SandboxError) as exc:
             # anything else than a well-formed message ends the process: nothing after it is trusted
-            self._fail(self.died or f"the channel broke: {str(exc)[:200]}")
+            self._fail(self.died or f"the grader could not read what your code sent ({str(exc)[:200]})")
             raise SandboxError(self.died) from None
 
     def _interrupt(self, limit: str) -> CallTimeout:

@@ -250,11 +250,15 @@ def _drain(fd):
 
 
 class GraderFunction:
-    """A function of the grader's, passed as an argument: calling it asks the grader."""
+    """A function of the grader's, passed as an argument: calling it asks the grader. To the
+    student's code it is a plain function (its type's name too, in their error messages)."""
 
     def __init__(self, ref):
         self._ref = ref["__ref__"]
-        self.__name__ = ref.get("type", "probe")
+        self.__name__ = self.__qualname__ = str(ref.get("type", "function"))
+
+    def __repr__(self):
+        return f"<function {self.__name__}>"
 
     def __call__(self, *args, **kwargs):
         _Interrupt.sending(RESP, {"op": "callback", "ref": self._ref,
@@ -274,7 +278,8 @@ def _resolve(ref):
 def _error(exc):
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<cell")]
     where = "".join(traceback.format_list(frames[-5:]))
-    return {"type": type(exc).__name__, "message": str(exc)[:2000], "traceback": where[-4000:]}
+    kind = "Unreadable" if isinstance(exc, wire.WireError) else type(exc).__name__  # named by the grader
+    return {"type": kind, "message": str(exc)[:2000], "traceback": where[-4000:]}
 
 
 def _call(message):
@@ -319,6 +324,8 @@ def _exec(message):
     return {}
 
 
+GraderFunction.__name__ = GraderFunction.__qualname__ = "function"
+
 HANDLERS = {"exec": _exec, "call": _call, "lookup": _lookup, "getattr": _getattr}
 
 
@@ -355,8 +362,8 @@ def serve():
         try:
             wire.send(RESP, {"op": "result", **reply})
         except (wire.WireError, TypeError, ValueError) as exc:
-            wire.send(RESP, {"op": "result", "ok": False,
-                             "error": {"type": "WireError", "message": str(exc), "traceback": ""}})
+            wire.send(RESP, {"op": "result", "ok": False,  # the grader names this failure to the student
+                             "error": {"type": "Unreadable", "message": str(exc)[:2000], "traceback": ""}})
         sys.stdout.flush()
 
 
