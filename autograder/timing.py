@@ -4,9 +4,10 @@
 solutions) with only the ceilings of course.yaml and records, in `reference_timing.json` next
 to this file, the CPU seconds of every lesson cell (by a hash of its source) and the most that
 one call of each graded name took. Grading then gives a cell or a call `reference_factor` times
-its reference CPU time, at least `cpu_floor` (a cell the reference does not have, such as a
-student's own experiment, gets the floor), and `WALL_PER_CPU` times that in wall-clock seconds,
-never more than course.yaml's `cell_timeout` and `call_timeout`.
+its reference CPU time, at least `cpu_floor`, and `WALL_PER_CPU` times that in wall-clock
+seconds, never more than course.yaml's `cell_timeout` and `call_timeout`. A cell the reference
+does not have (a student's solution or own experiment, which may import TensorFlow) gets at least
+`UNKNOWN_CELL_CPU`: only the lesson cells, which call the student's functions, are held tight.
 
 Why CPU time: a loop burns CPU at the same rate whatever the machine's load, so a tight budget
 stays fair on a busy machine, where wall-clock time stretches. The wall-clock budget, a few
@@ -25,6 +26,8 @@ from .config import Course, Limits, load_course
 TIMING_FILE = Path(__file__).resolve().parent / "reference_timing.json"
 # A process sharing a core with two busy ones still gets a third of it: 4 leaves a margin.
 WALL_PER_CPU = 4
+# CPU seconds for a cell the reference does not have: `import tensorflow` takes about 5.
+UNKNOWN_CELL_CPU = 20
 
 
 @dataclass(frozen=True)
@@ -70,16 +73,17 @@ class Budgets:
     def __init__(self, limits: Limits, reference: dict | None):
         self.limits, self.reference = limits, reference
 
-    def _budget(self, reference_cpu: float | None, ceiling: float) -> Budget:
+    def _budget(self, reference_cpu: float | None, ceiling: float, floor: float = 0.0) -> Budget:
         if self.reference is None:
             return Budget(wall=ceiling, cpu=ceiling)
-        cpu = max(self.limits.cpu_floor, self.limits.reference_factor * (reference_cpu or 0.0))
+        cpu = max(self.limits.cpu_floor, floor, self.limits.reference_factor * (reference_cpu or 0.0))
         cpu = min(cpu, ceiling)
         return Budget(wall=min(WALL_PER_CPU * cpu, ceiling), cpu=cpu)
 
     def cell(self, source: str) -> Budget:
         cells = self.reference.get("cells", {}) if self.reference else {}
-        return self._budget(cells.get(cell_key(source)), self.limits.cell_timeout)
+        known = cells.get(cell_key(source))
+        return self._budget(known, self.limits.cell_timeout, floor=UNKNOWN_CELL_CPU if known is None else 0.0)
 
     def call(self, label: str) -> Budget:
         """A method without its own record gets the most of its class's (`NumpyMLP.fit` of `NumpyMLP`)."""

@@ -6,8 +6,11 @@ import time
 import nbformat
 import pytest
 
+from autograder.authoring import source_path
 from autograder.grade import grade_notebook
+from autograder.notebook import code_cells, read_notebook
 from autograder.samples import submission
+from autograder.timing import cell_key
 
 A = "a01_perceptron"
 POINTS = {"sigmoid": 2, "sigmoid_derivative": 2, "tanh": 1, "tanh_derivative": 2, "relu": 1,
@@ -64,6 +67,31 @@ def test_every_assignment_has_a_reference_timing():
         # the derived budgets stay within course.yaml's ceilings and above the floor
         budget = budgets.call(assignment.exercises[0].name)
         assert course.limits.cpu_floor <= budget.cpu <= budget.wall <= course.limits.call_timeout
+        # and the record is current: every cell of the source notebook has one (else re-record)
+        for cell in code_cells(read_notebook(source_path(assignment.id))):
+            assert cell_key(cell.source) in budgets.reference["cells"], \
+                f"{assignment.id} cell {cell.index} changed: run python -m autograder time-reference {assignment.id}"
+
+
+def test_budgets_follow_the_reference_within_floor_and_ceilings():
+    """Does a known cell get reference_factor x its reference CPU time (at least the floor), an
+    unknown cell (a student's own, which may import TensorFlow) a generous budget, and none more
+    than course.yaml's ceilings?"""
+    from dataclasses import replace
+
+    from autograder.config import load_course
+    from autograder.timing import UNKNOWN_CELL_CPU, WALL_PER_CPU, Budgets
+
+    limits = replace(load_course().limits, cell_timeout=60, call_timeout=20, reference_factor=5, cpu_floor=2)
+    budgets = Budgets(limits, {"cells": {cell_key("plot()"): 1.5, cell_key("x = 1"): 0.0},
+                               "calls": {"NumpyMLP.fit": 0.9, "NumpyMLP": 0.01}})
+    assert budgets.cell("plot()").cpu == 7.5 and budgets.cell("plot()").wall == 7.5 * WALL_PER_CPU
+    assert budgets.cell("x = 1").cpu == 2 and budgets.cell("x = 1").wall == 8
+    assert budgets.cell("import tensorflow").cpu == UNKNOWN_CELL_CPU and budgets.cell("import tensorflow").wall == 60
+    assert budgets.call("NumpyMLP.fit").cpu == 4.5
+    assert budgets.call("NumpyMLP.forward").cpu == 4.5   # a method without a record: its class's most
+    assert budgets.call("sigmoid").cpu == 2 and budgets.call("sigmoid").wall == 8
+    assert Budgets(limits, None).call("sigmoid").cpu == 20   # no reference: the ceilings
 
 
 @pytest.mark.parametrize("forked", [False, True], ids=["sandbox", "forked"])
