@@ -237,7 +237,9 @@ _SCALAR_PRONE = ("AttributeError", "TypeError", "IndexError")
 
 def _attributed(failure: StudentFailure, label: str, args, kwargs) -> StudentFailure:
     """`failure` with the call that raised it and, when only a Python number can explain it, the hint."""
-    scalars = [type(v).__name__ for v in [*args, *kwargs.values()] if type(v) in (float, int, bool)]
+    # only when the error is about the Python number itself ('float' object has no attribute 'shape')
+    scalars = [type(v).__name__ for v in [*args, *kwargs.values()]
+               if type(v) in (float, int, bool) and f"'{type(v).__name__}'" in failure.message]
     hint = ""
     if scalars and failure.type in _SCALAR_PRONE:
         hint = (f"for a Python {scalars[0]} input, your function raised {failure.type}: {failure.message}; "
@@ -278,9 +280,8 @@ def _refuse_too_many_items(data, label: str) -> None:
     """A value of more than `wire.MAX_ITEMS` items in lists, tuples and dicts is refused: a check
     would loop over it (after the call's clock stopped) for as long as the student liked."""
     if wire.count_items(data) > wire.MAX_ITEMS:
-        raise StudentFailure("ValueError", f"{label} returned lists, tuples or dicts of more than {wire.MAX_ITEMS} "
-                                           "items in all. Expected: the value the docstring describes (return an "
-                                           "array rather than a long list).")
+        raise StudentFailure("Unreadable", f"it holds more than {wire.MAX_ITEMS} items in its lists, tuples and "
+                                           "dicts together (return an array rather than a long list)", call=label)
 
 
 # A grader's function (a probe: `loss`, `predict`, `f`, `grad`, an activation) called by the
