@@ -8,6 +8,7 @@
     python -m autograder where EXERCISE
     python -m autograder gradescope-bundle ID [--out ZIP]
     python -m autograder nbgrader-config DIR
+    python -m autograder time-reference [ID ...]
     python -m autograder demo
 """
 from __future__ import annotations
@@ -95,6 +96,13 @@ def cmd_gradescope(args) -> int:
     return 0
 
 
+def cmd_time_reference(args) -> int:
+    from .timing import record_reference_timing
+
+    print(f"wrote {record_reference_timing(_assignment_ids(args.assignments))}")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -166,6 +174,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("assignment")
     p.add_argument("--out", default=None, help="the zip to write (default: out/gradescope/<assignment>.zip)")
     p.set_defaults(run=cmd_gradescope)
+
+    p = commands.add_parser("time-reference", help="record the reference solutions' timing (the cells' and "
+                                                   "calls' budgets derive from it)")
+    p.add_argument("assignments", nargs="*")
+    p.set_defaults(run=cmd_time_reference)
 
     p = commands.add_parser("demo", help="release a01 and grade the bundled sample class")
     p.add_argument("--out", default="out/demo", help="where to write the demo's results")

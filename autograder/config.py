@@ -27,9 +27,17 @@ def _key(default: Any, description: str, *, minimum: float | None = None):
 @dataclass(frozen=True)
 class Limits:
     startup_timeout: float = _key(60, "seconds for the sandbox to start before the first cell", minimum=1)
-    cell_timeout: float = _key(60, "seconds for one notebook cell", minimum=1)
-    notebook_timeout: float = _key(300, "seconds for all of a notebook's cells together", minimum=1)
-    call_timeout: float = _key(20, "seconds for one call of a student's function by a check", minimum=0.1)
+    cell_timeout: float = _key(60, "seconds for one notebook cell, at most (the ceiling of its budget)", minimum=1)
+    notebook_timeout: float = _key(300, "seconds for all of a notebook's cells together, over every restart",
+                                   minimum=1)
+    call_timeout: float = _key(20, "seconds for one call of a student's function by a check, at most (the ceiling "
+                                   "of its budget)", minimum=0.1)
+    reference_factor: float = _key(5, "a cell or a call may use this many times the CPU time the reference "
+                                      "solution's took (reference_timing.json), within the ceilings", minimum=1)
+    cpu_floor: float = _key(2, "seconds of CPU time every cell and call may use, whatever the reference took",
+                            minimum=0.1)
+    interrupt_grace: float = _key(5, "seconds an interrupted cell or call has to stop before its process is "
+                                     "killed and started again", minimum=0.5)
     memory_mb: int = _key(4096, "resident memory of the student's process tree, in MiB", minimum=64)
     output_kb: int = _key(256, "what the student's code may print, in KiB; the rest is counted, not kept", minimum=1)
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -42,21 +44,40 @@ class StudentNamespace:
         return found
 
 
+# Failures the grader itself names (the student's code raised nothing of these names).
+_GRADER_MADE = {"Timeout", "Stopped"}
+
+
 def feedback_for(exc: BaseException) -> str:
     """Turn what a check raised into the student's feedback."""
     if isinstance(exc, StudentFailure):
         if exc.type == "NotImplementedError":
             return "Not implemented yet: the function still raises NotImplementedError."
-        if exc.type == "Timeout":
+        if exc.type in _GRADER_MADE:
             return exc.message
-        trace = f"\n{exc.traceback.rstrip()}" if exc.traceback else ""
-        return f"Your code raised {exc}{trace}"
+        if exc.type == "Unreadable":
+            return (f"What {exc.call or 'your function'} returned cannot be checked: {exc.message}. Expected: numbers, "
+                    "NumPy arrays of numbers or booleans, or lists, tuples and dicts of them (as the docstring says).")
+        trace = _student_frames(exc.traceback)
+        if exc.hint:
+            return f"{exc.call}: {exc.hint}.{trace}"
+        return f"{exc.call or 'Your code'} raised {exc}{trace}"
     if isinstance(exc, SandboxError):
         return f"Your notebook's process stopped: {exc}"
     if isinstance(exc, AssertionError):
         return str(exc)
     return (f"The check could not use what your code returned ({type(exc).__name__}: {exc}). "
             "Check the type and shape of your return value against the docstring.")
+
+
+def _student_frames(traceback_text: str) -> str:
+    """The traceback's frames as the student's lines: `File "<cell 3>", line 2, in sigmoid` reads
+    `at cell 3, line 2, in sigmoid`, with the line's code below it where known."""
+    if not traceback_text:
+        return ""
+    text = re.sub(r'File "<cell ([^>]*)>", line', r"at cell \1, line", traceback_text.rstrip())
+    text = re.sub(r'File "[^"]*", line', "at line", text)
+    return f"\n{text}"
 
 
 def _mistake_of(exc: BaseException) -> str | None:
@@ -138,10 +159,15 @@ def run_checks(assignment: Assignment, backend, exercises: set[str] | None = Non
     if code not in (0, 1, 5):
         raise RuntimeError(f"pytest could not run the checks of {assignment.id} (exit {code}):\n{sink.getvalue()[-3000:]}")
     results = []
+    forbidden = getattr(backend, "forbidden", {})
     for ex in assignment.exercises:
         if exercises is not None and ex.name not in exercises:
             continue
-        results.append(ExerciseResult(ex.name, ex.points, [r for r in collector.results if r.exercise == ex.name]))
+        checks = [r for r in collector.results if r.exercise == ex.name]
+        if ex.name in forbidden:  # the curriculum's rule: using a framework costs the whole exercise
+            for check in checks:
+                check.passed, check.feedback = False, check.feedback or forbidden[ex.name]
+        results.append(ExerciseResult(ex.name, ex.points, checks))
     return results
 
 

@@ -12,6 +12,7 @@ from .notebook import Cell, assignment_of, code_cells, read_notebook
 from .results import GradeResult
 from .sandbox.launcher import CallTimeout, Sandbox, SandboxError
 from .student import RemoteBackend
+from .timing import Budgets, Costs, budgets_for
 
 
 # A notebook that imports TensorFlow gets a zygote that has imported it already.
@@ -19,19 +20,19 @@ _HEAVY_IMPORT = re.compile(r"^\s*(import|from)\s+(tensorflow|keras)\b", re.MULTI
 
 
 class _CellRunner:
-    """Runs the notebook's cells in a sandbox; a cell that hangs or kills the process is
-    skipped in the next attempt, so it costs only what it prevents."""
+    """Runs the notebook's cells in a sandbox. A cell that overruns its budget is interrupted
+    and the next cells run on; a cell that kills the process (or will not stop) is skipped in
+    the next attempt, so it costs only what it prevents."""
 
-    def __init__(self, cells: list[Cell], course: Course):
-        self.cells, self.limits = cells, course.limits
+    def __init__(self, cells: list[Cell], course: Course, budgets: Budgets, costs: Costs | None = None):
+        self.cells, self.limits, self.budgets, self.costs = cells, course.limits, budgets, costs
         self.skipped: set[int] = set()
         self.notes: list[str] = []
         self.budget = course.limits.notebook_timeout
 
     def __call__(self, sandbox: Sandbox) -> None:
-        # each run of the notebook (the first, and one after each restart) has the whole budget:
-        # a function that stopped the process must not cost the cells' time of the runs after it
-        self.budget = self.limits.notebook_timeout
+        # `budget` is shared by every run of the notebook (the first, and one after each restart):
+        # cells that stop the process cannot buy themselves a fresh notebook_timeout each time
         for cell in self.cells:
             if cell.index in self.skipped:
                 continue
@@ -40,13 +41,20 @@ class _CellRunner:
                            f"{self.limits.notebook_timeout:g} s (notebook_timeout in course.yaml)")
                 self.skipped.update(c.index for c in self.cells if c.index >= cell.index)
                 return
-            timeout = min(self.limits.cell_timeout, self.budget)
+            budget = self.budgets.cell(cell.source)
+            timeout = min(budget.wall, self.budget)
             started = time.monotonic()
             try:
-                reply = sandbox.request({"op": "exec", "code": cell.source, "index": cell.index}, timeout)
-            except CallTimeout:
+                reply = sandbox.request({"op": "exec", "code": cell.source, "index": cell.index}, timeout,
+                                        cpu=budget.cpu)
+            except CallTimeout as exc:
                 self.skipped.add(cell.index)
-                self._note(f"cell {cell.index} did not finish within {timeout:g} s and was skipped")
+                if exc.interrupted:
+                    where = f" at {exc.where}" if exc.where else ""
+                    self._note(f"cell {cell.index} did not finish within {exc.limit} and was interrupted{where}; "
+                               "the cells after it were run")
+                    continue
+                self._note(f"cell {cell.index} did not finish within {exc.limit} and was skipped ({exc})")
                 raise
             except SandboxError as exc:
                 self.skipped.add(cell.index)
@@ -54,6 +62,8 @@ class _CellRunner:
                 raise
             finally:
                 self.budget -= time.monotonic() - started
+            if self.costs is not None:
+                self.costs.cell(cell.source, reply["cost"])
             if not reply.get("ok"):
                 error = reply.get("error", {})
                 self._note(f"cell {cell.index} raised {error.get('type')}: {error.get('message', '')[:300]}")
@@ -64,7 +74,7 @@ class _CellRunner:
 
 
 def grade_notebook(path: str | Path, *, assignment: str | None = None, course: Course | None = None,
-                   hide: tuple[str, ...] = (), zygote=None) -> GradeResult:
+                   hide: tuple[str, ...] = (), zygote=None, costs: Costs | None = None) -> GradeResult:
     """Grade one notebook on the isolated path.
 
     Args:
@@ -74,6 +84,8 @@ def grade_notebook(path: str | Path, *, assignment: str | None = None, course: C
         hide: more paths the student's process must not see (other submissions, outputs).
         zygote: a started `Zygote` to fork the student's process from (grade-all's workers);
             its view, made when it started, must already hide this notebook's folder.
+        costs: when given, filled with the CPU seconds of every cell and call, and every budget
+            is course.yaml's ceiling (recording the reference solution's timing).
 
     Returns:
         The `GradeResult`, whatever the score.
@@ -87,7 +99,8 @@ def grade_notebook(path: str | Path, *, assignment: str | None = None, course: C
     assignment_id = assignment_of(notebook, path, course, assignment)
     assignment_config = course.assignment(assignment_id)
     cells = code_cells(notebook)
-    runner = _CellRunner(cells, course)
+    budgets = Budgets(course.limits, None) if costs is not None else budgets_for(assignment_id, course.limits)
+    runner = _CellRunner(cells, course, budgets, costs)
     hidden = (str(Path(path).resolve().parent), *hide)
     heavy = any(_HEAVY_IMPORT.search(cell.source) for cell in cells)
 
@@ -99,7 +112,8 @@ def grade_notebook(path: str | Path, *, assignment: str | None = None, course: C
         return sandbox
 
     # each exercise's function may stop the process once (it is not called again after that)
-    backend = RemoteBackend(start, runner, max_restarts=len(assignment_config.exercises) + 3)
+    backend = RemoteBackend(start, runner, max_restarts=len(assignment_config.exercises) + 3, budgets=budgets,
+                            costs=costs)
     try:
         exercises = run_checks(assignment_config, backend)
     finally:

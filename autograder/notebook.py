@@ -15,7 +15,11 @@ import nbformat  # noqa: E402
 
 from .config import Course, ConfigError
 
+# Parsing has its own budget, bounded by what it reads: the file's size, then (once the stored
+# outputs, which grading never uses, are dropped) its number of cells and its JSON's nesting.
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
+MAX_CELLS = 20_000
+MAX_DEPTH = 64
 
 
 class NotebookError(ValueError):
@@ -52,11 +56,18 @@ def read_notebook(path: str | Path) -> nbformat.NotebookNode:
     except json.JSONDecodeError as exc:
         raise NotebookError(f"{path} is not valid JSON (line {exc.lineno}: {exc.msg}). "
                             "Expected a Jupyter notebook (.ipynb); re-download it from Jupyter.") from None
+    except RecursionError:
+        raise NotebookError(f"{path} is JSON nested thousands of levels deep, not a Jupyter notebook.") from None
     if not isinstance(data, dict) or not (isinstance(data.get("cells"), list)
                                           or isinstance(data.get("worksheets"), list)):  # nbformat 3
         raise NotebookError(f"{path} is JSON but not a Jupyter notebook (no list of cells).")
+    cells = _drop_outputs(data)
+    if cells > MAX_CELLS:
+        raise NotebookError(f"{path} has {cells} cells, over the {MAX_CELLS} a notebook may have.")
+    if _depth(data) > MAX_DEPTH:
+        raise NotebookError(f"{path} has JSON nested more than {MAX_DEPTH} levels deep, not a Jupyter notebook.")
     try:
-        notebook = nbformat.reads(text, as_version=4)
+        notebook = nbformat.reads(json.dumps(data), as_version=4)
     except Exception as exc:  # nbformat raises many kinds on malformed input; all mean "not a notebook"
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         raise NotebookError(f"{path} is not a notebook nbformat can read: {reason}") from None
@@ -70,6 +81,35 @@ def read_notebook(path: str | Path) -> nbformat.NotebookNode:
         if not isinstance(cell.get("metadata", {}), dict):
             raise NotebookError(f"{path}: cell {i} has malformed metadata.")
     return notebook
+
+
+def _drop_outputs(data: dict) -> int:
+    """Empty every cell's stored outputs (a submission's outputs are never graded, and validating
+    tens of MiB of them would cost the grader seconds); return the number of cells."""
+    sheets = data.get("worksheets") if isinstance(data.get("worksheets"), list) else [data]
+    count = 0
+    for sheet in sheets:
+        cells = sheet.get("cells") if isinstance(sheet, dict) else None
+        for cell in cells if isinstance(cells, list) else []:
+            count += 1
+            if isinstance(cell, dict) and "outputs" in cell:
+                cell["outputs"] = []
+    return count
+
+
+def _depth(data) -> int:
+    """How deeply the JSON value nests (iteratively: no recursion for hostile input to exhaust)."""
+    deepest, todo = 0, [(data, 1)]
+    while todo:
+        value, depth = todo.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_DEPTH:
+            return depth
+        if isinstance(value, dict):
+            todo.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            todo.extend((v, depth + 1) for v in value)
+    return deepest
 
 
 def is_check_cell(cell) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
+import traceback
 import warnings
 
 import numpy as np
@@ -88,6 +89,9 @@ class StudentCallable:
     def __repr__(self):
         return f"<student's {self.__name__}>"
 
+    def __deepcopy__(self, memo):
+        return self   # a reference to the student's side: copying the arguments keeps it as it is
+
 
 class StudentObject:
     """An object that lives on the student's side: attributes and method calls travel as plain data."""
@@ -111,6 +115,9 @@ class StudentObject:
 
     def __repr__(self):
         return f"<student's {self._type} object>"
+
+    def __deepcopy__(self, memo):
+        return self   # a reference to the student's side: copying the arguments keeps it as it is
 
 
 class BoundMethod:
@@ -153,6 +160,7 @@ class LocalBackend:
     def __init__(self, namespace: dict):
         self.namespace = namespace
         self._objects: dict[int, object] = {}
+        self.forbidden: dict[str, str] = {}   # owner -> why it gets 0 (it used a forbidden framework)
 
     def lookup(self, name: str):
         if name not in self.namespace:
@@ -171,6 +179,7 @@ class LocalBackend:
 
     def _plain(self, value, label):
         data = wire.encode(value, self._refer_iter)
+        _refuse_too_many_items(data, label)
         return wire.decode(data, lambda ref: self._stand_in(ref, label))
 
     def _refer_iter(self, value):
@@ -182,6 +191,7 @@ class LocalBackend:
         return StudentObject(self, self._objects[ref["__ref__"]], ref["type"], label)
 
     def call(self, target, method, args, kwargs, label):
+        _refuse_forbidden(self.forbidden, label)
         function = getattr(target, method) if method else target
         sent_args, sent_kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
         sent_args = [_unwrap(a) for a in sent_args]
@@ -192,10 +202,16 @@ class LocalBackend:
             with warnings.catch_warnings(record=True) as caught, _numpy_defaults(), \
                     contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
                 warnings.simplefilter("always")
-                value = function(*sent_args, **sent_kwargs)
+                with wire.FrameworkWatch() as watch:
+                    value = function(*sent_args, **sent_kwargs)
                 result = self._plain(value, label)
+        except StudentFailure:
+            raise
         except Exception as exc:  # the student's own AssertionError too: it is their failure, not a check's
-            raise StudentFailure(type(exc).__name__, str(exc)) from None
+            frames = traceback.extract_tb(exc.__traceback__)[1:]   # from the student's function on
+            failure = StudentFailure(type(exc).__name__, str(exc), "".join(traceback.format_list(frames[-5:])))
+            raise _attributed(failure, label, args, kwargs) from None
+        _judge_frameworks(self.forbidden, label, watch.found)
         mutated = wire.changed_arrays(before)
         _check_contract(label, args, kwargs, [f"{w.category.__name__}: {w.message}" for w in caught], mutated)
         return result
@@ -215,10 +231,17 @@ def _numpy_defaults():
     return np.errstate(over="warn", divide="warn", invalid="warn", under="ignore")
 
 
-def _unwrap(value):
-    """Arguments that name a generator travel as `wire.Rng`; locally they become the real thing."""
+def _unwrap(value, depth: int = 0):
+    """Arguments that name a generator travel as `wire.Rng`; locally they become the real thing,
+    and the student's own objects (anywhere in a list, tuple or dict) become themselves again."""
     if isinstance(value, wire.Rng):
         return np.random.default_rng(value.seed)
+    if isinstance(value, (StudentCallable, StudentObject)):
+        return value._target
+    if depth < 64 and type(value) in (list, tuple):
+        return type(value)(_unwrap(v, depth + 1) for v in value)
+    if depth < 64 and type(value) is dict:
+        return {k: _unwrap(v, depth + 1) for k, v in value.items()}
     return value
 
 
@@ -229,6 +252,103 @@ def _text(value, limit: int) -> str:
 
 def _texts(values) -> list[str]:
     return [v[:500] for v in values[:20] if type(v) is str] if type(values) is list else []
+
+
+_SCALAR_PRONE = ("AttributeError", "TypeError", "IndexError")
+
+
+def _attributed(failure: StudentFailure, label: str, args, kwargs) -> StudentFailure:
+    """`failure` with the call that raised it and, when only a Python number can explain it, the hint."""
+    # only when the error is about the Python number itself ('float' object has no attribute 'shape')
+    scalars = [type(v).__name__ for v in [*args, *kwargs.values()]
+               if type(v) in (float, int, bool) and f"'{type(v).__name__}'" in failure.message]
+    hint = ""
+    if scalars and failure.type in _SCALAR_PRONE:
+        hint = (f"for a Python {scalars[0]} input, your function raised {failure.type}: {failure.message}; "
+                "Python numbers are valid inputs too: convert with np.asarray(z) first (for each argument that "
+                "may be a number) before using array attributes or methods")
+    return StudentFailure(failure.type, failure.message, failure.traceback, call=call_text(label, args, kwargs),
+                          hint=hint)
+
+
+def _refuse_forbidden(forbidden: dict[str, str], label: str) -> None:
+    """A name that used a forbidden framework once is not run again: it gets 0 (the engine zeroes
+    its exercise's earlier checks too)."""
+    owner = label.split(".")[0]
+    if owner in forbidden:
+        raise ContractViolation(forbidden[owner])
+
+
+def _judge_frameworks(forbidden: dict[str, str], label: str, found: dict) -> None:
+    """The verdict on what `wire.FrameworkWatch` found during one call, the same on both paths.
+
+    Raises:
+        ContractViolation: the call used a forbidden framework; `forbidden` remembers its owner.
+    """
+    used = [(name, _text(where, 200)) for name, where in found.items() if name in wire.FRAMEWORKS]
+    if not used:
+        return
+    name, where = used[0]
+    owner = label.split(".")[0]
+    where = f"{where}" if where.startswith("imported") else f"at {where}" if where else "during the call"
+    forbidden[owner] = (
+        f"Your {owner} used {wire.FRAMEWORKS[name]} ({name}, {where}): the graded functions must use NumPy "
+        "only, not TensorFlow, Keras, PyTorch, JAX, scipy or scikit-learn.\nHow to fix: rewrite it with NumPy "
+        "operations (np.matmul, np.exp, np.maximum, ...); until then this exercise gets 0.")
+    raise ContractViolation(forbidden[owner])
+
+
+def _refuse_too_many_items(data, label: str) -> None:
+    """A value of more than `wire.MAX_ITEMS` items in lists, tuples and dicts is refused: a check
+    would loop over it (after the call's clock stopped) for as long as the student liked."""
+    if wire.count_items(data) > wire.MAX_ITEMS:
+        raise StudentFailure("Unreadable", f"it holds more than {wire.MAX_ITEMS} items in its lists, tuples and "
+                                           "dicts together (return an array rather than a long list)", call=label)
+
+
+# A grader's function (a probe: `loss`, `predict`, `f`, `grad`, an activation) called by the
+# student's code takes arrays no larger than this many entries, or than 4 times what the check
+# passed to the call: so the grader never computes on (or allocates for) a size the student chose.
+PROBE_MIN_ENTRIES = 65_536
+
+
+def _extent(value) -> int:
+    """Entries an array would have if every empty axis had one: what a computation on its shape costs."""
+    shape = np.shape(value)
+    return int(np.prod([max(int(n), 1) for n in shape], dtype=object)) if shape else 1
+
+
+def _walk_arrays(values):
+    todo = list(values)
+    while todo:
+        value = todo.pop()
+        if isinstance(value, np.ndarray):
+            yield value
+        elif isinstance(value, (list, tuple)):
+            todo.extend(value)
+        elif isinstance(value, dict):
+            todo.extend(value.values())
+
+
+def _probe_bound(args, kwargs) -> int:
+    """The most entries an argument of a probe may have during a call with these arguments."""
+    passed = sum(_extent(a) for a in _walk_arrays([*args, *kwargs.values()]))
+    return max(PROBE_MIN_ENTRIES, 4 * passed)
+
+
+def _bounded_probe(function, bound: int, args, kwargs):
+    """Call the grader's `function` if no argument is over `bound` entries.
+
+    Raises:
+        ValueError: an argument is larger (the student's code sees this message).
+    """
+    name = getattr(function, "__name__", "the grader's function")
+    for value in _walk_arrays([*args, *kwargs.values()]):
+        if _extent(value) > bound:
+            raise ValueError(f"{name} was called with an array of shape {value.shape}; the functions the check "
+                             f"passes take arrays of at most {bound} entries here (a few times what the check "
+                             "itself passed). Call it with the data you were given.")
+    return function(*args, **kwargs)
 
 
 def _missing_message(name: str) -> str:
@@ -243,14 +363,16 @@ class RemoteBackend:
     the next check, at most `max_restarts` times.
     """
 
-    def __init__(self, start_sandbox, run_cells, max_restarts: int = 3):
+    def __init__(self, start_sandbox, run_cells, max_restarts: int = 3, *, budgets=None, costs=None):
         self._start, self._run_cells, self.max_restarts = start_sandbox, run_cells, max_restarts
+        self.budgets, self.costs = budgets, costs   # `timing.Budgets` (None: the ceilings), `timing.Costs`
         self.sandbox: Sandbox | None = None
         self.generation = 0
         self.restarts = 0
         self._probes: dict[int, object] = {}
         self._names: dict[tuple[int, str], dict] = {}
         self._broken: dict[str, str] = {}   # name -> how a call of it stopped the process
+        self.forbidden: dict[str, str] = {}  # owner -> why it gets 0 (it used a forbidden framework)
 
     @property
     def isolation(self):
@@ -261,22 +383,27 @@ class RemoteBackend:
 
         A cell that breaks the process makes `run_cells` skip it and raise; the cells are then
         run again in a fresh process, so each bad cell costs one restart and only what it defines.
+        Every restart, whether a cell or a call caused it, counts against `max_restarts`.
+
+        Raises:
+            SandboxError: the process stopped more than `max_restarts` times.
         """
         if self.sandbox is not None and self.sandbox.alive:
             return self.sandbox
-        if self.sandbox is not None:
-            self.sandbox.close()
-            if self.restarts >= self.max_restarts:
-                raise SandboxError("your notebook's process stopped too many times; the remaining checks were not run")
-            self.restarts += 1
         while True:
+            if self.sandbox is not None:
+                self.sandbox.close()
+                if self.restarts >= self.max_restarts:
+                    raise SandboxError("your notebook's process stopped too many times; the remaining checks "
+                                       "were not run")
+                self.restarts += 1
             self.generation += 1
             self.sandbox = self._start()
             try:
                 self._run_cells(self.sandbox)
                 return self.sandbox
             except SandboxError:
-                self.sandbox.close()
+                continue
 
     def close(self):
         if self.sandbox is not None:
@@ -300,9 +427,20 @@ class RemoteBackend:
             self._names[key] = reply["ref"]
         return self._names[key]
 
-    def _request(self, message, callbacks=None):
+    def budget(self, label: str):
+        """The `timing.Budget` of one call of `label` (course.yaml's call_timeout without budgets)."""
+        if self.budgets is None:
+            from .timing import Budgets
+
+            self.budgets = Budgets(self.ensure().limits, None)
+        return self.budgets.call(label)
+
+    def _request(self, message, callbacks=None, label: str | None = None):
         sandbox = self.ensure()
-        reply = sandbox.request(message, sandbox.limits.call_timeout, callbacks)
+        budget = self.budget(label or "")
+        reply = sandbox.request(message, budget.wall, callbacks, cpu=budget.cpu)
+        if self.costs is not None and label:
+            self.costs.call(label, reply["cost"])
         if reply.get("ok") is not True:
             error = reply.get("error")
             error = error if isinstance(error, dict) else {}
@@ -320,12 +458,14 @@ class RemoteBackend:
         return ref
 
     def _grader_ref(self, value):
+        # the student's own functions and objects (in a list or dict the check passes back, such as
+        # an Adam state holding an object) go back as themselves, never as a grader's function
+        if isinstance(value, (StudentCallable, StudentObject)):
+            return self._target(value._target)
         if callable(value):
             self._probes[id(value)] = value
             return {"__ref__": id(value), "side": "grader", "type": getattr(value, "__name__", "function"),
                     "kind": "callable"}
-        if isinstance(value, (StudentCallable, StudentObject)):
-            return value._target[1]
         raise wire.WireError(f"cannot send a {type(value).__name__} to the student's code")
 
     def _encode_arg(self, value):
@@ -352,27 +492,43 @@ class RemoteBackend:
             raise
 
     def call(self, target, method, args, kwargs, label):
+        _refuse_forbidden(self.forbidden, label)
         owner = self._unless_broken(label, lambda: f"{call_text(label, args, kwargs)} was not called")
         ref = self._target(target)
         message = {"op": "call", "target": ref, "method": method,
                    "args": [self._encode_arg(a) for a in args],
                    "kwargs": {k: self._encode_arg(v) for k, v in kwargs.items()}}
+        bound = _probe_bound(args, kwargs)
+
+        def probe(ref):
+            function = self._probes[ref]
+            return lambda *a, **k: _bounded_probe(function, bound, a, k)
+
         with self._stopping(owner):
             try:
-                reply = self._request(message, callbacks=self._probes.__getitem__)
-            except CallTimeout:
-                self._broken[owner] = f"did not return within {self.sandbox.limits.call_timeout:g} s"
+                reply = self._request(message, callbacks=probe, label=label)
+            except StudentFailure as exc:
+                raise _attributed(exc, label, args, kwargs) from None
+            except CallTimeout as exc:
+                self._broken[owner] = f"did not return within {exc.limit}"
+                where = f" at {exc.where}" if exc.where else ""
+                stopped = (f"was interrupted{where}" if exc.interrupted
+                           else "did not stop when interrupted, so your notebook's process was stopped")
                 raise StudentFailure(
-                    "Timeout", f"{call_text(label, args, kwargs)} did not return within "
-                    f"{self.sandbox.limits.call_timeout:g} s. Look for a loop that never ends.") from None
+                    "Timeout", f"{call_text(label, args, kwargs)} did not return within {exc.limit} and {stopped}. "
+                    "Look for a loop that never ends.") from None
+        frameworks = reply.get("frameworks")
+        if isinstance(frameworks, dict):
+            _judge_frameworks(self.forbidden, label, frameworks)
         _check_contract(label, args, kwargs, _texts(reply.get("warnings")), _texts(reply.get("mutated")))
         return self._decode(reply, label)
 
     def _decode(self, reply, label):
+        _refuse_too_many_items(reply.get("value"), label)
         try:
             return wire.decode(reply.get("value"), lambda r: self._stand_in(r, label))
         except wire.WireError as exc:
-            raise StudentFailure("WireError", f"what {label} returned could not be read: {exc}") from None
+            raise StudentFailure("Unreadable", str(exc), call=label) from None
 
     def _stand_in(self, ref, label):
         return StudentObject(self, (self.generation, ref), _text(ref.get("type"), 100) or "object", label)
@@ -380,7 +536,11 @@ class RemoteBackend:
     def getattr(self, target, name, label):
         owner = self._unless_broken(label, lambda: f"{label} was not read")
         with self._stopping(owner):
-            reply = self._request({"op": "getattr", "target": self._target(target), "name": name})
+            try:
+                reply = self._request({"op": "getattr", "target": self._target(target), "name": name}, label=label)
+            except CallTimeout as exc:
+                self._broken[owner] = f"did not answer within {exc.limit}"
+                raise StudentFailure("Timeout", f"reading {label} did not finish within {exc.limit}.") from None
         value = self._decode(reply, label)
         if isinstance(value, StudentObject) and value._type == "method":
             return BoundMethod(StudentObject(self, target, "object", label.rsplit(".", 1)[0]), name)

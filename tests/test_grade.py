@@ -105,7 +105,7 @@ def test_a_cell_that_raises_does_not_stop_the_cells_after_it(tmp_path):
 
 
 def test_a_hanging_cell_is_skipped_and_costs_only_what_it_prevents(tmp_path):
-    """Is a top-level infinite loop stopped by the cell limit, skipped, and the rest graded?"""
+    """Is a top-level infinite loop interrupted at its line by the cell budget, and the rest graded?"""
     from dataclasses import replace
 
     from autograder.config import load_course
@@ -115,7 +115,9 @@ def test_a_hanging_cell_is_skipped_and_costs_only_what_it_prevents(tmp_path):
     notebook = with_cell(submission(A, {}), "while True:\n    pass", position=2)
     result = grade_notebook(write(tmp_path, notebook), course=course)
     assert result.score == 12
-    assert any("did not finish within 3 s" in note for note in result.notes)
+    # interrupted (KeyboardInterrupt) at its line once its CPU or wall-clock budget ran out
+    assert any("cell 2 did not finish within" in note and "interrupted at cell 2, line" in note
+               for note in result.notes), result.notes
 
 
 def test_a_function_that_loops_costs_its_exercise_only(tmp_path):
@@ -163,3 +165,74 @@ raise RuntimeError(json.dumps(seen))
     assert seen["import"] == "ImportError"
     assert all(seen[p] in (0, "FileNotFoundError", "IsADirectoryError", "PermissionError") for p in seen if p != "import")
     assert result.score == 12
+
+
+def _nested(depth):
+    return '{"cells": [], "metadata": {"x": ' + "[" * depth + "]" * depth + '}, "nbformat": 4, "nbformat_minor": 5}'
+
+
+@pytest.mark.parametrize("depth", [200, 100_000])
+def test_deeply_nested_json_is_refused_in_one_line(tmp_path, depth):
+    """Is a notebook whose JSON nests thousands of levels deep refused in one line, not a RecursionError?"""
+    path = tmp_path / f"{A}.ipynb"
+    path.write_text(_nested(depth))
+    run = cli("grade", str(path))
+    assert run.returncode != 0 and "Traceback" not in run.stderr, run.stderr[-2000:]
+    assert "nested" in run.stderr and len(run.stderr.strip().splitlines()) == 1, run.stderr
+
+
+def test_parsing_has_its_own_size_budget(tmp_path):
+    """Is a notebook of too many cells (an nbformat 3 one, converted) refused in one line, quickly?"""
+    import time
+
+    from autograder.notebook import MAX_CELLS
+
+    cells = [{"cell_type": "code", "input": "1", "language": "python", "metadata": {}, "outputs": []}] * (MAX_CELLS + 1)
+    path = tmp_path / f"{A}.ipynb"
+    path.write_text(json.dumps({"metadata": {}, "nbformat": 3, "nbformat_minor": 0,
+                                "worksheets": [{"cells": cells, "metadata": {}}]}))
+    started = time.monotonic()
+    run = cli("grade", str(path))
+    assert run.returncode != 0 and "Traceback" not in run.stderr, run.stderr[-2000:]
+    assert f"over the {MAX_CELLS}" in run.stderr and len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert time.monotonic() - started < 60
+
+
+def test_stored_outputs_cost_nothing_to_read(tmp_path):
+    """Are a submission's stored outputs (tens of MiB) dropped before the notebook is validated?"""
+    import time
+
+    from autograder.notebook import read_notebook
+
+    notebook = submission(A, {})
+    blob = {"output_type": "stream", "name": "stdout", "text": ["x" * 100 + "\n"] * 400}
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [nbformat.from_dict(blob)] * 40
+    path = write(tmp_path, notebook)
+    assert path.stat().st_size > 20 << 20
+    started = time.monotonic()
+    read = read_notebook(path)
+    elapsed = time.monotonic() - started
+    assert all(not cell.get("outputs") for cell in read.cells)
+    assert elapsed < 30, f"{elapsed:.1f} s"
+
+
+def test_restarts_and_cell_time_are_bounded_over_every_run(tmp_path):
+    """Do cells that kill the process share one notebook_timeout over all the runs they cause, and
+    count against the notebook's restarts, instead of each run getting the whole budget again?"""
+    from dataclasses import replace
+
+    from autograder.config import load_course
+
+    course = load_course()
+    course = replace(course, limits=replace(course.limits, notebook_timeout=8))
+    notebook = submission(A, {})
+    for position in range(2, 14):
+        with_cell(notebook, "import os\nos._exit(3)", position=position)
+    with_cell(notebook, "import time\ntime.sleep(2.5)", position=2)
+    result = grade_notebook(write(tmp_path, notebook), course=course)
+    stopped = [note for note in result.notes if "stopped the notebook's process" in note]
+    # at most max_restarts (7 exercises + 3) runs end in a killing cell
+    assert len(stopped) <= 10, result.notes
+    assert any("used its 8 s (notebook_timeout" in note for note in result.notes), result.notes

@@ -9,9 +9,11 @@ network and its own process tree that dies with it. Only plain data crosses (`wi
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import json
 import os
+import re
 import resource
 import select
 import shutil
@@ -42,16 +44,31 @@ class SandboxError(Exception):
 
 
 class CallTimeout(SandboxError):
-    pass
+    """A cell or a call overran its budget.
+
+    Attributes:
+        limit: what ran out, for the student ("2 s of CPU time", "8 s").
+        interrupted: True when the student's process answered the interrupt and lives on
+            (with everything it defined); False when it had to be stopped.
+        where: the student's line the interrupt stopped (``cell 3, line 2, in sigmoid``), or "".
+    """
+
+    def __init__(self, message: str = "timed out", *, limit: str = "", interrupted: bool = False, where: str = ""):
+        super().__init__(message)
+        self.limit, self.interrupted, self.where = limit, interrupted, where
 
 
 @dataclass
 class StudentFailure(Exception):
-    """The student's code raised: the exception's type, message and the cells' traceback."""
+    """The student's code raised: the exception's type, message and the cells' traceback; `call`
+    is the call that raised (as the student would write it) and `hint` what the check knows of
+    the cause (a Python scalar the function did not convert)."""
 
     type: str
     message: str
     traceback: str = ""
+    call: str = ""
+    hint: str = ""
 
     def __str__(self):
         return f"{self.type}: {self.message}" if self.message else self.type
@@ -308,6 +325,59 @@ def _descendants(pid: int, children: dict[int, list[int]]) -> list[int]:
     return found
 
 
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+class _Clock:
+    """A request's budgets: wall-clock seconds, and CPU seconds of the student's process plus the
+    grader's own time answering its callbacks (a student's code that makes the grader work is
+    charged for it). CPU time is what a loop burns whatever the machine's load; the wall-clock
+    budget catches code that waits without computing."""
+
+    def __init__(self, wall: float, cpu: float | None, cpu_seconds):
+        self.started = time.monotonic()
+        self.deadline = self.started + wall
+        self.wall, self.cpu, self._cpu_seconds = wall, cpu, cpu_seconds
+        self._cpu_start = cpu_seconds() if cpu_seconds is not None else 0.0
+        self._grader = 0.0
+
+    @contextlib.contextmanager
+    def grader(self):
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self._grader += time.monotonic() - started
+
+    def cpu_used(self) -> float:
+        if self._cpu_seconds is None:
+            return 0.0
+        return self._cpu_seconds() - self._cpu_start + self._grader
+
+    def remaining(self) -> float:
+        """Seconds left (0 once the CPU budget is spent, checked at most every 0.25 s by `_receive`)."""
+        if self.cpu is not None and self.cpu_used() >= self.cpu:
+            self._cpu_out = True
+            return 0.0
+        return self.deadline - time.monotonic()
+
+    _cpu_out = False
+
+    def spent(self) -> str:
+        """The budget that ran out, for a message."""
+        return f"{self.cpu:g} s of CPU time" if self._cpu_out else f"{self.wall:g} s"
+
+
+def _last_line(traceback_text) -> str:
+    """`cell 3, line 2, in sigmoid` from the last frame of a traceback of the student's cells."""
+    frames = re.findall(r'File "<cell ([^>]*)>", line (\d+), in (\S+)', traceback_text if type(traceback_text) is str
+                        else "")
+    if not frames:
+        return ""
+    cell, line, function = frames[-1]
+    return f"cell {cell[:20]}, line {line}" + (f", in {function[:60]}" if function != "<module>" else "")
+
+
 @dataclass
 class Output:
     """What the student's process printed, capped."""
@@ -479,42 +549,102 @@ class Sandbox:
         return self.proc is not None and self.proc.poll() is None and self.died is None
 
     # -- channel ---------------------------------------------------------------------------
-    def request(self, message: dict, timeout: float, callbacks=None) -> dict:
+    def request(self, message: dict, timeout: float, callbacks=None, *, cpu: float | None = None) -> dict:
         """Send one request and wait for its result, answering callbacks on the way.
 
+        Args:
+            message: the request (`exec`, `call`, `lookup`, `getattr`).
+            timeout: seconds of wall-clock time the request may take, the grader's answers to
+                callbacks included.
+            callbacks: maps a callback's reference to the grader's function it calls.
+            cpu: seconds of CPU time the student's process may use on it (None: no CPU budget);
+                the grader's own time answering callbacks counts too.
+
+        Returns:
+            The result message; `cost` is set to the CPU seconds it took.
+
         Raises:
-            CallTimeout: no answer within `timeout` seconds (the process is then killed).
+            CallTimeout: a budget ran out. The student's code was interrupted (KeyboardInterrupt,
+                as Jupyter does); if it did not answer within `interrupt_grace`, it was killed.
             SandboxError: the process died or sent something that is not a message.
         """
         if not self.alive:
             raise SandboxError(self.died or "the student's process is not running")
-        deadline = time.monotonic() + timeout
+        clock = _Clock(timeout, cpu, self._cpu_seconds)
         try:
             wire.send(self._req_w, message)
             while True:
-                reply = self._receive(deadline)
+                reply = self._receive(clock)
                 if reply.get("op") == "callback":
-                    self._answer_callback(reply, callbacks)
+                    with clock.grader():
+                        self._answer_callback(reply, callbacks)
                     continue
                 if reply.get("op") != "result":
                     raise SandboxError("the student's process sent an unexpected message")
+                reply["cost"] = clock.cpu_used()
                 return reply
-        except CallTimeout:
-            self._fail(f"no answer within {timeout:g} s (the limit of course.yaml); the process was stopped")
-            raise
+        except CallTimeout as exc:
+            raise self._interrupt(exc.limit) from None
         except (OSError, EOFError, wire.WireError, ValueError, TypeError, RecursionError, SandboxError) as exc:
             # anything else than a well-formed message ends the process: nothing after it is trusted
-            self._fail(self.died or f"the channel broke: {str(exc)[:200]}")
+            self._fail(self.died or f"the grader could not read what your code sent ({str(exc)[:200]})")
             raise SandboxError(self.died) from None
 
+    def _interrupt(self, limit: str) -> CallTimeout:
+        """Interrupt the student's code that overran `limit` and wait a short grace for its reply;
+        kill the process if none comes (code that catches KeyboardInterrupt, blocks SIGINT, or
+        is stuck in one long C call). Returns the `CallTimeout` to raise."""
+        try:
+            pidfd = getattr(self.proc, "pidfd", None)  # a forked sandbox: the init of its PID namespace
+            if pidfd is not None:
+                signal.pidfd_send_signal(pidfd, signal.SIGINT)
+            else:  # the worker (under `unshare`, which ignores SIGINT) and what it started
+                os.killpg(self.proc.pid, signal.SIGINT)
+            grace = _Clock(self.limits.interrupt_grace, None, None)
+            while True:
+                reply = self._receive(grace)
+                if reply.get("op") == "result":  # a callback is not answered: the interrupt ends it
+                    break
+        except (CallTimeout, OSError, EOFError, wire.WireError, ValueError, TypeError, RecursionError,
+                SandboxError):
+            self._fail(f"it did not stop within {self.limits.interrupt_grace:g} s of being interrupted "
+                       f"after {limit}; the process was stopped")
+            return CallTimeout(self.died, limit=limit, interrupted=False)
+        error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
+        return CallTimeout(f"interrupted after {limit}", limit=limit, interrupted=True,
+                           where=_last_line(error.get("traceback")))
+
+    def _cpu_seconds(self) -> float:
+        """CPU seconds the student's process has used so far, its finished children included."""
+        if self._student_pid is None:
+            self._student_pid = self.proc.pid
+            if self.isolation == "namespaces" and getattr(self.proc, "pidfd", None) is None:
+                try:  # under `unshare --fork` the worker is unshare's only child
+                    with open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children") as f:
+                        self._student_pid = int(f.read().split()[0])
+                except (OSError, ValueError, IndexError):
+                    pass
+        try:
+            with open(f"/proc/{self._student_pid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return sum(int(v) for v in fields[11:15]) / _CLOCK_TICKS  # utime, stime, cutime, cstime
+
+    _student_pid: int | None = None
+
     def _answer_callback(self, message: dict, callbacks) -> None:
+        """Run the grader's function the student's code called (`callbacks` bounds what it accepts)
+        and send its value back, or the reason it refused."""
         try:
             function = callbacks(message["ref"])
             args = wire.decode(message["args"])
             kwargs = wire.decode(message["kwargs"])
             reply = {"ok": True, "value": wire.encode(function(*args, **kwargs))}
-        except Exception as exc:  # the grader's probe refused the student's arguments
-            reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+            wire.send(self._req_w, reply)
+            return
+        except Exception as exc:  # the grader's probe refused the student's arguments, or its value is too big
+            reply = {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:500]}"}
         wire.send(self._req_w, reply)
 
     def limit_hit(self) -> str | None:
@@ -542,7 +672,14 @@ class Sandbox:
         if self.proc is not None:
             self._kill_all()
 
-    def _receive(self, deadline: float) -> dict:
+    def _receive(self, clock: "_Clock | float") -> dict:
+        """The next message; `clock` is a `_Clock` (or a deadline of `time.monotonic`).
+
+        Raises:
+            CallTimeout: the clock ran out first (its `limit` says which budget).
+        """
+        if not isinstance(clock, _Clock):
+            clock = _Clock(clock - time.monotonic(), None, None)
         while True:
             if len(self._buffer) >= 4:
                 (length,) = struct.unpack(">I", self._buffer[:4])
@@ -555,9 +692,9 @@ class Sandbox:
                     if type(message) is not dict:
                         raise wire.WireError("a message must be a JSON object")
                     return message
-            remaining = deadline - time.monotonic()
+            remaining = clock.remaining()
             if remaining <= 0:
-                raise CallTimeout("timed out")
+                raise CallTimeout("timed out", limit=clock.spent())
             ready, _, _ = select.select([self._resp_r], [], [], min(remaining, 0.25))
             if not ready:
                 self._check_memory()

@@ -10,6 +10,8 @@ that cannot (instances, functions) are kept here and referred to by number.
 """
 import json
 import os
+import select
+import signal
 import subprocess
 import sys
 import traceback
@@ -244,7 +246,7 @@ REQ, RESP = SPEC["request_fd"], SPEC["response_fd"]
 
 _objects = {}        # id -> object kept on this side
 _ids = {}            # id(object) -> id, so the same object gets the same number
-MAX_ITEMS = 1_000_000
+MAX_ITEMS = wire.MAX_ITEMS
 
 
 class _Shell:
@@ -275,17 +277,57 @@ def _refer(value):
     return {"__ref__": _ids[key], "side": "student", "type": type(value).__name__, "kind": kind}
 
 
+class _Interrupt:
+    """The grader interrupts a cell or a call that overran its budget as Jupyter does: SIGINT, which
+    raises KeyboardInterrupt in the student's code so that the reply comes back and the process
+    (with everything the notebook defined) lives on. Outside the student's code (while a message
+    is being written) the interrupt only waits: a half-written message would break the channel."""
+
+    armed = False     # the student's code is running: an interrupt raises there
+    pending = False   # an interrupt arrived while a message was being written
+
+    @classmethod
+    def handle(cls, signum, frame):
+        if cls.armed:
+            raise KeyboardInterrupt
+        cls.pending = True
+
+    @classmethod
+    def sending(cls, fd, message):
+        """`wire.send` that no interrupt cuts in half; a pending interrupt is raised after it."""
+        armed, cls.armed = cls.armed, False
+        try:
+            wire.send(fd, message)
+        finally:
+            cls.armed = armed
+        if armed and cls.pending:
+            cls.pending = False
+            raise KeyboardInterrupt
+
+
+def _drain(fd):
+    """Drop what is left unread of a message the grader sent before an interrupt (a probe's answer
+    whose reading was interrupted): the grader sends nothing else while it waits for a result."""
+    while select.select([fd], [], [], 0)[0]:
+        if not os.read(fd, 1 << 20):
+            return
+
+
 class GraderFunction:
-    """A function of the grader's, passed as an argument: calling it asks the grader."""
+    """A function of the grader's, passed as an argument: calling it asks the grader. To the
+    student's code it is a plain function (its type's name too, in their error messages)."""
 
     def __init__(self, ref):
         self._ref = ref["__ref__"]
-        self.__name__ = ref.get("type", "probe")
+        self.__name__ = self.__qualname__ = str(ref.get("type", "function"))
+
+    def __repr__(self):
+        return f"<function {self.__name__}>"
 
     def __call__(self, *args, **kwargs):
-        wire.send(RESP, {"op": "callback", "ref": self._ref,
-                         "args": wire.encode(list(args), _refer), "kwargs": wire.encode(kwargs, _refer)})
-        reply = wire.receive(REQ)
+        _Interrupt.sending(RESP, {"op": "callback", "ref": self._ref,
+                                  "args": wire.encode(list(args), _refer), "kwargs": wire.encode(kwargs, _refer)})
+        reply = wire.receive(REQ)  # an interrupt may cut this: the grader does not answer after its deadline
         if not reply.get("ok"):
             raise RuntimeError(reply.get("error", "the grader's function failed"))
         return wire.decode(reply["value"], _resolve)
@@ -300,7 +342,8 @@ def _resolve(ref):
 def _error(exc):
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<cell")]
     where = "".join(traceback.format_list(frames[-5:]))
-    return {"type": type(exc).__name__, "message": str(exc)[:2000], "traceback": where[-4000:]}
+    kind = "Unreadable" if isinstance(exc, wire.WireError) else type(exc).__name__  # named by the grader
+    return {"type": kind, "message": str(exc)[:2000], "traceback": where[-4000:]}
 
 
 def _call(message):
@@ -312,11 +355,12 @@ def _call(message):
     before = wire.snapshot_arrays(args, kwargs)
     with warnings.catch_warnings(record=True) as caught, np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
         warnings.simplefilter("always")
-        value = target(*args, **kwargs)
+        with wire.FrameworkWatch() as watch:
+            value = target(*args, **kwargs)
     mutated = wire.changed_arrays(before)
     return {"value": wire.encode(value, _refer),
             "warnings": [f"{w.category.__name__}: {w.message}" for w in caught][:20],
-            "mutated": mutated}
+            "mutated": mutated, "frameworks": watch.found}
 
 
 def _lookup(message):
@@ -344,10 +388,13 @@ def _exec(message):
     return {}
 
 
+GraderFunction.__name__ = GraderFunction.__qualname__ = "function"
+
 HANDLERS = {"exec": _exec, "call": _call, "lookup": _lookup, "getattr": _getattr}
 
 
 def serve():
+    signal.signal(signal.SIGINT, _Interrupt.handle)
     wire.send(RESP, {"op": "ready", "pid": os.getpid()})
     while True:
         try:
@@ -356,8 +403,13 @@ def serve():
             return
         if message.get("op") == "shutdown":
             return
+        _Interrupt.pending = False  # one that came after the last reply was sent is not for this request
         try:
-            reply = HANDLERS[message["op"]](message)
+            _Interrupt.armed = True
+            try:
+                reply = HANDLERS[message["op"]](message)
+            finally:
+                _Interrupt.armed = False
             reply["ok"] = True
         except BaseException as exc:  # a student's SystemExit or KeyboardInterrupt is reported too
             try:
@@ -370,11 +422,12 @@ def serve():
             sys.stderr.flush()
         except BaseException:  # the student's code may have replaced or closed them
             pass
+        _drain(REQ)
         try:
             wire.send(RESP, {"op": "result", **reply})
         except (wire.WireError, TypeError, ValueError) as exc:
-            wire.send(RESP, {"op": "result", "ok": False,
-                             "error": {"type": "WireError", "message": str(exc), "traceback": ""}})
+            wire.send(RESP, {"op": "result", "ok": False,  # the grader names this failure to the student
+                             "error": {"type": "Unreadable", "message": str(exc)[:2000], "traceback": ""}})
         sys.stdout.flush()
 
 
