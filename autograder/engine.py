@@ -45,7 +45,7 @@ class StudentNamespace:
 
 
 # Failures the grader itself names (the student's code raised nothing of these names).
-_GRADER_MADE = {"Timeout", "Stopped"}
+_GRADER_MADE = {"Timeout", "Stopped", "MemoryLimit"}
 
 
 def feedback_for(exc: BaseException) -> str:

@@ -49,6 +49,9 @@ class _CellRunner:
                                         cpu=budget.cpu)
             except CallTimeout as exc:
                 self.skipped.add(cell.index)
+                if sandbox.limit_hit() == "memory":  # the cause, not the clock it ran out of on the way
+                    self._note(f"cell {cell.index} stopped the notebook's process ({sandbox.died}) and was skipped")
+                    raise
                 if exc.interrupted:
                     where = f" at {exc.where}" if exc.where else ""
                     self._note(f"cell {cell.index} did not finish within {exc.limit} and was interrupted{where}; "

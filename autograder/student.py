@@ -510,6 +510,11 @@ class RemoteBackend:
             except StudentFailure as exc:
                 raise _attributed(exc, label, args, kwargs) from None
             except CallTimeout as exc:
+                if self.sandbox.limit_hit() == "memory":
+                    # under load, a tree that allocates without bound runs out of time near its memory
+                    self._broken[owner] = f"stopped your notebook's process ({self.sandbox.died})"
+                    raise StudentFailure("MemoryLimit", f"{call_text(label, args, kwargs)}: "
+                                         f"{self.sandbox.died or self.sandbox.memory_message()}") from None
                 self._broken[owner] = f"did not return within {exc.limit}"
                 where = f" at {exc.where}" if exc.where else ""
                 stopped = (f"was interrupted{where}" if exc.interrupted

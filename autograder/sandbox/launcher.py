@@ -660,14 +660,14 @@ class Sandbox:
             return "memory"
         return None
 
-    def _memory_message(self) -> str:
+    def memory_message(self) -> str:
         return (f"the student's process used its {self.limits.memory_mb} MiB memory limit (memory_mb in course.yaml; "
                 "files in /tmp and /dev/shm, shared memory and memfd files count too); it was stopped")
 
     def _fail(self, reason: str) -> None:
         """Stop the process for `reason`, or for its memory if that limit was reached on the way."""
         if self.died is None and self.proc is not None and self.limit_hit() == "memory":
-            reason = self._memory_message()
+            reason = self.memory_message()
         self.died = self.died or reason
         if self.proc is not None:
             self._kill_all()
@@ -733,7 +733,7 @@ class Sandbox:
         if self.died:
             return self.died
         if code < 0 and self.limit_hit() == "memory":  # the kernel's OOM killer, in the tree's memory cgroup
-            self.died = self._memory_message()
+            self.died = self.memory_message()
             return self.died
         if code < 0:
             return f"the student's process was killed by signal {signal.Signals(-code).name}"

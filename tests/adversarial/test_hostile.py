@@ -31,7 +31,9 @@ A = "a01_perceptron"
 POINTS = {"sigmoid": 2, "sigmoid_derivative": 2, "tanh": 1, "tanh_derivative": 2, "relu": 1,
           "relu_derivative": 1, "perceptron_forward": 3}
 BASE = load_course()
-COURSE = replace(BASE, limits=replace(BASE.limits, call_timeout=2, cell_timeout=3, notebook_timeout=30,
+# Ceilings well above what the lean notebook needs on a loaded machine: a hostile cell or call is
+# stopped by its budget (derived from the reference's CPU time, interrupted as Jupyter does), not by them.
+COURSE = replace(BASE, limits=replace(BASE.limits, call_timeout=15, cell_timeout=30, notebook_timeout=120,
                                       memory_mb=1024, output_kb=64))
 PROTECTED = ["course.yaml", "solutions", "autograder", "source", "assignments", "samples", "pyproject.toml"]
 WRONG_RELU = "def relu(z):\n    return np.zeros(np.shape(z))  # wrong on purpose\n"
@@ -110,7 +112,7 @@ def grade(tmp_path, monkeypatch, course_checksums):
         result = grade_notebook(path, course=COURSE, **kwargs)
         g = Graded(result, time.monotonic() - started, marker)
         graded.append(g)
-        assert g.elapsed < 90, g.elapsed
+        assert g.elapsed < 150, g.elapsed  # minutes before the budgets; seconds now, even under load
         return g
 
     yield run
