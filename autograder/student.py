@@ -519,9 +519,12 @@ class RemoteBackend:
                 where = f" at {exc.where}" if exc.where else ""
                 stopped = (f"was interrupted{where}" if exc.interrupted
                            else "did not stop when interrupted, so your notebook's process was stopped")
+                used, limit = self.sandbox.memory_used_mb(), self.sandbox.limits.memory_mb
+                growing = (f", using {used:.0f} MiB of its {limit} MiB memory limit by then. Look for a loop that "
+                           "never ends or keeps allocating" if used >= limit / 2 else ". Look for a loop that never ends")
                 raise StudentFailure(
-                    "Timeout", f"{call_text(label, args, kwargs)} did not return within {exc.limit} and {stopped}. "
-                    "Look for a loop that never ends.") from None
+                    "Timeout", f"{call_text(label, args, kwargs)} did not return within {exc.limit} and {stopped}"
+                    f"{growing}.") from None
         frameworks = reply.get("frameworks")
         if isinstance(frameworks, dict):
             _judge_frameworks(self.forbidden, label, frameworks)

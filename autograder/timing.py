@@ -123,7 +123,7 @@ def record_reference_timing(assignment_ids: list[str], *, course: Course | None 
     Raises:
         RuntimeError: a reference notebook did not get full marks (its timing would be wrong).
     """
-    from .authoring import source_path
+    from .registry import source_notebook as source_path
     from .grade import grade_notebook
 
     course = course or load_course()

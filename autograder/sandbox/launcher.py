@@ -660,6 +660,18 @@ class Sandbox:
             return "memory"
         return None
 
+    def memory_used_mb(self) -> float:
+        """The most memory the tree was seen to use: its memory cgroup's high-water mark (everything
+        it pinned) where there is one, else what the watch saw."""
+        peak = self._peak_mb
+        if self.cgroups is not None and self.cgroups.memory is not None:
+            for name in ("memory.max_usage_in_bytes", "memory.peak"):  # v1, v2
+                try:
+                    peak = max(peak, int((self.cgroups.memory / name).read_text()) / 2**20)
+                except (OSError, ValueError):
+                    pass
+        return peak
+
     def memory_message(self) -> str:
         return (f"the student's process used its {self.limits.memory_mb} MiB memory limit (memory_mb in course.yaml; "
                 "files in /tmp and /dev/shm, shared memory and memfd files count too); it was stopped")

@@ -105,12 +105,12 @@ def _nbgrader_class(root: Path, notebooks: dict[str, object]) -> None:
 def test_symbolic_links_are_never_graded_as_the_students_work(tmp_path):
     """Is a notebook or folder that is a symbolic link (to the instructor's source, to another student's
     notebook, to a system file) a zero saying so, while the honest student keeps full marks?"""
-    from autograder.registry import source_notebook as source_path
+    from autograder.registry import source_notebook
 
     root, out = tmp_path / "class", tmp_path / "out"
     _nbgrader_class(root, {"ada": {}})
     submitted = root / "submitted"
-    targets = {"to_source": source_path(A), "to_ada": submitted / "ada" / A / f"{A}.ipynb",
+    targets = {"to_source": source_notebook(A), "to_ada": submitted / "ada" / A / f"{A}.ipynb",
                "to_system": Path("/etc/passwd")}
     for student, target in targets.items():
         (submitted / student / A).mkdir(parents=True)

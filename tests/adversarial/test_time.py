@@ -6,7 +6,7 @@ import time
 import nbformat
 import pytest
 
-from autograder.authoring import source_path
+from autograder.registry import source_notebook as source_path
 from autograder.grade import grade_notebook
 from autograder.notebook import code_cells, read_notebook
 from autograder.samples import submission
