@@ -99,7 +99,9 @@ def cmd_gradescope(args) -> int:
 def cmd_time_reference(args) -> int:
     from .timing import record_reference_timing
 
-    print(f"wrote {record_reference_timing(_assignment_ids(args.assignments))}")
+    course = load_course()
+    ids = [course.assignment(a).id for a in args.assignments] or [a.id for a in course.assignments]
+    print(f"wrote {record_reference_timing(ids)}")
     return 0
 
 
