@@ -227,25 +227,7 @@ def _hidden_paths(coursedir) -> tuple[str, ...]:
     environment, the sandbox cannot hide it whole and hides the parts)."""
     root = Path(coursedir.root).resolve()
     parts = {root / name for name in _COURSE_PARTS} | (set(root.iterdir()) if root.is_dir() else set())
-    return (str(root), *sorted(str(p) for p in parts), *_installed_checkouts())
-
-
-def _installed_checkouts() -> list[str]:
-    """The checkout this project is installed from in editable mode (`pip install -e`), when it is
-    not the one running: its solutions/ is where a student's code would look for the reference."""
-    import json
-    from importlib import metadata
-
-    try:
-        text = metadata.distribution("intro-deep-learning-course").read_text("direct_url.json") or "{}"
-        url = json.loads(text).get("url", "")
-    except (metadata.PackageNotFoundError, ValueError, AttributeError):
-        return []
-    checkout = Path(url[len("file://"):]) if url.startswith("file:///") else None
-    if checkout is None or not checkout.is_dir():
-        return []
-    # its entries too: the sandbox keeps a directory that holds the Python environment visible
-    return [str(checkout), *(str(p) for p in checkout.iterdir())]
+    return (str(root), *sorted(str(p) for p in parts))
 
 
 class SubmissionExporter(NotebookExporter):

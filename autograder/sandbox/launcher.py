@@ -141,6 +141,47 @@ def _hidden_paths(requested: tuple[str, ...], keep: list[str], writable: tuple[s
     return sorted(set(hidden))
 
 
+def _course_copies() -> tuple[list[str], list[str]]:
+    """Every copy of the course's code this grader knows of: (folders to hide by the usual rule,
+    packages to hide even inside Python's folders).
+
+    The checkout it runs from; the one an editable install (`pip install -e`) points at; and the
+    folders `autograder` and `solutions` are imported from, which a plain `pip install .` puts
+    into site-packages, where the student's process finds its own libraries.
+    """
+    import importlib.util
+    import json
+    from importlib import metadata
+
+    checkouts = [COURSE_ROOT]
+    try:
+        url = json.loads(metadata.distribution("intro-deep-learning-course").read_text("direct_url.json") or "{}")
+        url = url.get("url", "") if isinstance(url, dict) else ""
+        if url.startswith("file:///") and Path(url[7:]).is_dir():
+            checkouts.append(Path(url[7:]).resolve())
+    except (metadata.PackageNotFoundError, ValueError, OSError):
+        pass
+    packages = []
+    for name in ("autograder", "solutions"):
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        packages += [str(Path(p).resolve()) for p in (spec.submodule_search_locations or [])] if spec else []
+    return [str(c) for c in dict.fromkeys(checkouts)], packages
+
+
+def _protected(extra: tuple[str, ...], keep: list[str], writable: tuple[str, ...] = WRITABLE) -> list[str]:
+    """The one rule for what a student's process may not read: every copy of the course's code and
+    the `extra` paths (the notebook's folder, the class, the outputs), by `_hidden_paths`."""
+    checkouts, packages = _course_copies()
+    hidden = _hidden_paths((*checkouts, *extra), keep, writable)
+    covered = [Path(h) for h in hidden]
+    hidden += [p for p in packages if not any(Path(p) == c or c in Path(p).parents for c in covered)
+               and not any(Path(k) == Path(p) or Path(p) in Path(k).parents for k in keep)]
+    return sorted(set(hidden))
+
+
 def _deny_others(paths: list[str]) -> None:
     """Remove every permission of "others" (so of STUDENT_UID) from `paths`, for good: where
     namespaces are unavailable, this is what keeps the course's files from the student's code
@@ -451,12 +492,12 @@ class Sandbox:
             os.chown(workdir, STUDENT_UID, STUDENT_UID)
             spec["run_as"] = STUDENT_UID
             home = str(workdir)
-            _deny_others(_hidden_paths((str(COURSE_ROOT), *self.hide), _python_paths(), writable=()))
+            _deny_others(_protected(self.hide, _python_paths(), writable=()))
         if self.isolation == "namespaces":
             root = Path(self._tmp, "root")
             root.mkdir()
             keep = _python_paths()
-            spec.update(root=str(root), hide=_hidden_paths((str(COURSE_ROOT), *self.hide), keep), keep=keep)
+            spec.update(root=str(root), hide=_protected(self.hide, keep), keep=keep)
             command = [*_UNSHARE, *command]
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8",

@@ -95,3 +95,14 @@ def test_a_notebook_directly_in_tmp_gets_full_marks():
         notebook.unlink()
     assert result.score == result.max_score, [(c.name, c.feedback[:300]) for e in result.exercises
                                               for c in e.checks if not c.passed][:3]
+
+
+def test_the_course_packages_are_hidden_even_inside_pythons_folders():
+    """Where `pip install .` put `solutions` and `autograder` into site-packages (a folder the
+    student's process needs), are those two packages still hidden?"""
+    from autograder.sandbox.launcher import _protected
+
+    site_packages_like = [str(COURSE_ROOT)]   # Python's folder, holding the course's packages
+    hidden = _protected((), site_packages_like)
+    assert str(COURSE_ROOT / "solutions") in hidden and str(COURSE_ROOT / "autograder") in hidden
+    assert str(COURSE_ROOT) not in hidden   # the folder the student's libraries live in stays
