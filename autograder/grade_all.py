@@ -49,7 +49,7 @@ def _grade_one(submission: Submission, course: Course, hide: tuple[str, ...], zy
     """
     from .grade import grade_notebook
 
-    refused = submission.refused or refusal(submission.path)
+    refused = submission.refused or refusal(submission.path, submission.links)
     if refused:
         return _zero(submission, course, refused)
     try:

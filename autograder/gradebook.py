@@ -8,7 +8,9 @@ a symbolic link, ...) never gets the source notebook in its place: its copy is t
 """
 from __future__ import annotations
 
+
 import copy
+import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,11 +43,20 @@ def _grade_id(cell) -> str | None:
     return grade_id if isinstance(grade_id, str) else None
 
 
+def _names(path: Path) -> int:
+    try:
+        return os.lstat(path).st_nlink
+    except OSError:
+        return 1
+
+
 def _students_notebook(course_dir: Path, result: GradeResult) -> nbformat.NotebookNode:
     """The submission with its outputs cleared; the released notebook where it was not graded or cannot be read."""
     assignment = result.assignment
     notebook = None
-    if not result.error and not refusal(Path(result.notebook)):
+    path = Path(result.notebook)
+    # graded (no error): a hard link was then one whose every name is in the class
+    if not result.error and not refusal(path, links=_names(path)):
         try:
             notebook = read_notebook(result.notebook)
         except NotebookError:

@@ -4,8 +4,10 @@ Rules (docs/grade-all.md):
 - A notebook, a student's folder or an assignment folder that is a symbolic link is not graded: it
   may point at the instructor's source notebook, another student's work or a system file. The
   student gets a zero that says so.
-- A notebook with several names on its file system (a hard link) is not graded either: its other
-  name may be another student's or the instructor's notebook. Each of its names gets the zero.
+- A notebook with several names on its file system (a hard link) is graded only when every one of
+  its names is a submission of this class (each is graded, and each result names the others, for
+  the instructor to look at); a name elsewhere may be the instructor's source notebook, so then
+  none is graded and each gets a zero that says so.
 - Anything that is not a regular file (a FIFO named .ipynb, a device) is not read.
 - A folder with several notebooks: `<assignment>.ipynb` is graded and the result names the others,
   which are not; without `<assignment>.ipynb` none is chosen and the student gets a zero that says so.
@@ -31,6 +33,7 @@ class Submission:
     path: Path
     refused: str = ""        # why it is not graded (a zero with this reason)
     note: str = ""           # what the student's result should also say (other notebooks ignored)
+    links: int = 1           # names of its file known to be this class's submissions (hard links)
 
 
 def find_submissions(root: str | Path, assignment: str | None = None, *,
@@ -111,8 +114,9 @@ def _one_notebook(student: str, assignment: str, folder: Path) -> list[Submissio
     return [Submission(student, assignment, path, refusal(path), note)]
 
 
-def refusal(path: Path) -> str:
+def refusal(path: Path, links: int = 1) -> str:
     """Why the file at `path` must not be graded as a student's own work ("" if it may be).
+    `links`: how many names of the file are known to be submissions of the class.
 
     Checked without following a symbolic link; called again just before grading, in case the file
     changed after the class folder was read.
@@ -126,9 +130,9 @@ def refusal(path: Path) -> str:
                 "Submit the notebook file itself.")
     if not stat.S_ISREG(info.st_mode):
         return f"{path.name} is not a regular file: it was not graded. Submit the notebook file itself."
-    if info.st_nlink > 1:
-        return (f"{path.name} is a hard link ({info.st_nlink} names for one file, another of which may be another "
-                "student's or the instructor's notebook): it was not graded. Submit a copy of your own.")
+    if info.st_nlink > max(links, 1):
+        return (f"{path.name} is a hard link ({info.st_nlink} names for one file, one of which lies outside the "
+                "class folder and may be the instructor's notebook): it was not graded. Submit a copy of your own.")
     return ""
 
 
@@ -146,8 +150,14 @@ def _name_shared_files(found: list[Submission]) -> list[Submission]:
             sharing.setdefault(keys[id(submission)], []).append(submission.student)
     result = []
     for submission in found:
-        others = [s for s in sharing.get(keys.get(id(submission)), []) if s != submission.student]
-        if others and submission.refused:
+        names = sharing.get(keys.get(id(submission)), [])
+        others = [s for s in names if s != submission.student]
+        if others and not refusal(submission.path, links=len(names)):
+            # every name of the file is in the class: graded for each, and each result says so
+            submission = replace(submission, refused="", links=len(names), note=" ".join(filter(None, (
+                submission.note, f"This notebook is the same file (a hard link) as the submission of "
+                                 f"{', '.join(others)}: the instructor should look at both."))))
+        elif others and submission.refused:
             submission = replace(submission, refused=f"{submission.refused} It is the same file as the "
                                                      f"submission of {', '.join(others)}.")
         result.append(submission)

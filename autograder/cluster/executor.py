@@ -93,7 +93,7 @@ class ClusterExecutor(cf.Executor):
                 data = f.read(MAX_NOTEBOOK_BYTES + 1) if path.is_file() and not path.is_symlink() else None
         except OSError:
             data = None
-        if submission.refused or refusal(path) or data is None or len(data) > MAX_NOTEBOOK_BYTES:
+        if submission.refused or refusal(path, submission.links) or data is None or len(data) > MAX_NOTEBOOK_BYTES:
             # Not sent (a worker would see a plain file): graded where it is, which gives the local
             # pool's reason for its zero. A student's code never runs in this process either way.
             future.set_result(function(submission, course, hide))

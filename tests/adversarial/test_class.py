@@ -127,19 +127,27 @@ def test_symbolic_links_are_never_graded_as_the_students_work(tmp_path):
         assert not any(e["checks"] for e in results[student]["exercises"])
 
 
-def test_a_hard_link_is_not_graded_and_names_the_submission_it_shares(tmp_path):
-    """Is a notebook hard-linked to another student's (or to a copy of the source) refused for both
-    names, the result saying which submissions share the file?"""
+def test_a_hard_link_inside_the_class_is_graded_and_flagged_one_outside_is_refused(tmp_path):
+    """Does a notebook hard-linked to another student's keep the honest student's grade (both
+    names graded, each result naming the other for the instructor), while a notebook hard-linked
+    to a file outside the class (a copy of the instructor's source) gets a zero that says why?"""
     root, out = tmp_path / "class", tmp_path / "out"
-    _nbgrader_class(root, {"ada": {}, "cem": {}})
+    _nbgrader_class(root, {"ada": {}, "cem": {}, "eve": None})
     submitted = root / "submitted"
     (submitted / "mal" / A).mkdir(parents=True)
     os.link(submitted / "ada" / A / f"{A}.ipynb", submitted / "mal" / A / f"{A}.ipynb")
+    outside = tmp_path / "instructor" / f"{A}.ipynb"
+    outside.parent.mkdir()
+    nbformat.write(submission(A, {}), outside)
+    (submitted / "eve" / A / f"{A}.ipynb").unlink()
+    os.link(outside, submitted / "eve" / A / f"{A}.ipynb")
     results = {d["student"]: d for d in grade_all(root, out=out, jobs=2, progress=False)}
     assert results["cem"]["score"] == 12
     for student, other in (("ada", "mal"), ("mal", "ada")):
-        assert results[student]["score"] == 0
-        assert "hard link" in results[student]["error"] and f"submission of {other}" in results[student]["error"]
+        assert results[student]["score"] == 12 and not results[student]["error"]
+        assert any("hard link" in n and f"submission of {other}" in n for n in results[student]["notes"])
+    assert results["eve"]["score"] == 0 and "hard link" in results["eve"]["error"]
+    assert "outside the class folder" in results["eve"]["error"]
 
 
 def test_a_second_notebook_in_a_folder_is_never_graded(tmp_path):
