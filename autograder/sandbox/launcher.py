@@ -182,15 +182,16 @@ def _protected(extra: tuple[str, ...], keep: list[str], writable: tuple[str, ...
     return sorted(set(hidden))
 
 
-def _deny_others(paths: list[str]) -> None:
+def _deny_others(paths: list[str], keep_passage: bool = False) -> None:
     """Remove every permission of "others" (so of STUDENT_UID) from `paths`, for good: where
     namespaces are unavailable, this is what keeps the course's files from the student's code
     (Gradescope's own advice for solutions). The owner and group keep theirs."""
     for path in paths:
         try:
             mode = os.lstat(path).st_mode
-            if mode & 0o007:
-                os.chmod(path, mode & 0o7770)
+            denied = 0o006 if keep_passage else 0o007
+            if mode & denied:
+                os.chmod(path, mode & ~denied & 0o7777)
         except OSError:
             pass
 
@@ -492,7 +493,10 @@ class Sandbox:
             os.chown(workdir, STUDENT_UID, STUDENT_UID)
             spec["run_as"] = STUDENT_UID
             home = str(workdir)
-            _deny_others(_protected(self.hide, _python_paths(), writable=()))
+            hidden = _protected(self.hide, _python_paths(), writable=())
+            _deny_others(hidden)
+            # a checkout that holds the environment stays passable (its .venv) but not listable
+            _deny_others([c for c in _course_copies()[0] if c not in hidden], keep_passage=True)
         if self.isolation == "namespaces":
             root = Path(self._tmp, "root")
             root.mkdir()
