@@ -25,6 +25,7 @@ import numpy as np
 
 from .config import COURSE_ROOT, load_course
 from .engine import run_checks
+from .report import exercise_feedback
 from .student import LocalBackend
 
 # What the checks rely on in the kernel, which the student's cells share (see docs/threat-model.md).
@@ -62,24 +63,6 @@ def grade_exercise(assignment_id: str, exercise: str, namespace: dict) -> float:
         (result,) = run_checks(assignment, LocalBackend(dict(namespace)), {exercise})
     print(exercise_feedback(result))
     return result.score
-
-
-def exercise_feedback(result) -> str:
-    """A hidden test cell's feedback text: the exercise's points, then each check, passed or
-    failed, with a failed check's message (the same text on both nbgrader paths).
-
-    Args:
-        result: the exercise's `ExerciseResult`.
-
-    Returns:
-        The text, without a trailing newline.
-    """
-    lines = [f"{result.name}: {result.score:g} / {result.points:g} points"]
-    for check in result.checks:
-        lines.append(f"- {'passed' if check.passed else 'FAILED'}: {check.question}")
-        if not check.passed:
-            lines.append("  " + check.feedback.replace("\n", "\n  "))
-    return "\n".join(lines)
 
 
 def tampering() -> list[str]:

@@ -28,7 +28,7 @@ from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool, Int
 
 from .config import Course, load_course
-from .nbgrader_bridge import exercise_feedback
+from .report import exercise_feedback
 from .notebook import NotebookError
 
 # The course directory's parts the student's process must not see (besides the whole directory,
