@@ -115,7 +115,8 @@ def grade_notebook(path: str | Path, *, assignment: str | None = None, course: C
         return sandbox
 
     # each exercise's function may stop the process once (it is not called again after that)
-    backend = RemoteBackend(start, runner, max_restarts=len(assignment_config.exercises) + 3, budgets=budgets,
+    backend = RemoteBackend(start, runner, max_restarts=len(assignment_config.exercises) + 3,
+                            max_cell_restarts=len(cells), budgets=budgets,
                             costs=costs)
     try:
         exercises = run_checks(assignment_config, backend)

@@ -363,12 +363,15 @@ class RemoteBackend:
     the next check, at most `max_restarts` times.
     """
 
-    def __init__(self, start_sandbox, run_cells, max_restarts: int = 3, *, budgets=None, costs=None):
+    def __init__(self, start_sandbox, run_cells, max_restarts: int = 3, *, max_cell_restarts: int = 0,
+                 budgets=None, costs=None):
         self._start, self._run_cells, self.max_restarts = start_sandbox, run_cells, max_restarts
+        self.max_cell_restarts = max_cell_restarts
         self.budgets, self.costs = budgets, costs   # `timing.Budgets` (None: the ceilings), `timing.Costs`
         self.sandbox: Sandbox | None = None
         self.generation = 0
         self.restarts = 0
+        self.cell_restarts = 0
         self._probes: dict[int, object] = {}
         self._names: dict[tuple[int, str], dict] = {}
         self._broken: dict[str, str] = {}   # name -> how a call of it stopped the process
@@ -382,28 +385,37 @@ class RemoteBackend:
         """The running sandbox, started (or restarted after a failed call) with the cells run.
 
         A cell that breaks the process makes `run_cells` skip it and raise; the cells are then
-        run again in a fresh process, so each bad cell costs one restart and only what it defines.
-        Every restart, whether a cell or a call caused it, counts against `max_restarts`.
+        run again in a fresh process, so each bad cell costs one restart and only what it defines:
+        at most one restart per cell (`max_cell_restarts`), all runs sharing the notebook's one
+        `notebook_timeout`. A call that stops the process costs one of `max_restarts` (its
+        function is not called again).
 
         Raises:
-            SandboxError: the process stopped more than `max_restarts` times.
+            SandboxError: the process stopped more often than those bounds allow.
         """
         if self.sandbox is not None and self.sandbox.alive:
             return self.sandbox
+        cell_failed = False
         while True:
             if self.sandbox is not None:
                 self.sandbox.close()
-                if self.restarts >= self.max_restarts:
-                    raise SandboxError("your notebook's process stopped too many times; the remaining checks "
-                                       "were not run")
-                self.restarts += 1
+                if cell_failed:
+                    if self.cell_restarts >= self.max_cell_restarts:
+                        raise SandboxError("your notebook's cells stopped its process too many times; the remaining "
+                                           "checks were not run")
+                    self.cell_restarts += 1
+                else:
+                    if self.restarts >= self.max_restarts:
+                        raise SandboxError("your notebook's process stopped too many times; the remaining checks "
+                                           "were not run")
+                    self.restarts += 1
             self.generation += 1
             self.sandbox = self._start()
             try:
                 self._run_cells(self.sandbox)
                 return self.sandbox
             except SandboxError:
-                continue
+                cell_failed = True
 
     def close(self):
         if self.sandbox is not None:

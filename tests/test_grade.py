@@ -233,6 +233,6 @@ def test_restarts_and_cell_time_are_bounded_over_every_run(tmp_path):
     with_cell(notebook, "import time\ntime.sleep(2.5)", position=2)
     result = grade_notebook(write(tmp_path, notebook), course=course)
     stopped = [note for note in result.notes if "stopped the notebook's process" in note]
-    # at most max_restarts (7 exercises + 3) runs end in a killing cell
+    # the runs share one notebook_timeout: once it is used, no more killing cell is reached
     assert len(stopped) <= 10, result.notes
     assert any("used its 8 s (notebook_timeout" in note for note in result.notes), result.notes

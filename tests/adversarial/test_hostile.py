@@ -149,6 +149,8 @@ FUNCTION_ATTACKS = {
     "unbounded printing": "def relu(z):\n    while True:\n        print('x' * 10000)\n",
     "writes to fd 1 and 2": "import os\ndef relu(z):\n    while True:\n        os.write(1, b'y' * 65536)\n        os.write(2, b'z' * 65536)\n",
     "kills its own process group": "import os, signal\ndef relu(z):\n    os.killpg(0, signal.SIGKILL)\n",
+    "forked copies that loop": ("import os, time\ndef relu(z):\n    for _ in range(8):\n        if os.fork() == 0:\n"
+                                "            break\n    while True:\n        time.sleep(0.01)\n"),
     "exception whose str raises": ("class Bad(Exception):\n    def __str__(self):\n        raise RuntimeError('no')\n"
                                    "def relu(z):\n    raise Bad()\n"),
 }
