@@ -3,6 +3,17 @@ from tests.catalogue import Catalogue, Finding
 
 A = "a06_regularization"
 
+# the classic mistake, in the catalogue and in its finding alike
+RATE_AS_KEEP_FRACTION = """
+def dropout_forward(A, rate, training=True, rng=None):
+    A = np.asarray(A)
+    if not training or rate == 0:
+        return A.copy(), np.ones(A.shape, A.dtype)
+    rng = np.random.default_rng() if rng is None else rng
+    mask = (rng.random(A.shape) < rate).astype(A.dtype)
+    return A * mask / (1 - rate), mask
+"""
+
 # (exercise, what the mistake is, the student's cell, words the feedback must contain)
 MISTAKES = [
     ("dropout_forward", "not inverted: kept units not scaled", """
@@ -14,15 +25,7 @@ def dropout_forward(A, rate, training=True, rng=None):
     mask = (rng.random(A.shape) >= rate).astype(A.dtype)
     return A * mask, mask
 """, "not scaled"),
-    ("dropout_forward", "rate used as the keep probability", """
-def dropout_forward(A, rate, training=True, rng=None):
-    A = np.asarray(A)
-    if not training or rate == 0:
-        return A.copy(), np.ones(A.shape, A.dtype)
-    rng = np.random.default_rng() if rng is None else rng
-    mask = (rng.random(A.shape) < rate).astype(A.dtype)
-    return A * mask / (1 - rate), mask
-""", "fraction DROPPED"),
+    ("dropout_forward", "rate used as the keep probability", RATE_AS_KEEP_FRACTION, "fraction DROPPED"),
     ("dropout_forward", "one mask shared by every row", """
 def dropout_forward(A, rate, training=True, rng=None):
     A = np.asarray(A)
@@ -292,15 +295,9 @@ _right_epoch = early_stopping_epoch
 def early_stopping_epoch(val_losses, patience):
     return np.array(_right_epoch(val_losses, patience))
 """, kept=(3, 3)),
-    Finding("dropout_forward", "rate taken as the keep fraction: named as such, not as one mask for every row", """
-def dropout_forward(A, rate, training=True, rng=None):
-    A = np.asarray(A)
-    if not training or rate == 0:
-        return A.copy(), np.ones(A.shape, A.dtype)
-    rng = np.random.default_rng() if rng is None else rng
-    mask = (rng.random(A.shape) < rate).astype(A.dtype)
-    return A * mask / (1 - rate), mask
-""", kept=(0, 3.99), shows=("fraction DROPPED",), hides=("same mask is used for every row",), mistake="fraction DROPPED"),
+    Finding("dropout_forward", "rate taken as the keep fraction: named as such, not as one mask for every row",
+            RATE_AS_KEEP_FRACTION, kept=(0, 3.99), shows=("fraction DROPPED",),
+            hides=("same mask is used for every row",), mistake="fraction DROPPED"),
     Finding("dropout_forward", "one mask for every row: named by its own prediction", """
 def dropout_forward(A, rate, training=True, rng=None):
     A = np.asarray(A)
