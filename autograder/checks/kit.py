@@ -265,21 +265,23 @@ def expect_close(got, expected, *, call: str | Callable[[], str], rtol: float | 
         fail(called=called(), expected=wanted, received=reason,
              hint=shape_hint if isinstance(got, (list, tuple)) and shape_hint else None)
     got_arr = np.asarray(got, dtype=float)
+    if got_arr.shape == expected_arr.shape and close(got_arr, expected_arr, rtol, atol):
+        return
+    # a failure from here on: only now is it worth finding which known mistake it is
     mistake = matching_mistake(got, expected, mistakes, rtol, atol)
     if got_arr.shape != expected_arr.shape:
         hints = [h for h in (_shape_hint(got_arr.shape, expected_arr.shape), shape_hint) if h]
         received = ("an array of shape " + str(got_arr.shape) if got_arr.ndim else "a number") + f", {describe(got)}"
         fail(called=called(), expected=wanted if expected_arr.ndim == 0 else f"shape {expected_arr.shape}",
              received=received, mistake=mistake, hint="\n".join(hints) or None)
-    if not close(got_arr, expected_arr, rtol, atol):
-        digits = shown_digits(got_arr, expected_arr)
-        shown, back = describe(expected, digits=digits), describe(got, digits=digits)
-        if shown == back:   # large arrays are summarised alike: show the first entry that differs
-            index, e, g, entry_digits = _first_difference(got_arr, expected_arr, rtol, atol)
-            shown, back = (f"{shown[:-1]}, whose entry {index} is {e:.{entry_digits}g}>",
-                           f"{back[:-1]}, whose entry {index} is {g:.{entry_digits}g}>")
-        fail(called=called(), expected=shown, received=f"{back}\n{_difference(got_arr, expected_arr, rtol, atol)}",
-             mistake=mistake)
+    digits = shown_digits(got_arr, expected_arr)
+    shown, back = describe(expected, digits=digits), describe(got, digits=digits)
+    if shown == back:   # large arrays are summarised alike: show the first entry that differs
+        index, e, g, entry_digits = _first_difference(got_arr, expected_arr, rtol, atol)
+        shown, back = (f"{shown[:-1]}, whose entry {index} is {e:.{entry_digits}g}>",
+                       f"{back[:-1]}, whose entry {index} is {g:.{entry_digits}g}>")
+    fail(called=called(), expected=shown, received=f"{back}\n{_difference(got_arr, expected_arr, rtol, atol)}",
+         mistake=mistake)
 
 
 def _first_difference(got, expected, rtol: float, atol: float):
