@@ -12,11 +12,10 @@ import contextlib
 import copy
 import io
 import traceback
-import warnings
 
 import numpy as np
 
-from .sandbox import wire
+from .sandbox import protocol, wire
 from .sandbox.launcher import CallTimeout, Sandbox, SandboxError, StudentFailure
 
 __all__ = ["Missing", "StudentCallable", "StudentObject", "LocalBackend", "RemoteBackend",
@@ -131,23 +130,6 @@ class BoundMethod:
         return self._obj.call_method(self._method, *args, **kwargs)
 
 
-def _check_contract(label: str, args, kwargs, warnings_seen, mutated) -> None:
-    runtime = [w for w in warnings_seen if w.startswith("RuntimeWarning")]
-    if runtime:
-        raise ContractViolation(
-            f"{call_text(label, args, kwargs)} emitted {runtime[0]}.\nExpected: no RuntimeWarning for finite inputs "
-            "(overflow, division by zero and invalid values must be avoided, not silenced).\n"
-            "How to fix: rewrite the formula so that no intermediate value overflows, for example by "
-            "treating positive and negative inputs separately or by clipping."
-        )
-    if mutated:
-        raise ContractViolation(
-            f"{call_text(label, args, kwargs)} changed its argument {mutated[0]} in place.\nExpected: inputs left untouched.\n"
-            "How to fix: work on a copy (np.array(x, dtype=float)) or build new arrays instead of "
-            "using in-place operators (+=, *=, x[...] = ...) on the arguments."
-        )
-
-
 class LocalBackend:
     """The student's definitions in this process (the nbgrader kernel, or tests of the reference).
 
@@ -163,13 +145,8 @@ class LocalBackend:
         self.forbidden: dict[str, str] = {}   # owner -> why it gets 0 (it used a forbidden framework)
 
     def lookup(self, name: str):
-        if name not in self.namespace:
-            raise Missing(_missing_message(name))
-        value = self.namespace[name]
-        if not callable(value):
-            raise Missing(f"{name} is defined in your notebook, but as a {type(value).__name__}, "
-                          f"not a function or class. Expected: def {name}(...) or class {name}.")
-        return StudentCallable(self, value, name)
+        _require_callable(name, protocol.lookup(self.namespace, name))
+        return StudentCallable(self, self.namespace[name], name)
 
     def _refer(self, value):
         key = id(value)
@@ -196,24 +173,18 @@ class LocalBackend:
         sent_args, sent_kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
         sent_args = [_unwrap(a) for a in sent_args]
         sent_kwargs = {k: _unwrap(v) for k, v in sent_kwargs.items()}
-        before = wire.snapshot_arrays(sent_args, sent_kwargs)
         sink = io.StringIO()
         try:
-            with warnings.catch_warnings(record=True) as caught, _numpy_defaults(), \
-                    contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-                warnings.simplefilter("always")
-                with wire.FrameworkWatch() as watch:
-                    value = function(*sent_args, **sent_kwargs)
+            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+                value, captured = protocol.call(function, sent_args, sent_kwargs)
                 result = self._plain(value, label)
         except StudentFailure:
             raise
         except Exception as exc:  # the student's own AssertionError too: it is their failure, not a check's
-            frames = traceback.extract_tb(exc.__traceback__)[1:]   # from the student's function on
+            frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename != protocol.__file__][1:]
             failure = StudentFailure(type(exc).__name__, str(exc), "".join(traceback.format_list(frames[-5:])))
             raise _attributed(failure, label, args, kwargs) from None
-        _judge_frameworks(self.forbidden, label, watch.found)
-        mutated = wire.changed_arrays(before)
-        _check_contract(label, args, kwargs, [f"{w.category.__name__}: {w.message}" for w in caught], mutated)
+        judge_call(self.forbidden, label, args, kwargs, captured)
         return result
 
     def getattr(self, target, name, label):
@@ -224,11 +195,6 @@ class LocalBackend:
         if callable(value) and not isinstance(value, type):
             return BoundMethod(StudentObject(self, target, type(target).__name__, label.rsplit(".", 1)[0]), name)
         return self._plain(value, label)
-
-
-def _numpy_defaults():
-    """NumPy's default error handling (the notebook may have changed it): warn, but not on underflow."""
-    return np.errstate(over="warn", divide="warn", invalid="warn", under="ignore")
 
 
 def _unwrap(value, depth: int = 0):
@@ -279,23 +245,49 @@ def _refuse_forbidden(forbidden: dict[str, str], label: str) -> None:
         raise ContractViolation(forbidden[owner])
 
 
-def _judge_frameworks(forbidden: dict[str, str], label: str, found: dict) -> None:
-    """The verdict on what `wire.FrameworkWatch` found during one call, the same on both paths.
+def judge_call(forbidden: dict[str, str], label: str, args, kwargs, captured: dict) -> None:
+    """The verdict on what `protocol.call` captured during one call of `label`, the same on both
+    paths: `captured` is the worker's reply (untrusted data) or the local capture.
 
     Raises:
-        ContractViolation: the call used a forbidden framework; `forbidden` remembers its owner.
+        ContractViolation: the call used a forbidden framework or switched off the watch that sees
+            them (`forbidden` then remembers its owner: it is not run again), emitted a
+            RuntimeWarning, or changed an argument in place.
     """
-    used = [(name, _text(where, 200)) for name, where in found.items() if name in wire.FRAMEWORKS]
-    if not used:
-        return
-    name, where = used[0]
     owner = label.split(".")[0]
-    where = f"{where}" if where.startswith("imported") else f"at {where}" if where else "during the call"
-    forbidden[owner] = (
-        f"Your {owner} used {wire.FRAMEWORKS[name]} ({name}, {where}): the graded functions must use NumPy "
-        "only, not TensorFlow, Keras, PyTorch, JAX, scipy or scikit-learn.\nHow to fix: rewrite it with NumPy "
-        "operations (np.matmul, np.exp, np.maximum, ...); until then this exercise gets 0.")
-    raise ContractViolation(forbidden[owner])
+    found = captured.get("frameworks") if isinstance(captured.get("frameworks"), dict) else {}
+    used = [(name, _text(where, 200)) for name, where in found.items() if name in protocol.FRAMEWORKS]
+    tampered = _text(captured.get("tampered"), 200)
+    if used:
+        name, where = used[0]
+        where = f"{where}" if where.startswith("imported") else f"at {where}" if where else "during the call"
+        forbidden[owner] = (
+            f"Your {owner} used {protocol.FRAMEWORKS[name]} ({name}, {where}): the graded functions must use NumPy "
+            "only, not TensorFlow, Keras, PyTorch, JAX, scipy or scikit-learn.\nHow to fix: rewrite it with NumPy "
+            "operations (np.matmul, np.exp, np.maximum, ...); until then this exercise gets 0.")
+        raise ContractViolation(forbidden[owner])
+    if tampered:
+        forbidden[owner] = (
+            f"Your {owner} switched off the profiler of its process ({tampered}): the grader watches every call "
+            "to see that the graded functions use NumPy only, and a graded function must not turn that off.\n"
+            "How to fix: remove the sys.setprofile, sys.settrace or threading.setprofile call; until then "
+            "this exercise gets 0.")
+        raise ContractViolation(forbidden[owner])
+    warnings_seen, mutated = _texts(captured.get("warnings")), _texts(captured.get("mutated"))
+    runtime = [w for w in warnings_seen if w.startswith("RuntimeWarning")]
+    if runtime:
+        raise ContractViolation(
+            f"{call_text(label, args, kwargs)} emitted {runtime[0]}.\nExpected: no RuntimeWarning for finite inputs "
+            "(overflow, division by zero and invalid values must be avoided, not silenced).\n"
+            "How to fix: rewrite the formula so that no intermediate value overflows, for example by "
+            "treating positive and negative inputs separately or by clipping."
+        )
+    if mutated:
+        raise ContractViolation(
+            f"{call_text(label, args, kwargs)} changed its argument {mutated[0]} in place.\nExpected: inputs left untouched.\n"
+            "How to fix: work on a copy (np.array(x, dtype=float)) or build new arrays instead of "
+            "using in-place operators (+=, *=, x[...] = ...) on the arguments."
+        )
 
 
 def _refuse_too_many_items(data, label: str) -> None:
@@ -351,9 +343,14 @@ def _bounded_probe(function, bound: int, args, kwargs):
     return function(*args, **kwargs)
 
 
-def _missing_message(name: str) -> str:
-    return (f"{name} is not defined in your notebook.\nExpected: the cell that defines {name} "
-            "(keep its name and signature as given), run without errors before it.")
+def _require_callable(name: str, found: dict) -> None:
+    """Raise `Missing` unless `protocol.lookup` found `name` defined as a function or class."""
+    if found.get("kind") == "missing":
+        raise Missing(f"{name} is not defined in your notebook.\nExpected: the cell that defines {name} "
+                      "(keep its name and signature as given), run without errors before it.")
+    if found.get("kind") not in ("class", "callable"):
+        raise Missing(f"{name} is defined in your notebook, but as a {found.get('type')}, not a "
+                      f"function or class. Expected: def {name}(...) or class {name}.")
 
 
 class RemoteBackend:
@@ -431,11 +428,10 @@ class RemoteBackend:
         key = (self.generation, name)
         if key not in self._names:
             reply = self._request({"op": "lookup", "name": name})
-            if reply.get("kind") == "missing":
-                raise Missing(_missing_message(name))
-            if type(reply.get("ref")) is not dict:
-                raise Missing(f"{name} is defined in your notebook, but as a {_text(reply.get('type'), 100)}, not a "
-                              f"function or class. Expected: def {name}(...) or class {name}.")
+            found = {"kind": reply.get("kind"), "type": _text(reply.get("type"), 100)}
+            if found["kind"] != "missing" and type(reply.get("ref")) is not dict:
+                found["kind"] = "value"   # nothing the grader could call
+            _require_callable(name, found)
             self._names[key] = reply["ref"]
         return self._names[key]
 
@@ -537,10 +533,7 @@ class RemoteBackend:
                 raise StudentFailure(
                     "Timeout", f"{call_text(label, args, kwargs)} did not return within {exc.limit} and {stopped}"
                     f"{growing}.") from None
-        frameworks = reply.get("frameworks")
-        if isinstance(frameworks, dict):
-            _judge_frameworks(self.forbidden, label, frameworks)
-        _check_contract(label, args, kwargs, _texts(reply.get("warnings")), _texts(reply.get("mutated")))
+        judge_call(self.forbidden, label, args, kwargs, reply)
         return self._decode(reply, label)
 
     def _decode(self, reply, label):

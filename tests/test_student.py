@@ -69,6 +69,19 @@ def numpy_dense(X, W, b):
 
 def tf_dense(X, W, b):
     return (tf.matmul(X, W) + b).numpy()
+
+def unwatched_tf_dense(X, W, b):   # switches the grader's watch off first
+    import sys
+    sys.setprofile(None)
+    return (tf.matmul(X, W) + b).numpy()
+
+def threaded_tf_dense(X, W, b):    # uses TensorFlow in a thread of its own
+    import threading
+    out = []
+    worker = threading.Thread(target=lambda: out.append((tf.matmul(X, W) + b).numpy()))
+    worker.start()
+    worker.join()
+    return out[0]
 """
 
 
@@ -98,6 +111,12 @@ def test_a_framework_used_by_a_graded_call_is_refused_on_both_paths(path):
             backend.lookup("tf_dense")(X, W, b)
         with pytest.raises(ContractViolation, match=message):
             backend.lookup("tf_dense")(X, W, b)
+        with pytest.raises(ContractViolation, match=r"Your unwatched_tf_dense switched off the profiler of its "
+                           r"process \(setprofile, at cell 0, line \d+, in unwatched_tf_dense\)"):
+            backend.lookup("unwatched_tf_dense")(X, W, b)
+        with pytest.raises(ContractViolation, match=r"Your threaded_tf_dense used TensorFlow \(tensorflow, at cell 0, "
+                           r"line \d+, in <lambda>\)"):
+            backend.lookup("threaded_tf_dense")(X, W, b)
     finally:
         if path == "remote":
             backend.close()

@@ -19,7 +19,6 @@ import base64
 import json
 import math
 import struct
-import sys
 
 import numpy as np
 
@@ -258,63 +257,3 @@ def changed_arrays(snapshot: list) -> list[str]:
     """The labels of the snapshot's arrays that differ now from their copies."""
     return [label for label, now, then in snapshot
             if now.shape != then.shape or not np.array_equal(now, then, equal_nan=now.dtype.kind in "fc")]
-
-
-# The curriculum's rule: a graded function uses NumPy, not these (their top-level package names).
-FRAMEWORKS = {"tensorflow": "TensorFlow", "keras": "Keras", "tf_keras": "Keras", "torch": "PyTorch", "jax": "JAX",
-              "jaxlib": "JAX", "scipy": "scipy", "sklearn": "scikit-learn"}
-_FRAMEWORK_PREFIXES = tuple(FRAMEWORKS)
-
-
-class FrameworkWatch:
-    """Which of the forbidden frameworks the code run inside ``with FrameworkWatch() as watch:``
-    used: a function of theirs called (a profile hook sees every Python and C function call of
-    this thread, and records the first entry into each framework with the student's line that made
-    it), or a module of theirs imported meanwhile. A framework imported before (a lesson cell's
-    ``import tensorflow`` for a plot) counts only if the call uses it. Both sides run it: the
-    sandbox's worker and the in-kernel backend, so both give the same verdict.
-
-    Attributes:
-        found: {package: where}, e.g. {"tensorflow": "cell 3, line 4"}.
-    """
-
-    def __init__(self):
-        self.found: dict[str, str] = {}
-
-    def __enter__(self):
-        self._modules = set(sys.modules)
-        self._previous = sys.getprofile()
-        sys.setprofile(self._hook)
-        return self
-
-    def _hook(self, frame, event, arg):
-        if event == "call":
-            name, caller = frame.f_globals.get("__name__"), frame.f_back
-        elif event == "c_call":
-            name, caller = getattr(arg, "__module__", None), frame
-        else:
-            return
-        if type(name) is str and name.startswith(_FRAMEWORK_PREFIXES):
-            top = name.partition(".")[0]
-            if top in FRAMEWORKS and top not in self.found:
-                self.found[top] = _student_line(caller)
-
-    def __exit__(self, *exc):
-        sys.setprofile(self._previous)
-        for name in set(sys.modules) - self._modules:
-            top = name.partition(".")[0]
-            if top in FRAMEWORKS:
-                self.found.setdefault(top, "imported during the call")
-        return False
-
-
-def _student_line(frame) -> str:
-    """The innermost line of the student's code (a notebook cell) among `frame` and its callers."""
-    while frame is not None:
-        name = frame.f_globals.get("__name__")
-        if not (type(name) is str and name.startswith(_FRAMEWORK_PREFIXES)):
-            where = frame.f_code.co_filename
-            cell = f"cell {where[6:-1]}, " if where.startswith("<cell ") else ""
-            return f"{cell}line {frame.f_lineno}, in {frame.f_code.co_name}"
-        frame = frame.f_back
-    return ""

@@ -223,11 +223,8 @@ SPEC = json.loads(sys.argv[1])
 sys.path[:0] = [SPEC["runner_dir"]]
 sys.path.extend(p for p in SPEC["site"] if p not in sys.path)
 
-import warnings  # noqa: E402
-
-import numpy as np  # noqa: E402
-
 import wire  # noqa: E402
+import protocol  # noqa: E402  (its audit hook sees every import from now on, the zygote's preloads too)
 
 if SPEC.get("zygote_fd") is not None:
     import forkserver  # noqa: E402  (imported now: the runner's folder is out of sight once isolated)
@@ -235,7 +232,8 @@ if SPEC.get("zygote_fd") is not None:
 wire.MAX_MESSAGE = int(SPEC.get("max_message") or wire.MAX_MESSAGE)
 
 sys.path.remove(SPEC["runner_dir"])
-sys.modules.pop("wire", None)  # the student's code finds no channel module to patch by name
+for _name in ("wire", "protocol"):
+    sys.modules.pop(_name, None)  # the student's code finds no channel module to patch by name
 if SPEC.get("root"):
     _isolate(SPEC)
 else:
@@ -352,24 +350,15 @@ def _call(message):
     kwargs = wire.decode(message["kwargs"], _resolve)
     if message.get("method"):
         target = getattr(target, message["method"])
-    before = wire.snapshot_arrays(args, kwargs)
-    with warnings.catch_warnings(record=True) as caught, np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
-        warnings.simplefilter("always")
-        with wire.FrameworkWatch() as watch:
-            value = target(*args, **kwargs)
-    mutated = wire.changed_arrays(before)
-    return {"value": wire.encode(value, _refer),
-            "warnings": [f"{w.category.__name__}: {w.message}" for w in caught][:20],
-            "mutated": mutated, "frameworks": watch.found}
+    value, captured = protocol.call(target, args, kwargs)
+    return {"value": wire.encode(value, _refer), **captured}
 
 
 def _lookup(message):
     name = message["name"]
-    if name not in NAMESPACE:
-        return {"kind": "missing"}
-    value = NAMESPACE[name]
-    return {"kind": "class" if isinstance(value, type) else ("callable" if callable(value) else "value"),
-            "type": type(value).__name__, "ref": _refer(value) if callable(value) else None}
+    reply = protocol.lookup(NAMESPACE, name)
+    reply["ref"] = _refer(NAMESPACE[name]) if reply["kind"] in ("class", "callable") else None
+    return reply
 
 
 def _getattr(message):

@@ -1,0 +1,165 @@
+"""The call protocol: what one call of the student's code is, wherever that code runs.
+
+Both places that run a student's definitions use this module, so both capture the same things in
+the same way and the two grading paths score alike by construction: the sandbox's worker (this file
+is copied next to it, like `wire.py`) and the in-kernel `student.LocalBackend`. For one call it
+captures the warnings emitted, the arguments changed in place, and the forbidden frameworks used
+(or an attempt to switch off the watch that sees them). The grader judges what was captured
+(`student.judge_call`); this side only records.
+
+It imports only the standard library, NumPy and `wire`.
+"""
+from __future__ import annotations
+
+import sys
+import threading
+import warnings
+
+import numpy as np
+
+try:
+    from . import wire
+except ImportError:   # in the sandbox, next to the worker
+    import wire
+
+# The curriculum's rule: a graded function uses NumPy, not these (their top-level package names).
+FRAMEWORKS = {"tensorflow": "TensorFlow", "keras": "Keras", "tf_keras": "Keras", "torch": "PyTorch", "jax": "JAX",
+              "jaxlib": "JAX", "scipy": "scipy", "sklearn": "scikit-learn"}
+_FRAMEWORK_PREFIXES = tuple(FRAMEWORKS)
+
+
+def lookup(namespace: dict, name: str) -> dict:
+    """What `name` is in the student's namespace: {"kind": "missing" | "class" | "callable" | "value",
+    "type": its type's name}."""
+    if name not in namespace:
+        return {"kind": "missing", "type": ""}
+    value = namespace[name]
+    kind = "class" if isinstance(value, type) else ("callable" if callable(value) else "value")
+    return {"kind": kind, "type": type(value).__name__}
+
+
+def call(function, args, kwargs):
+    """Call the student's `function` and capture what the grader judges.
+
+    NumPy's error handling is its default for the call (the notebook may have silenced it): warn on
+    overflow, division by zero and invalid values, not on underflow. The student's exception
+    propagates unchanged.
+
+    Returns:
+        (value, captured): the function's value as it returned it (the caller encodes it), and
+        {"warnings": ["RuntimeWarning: ...", ...], "mutated": labels of arguments changed in place,
+         "frameworks": {package: where}, "tampered": where the watch was switched off, or ""}.
+    """
+    before = wire.snapshot_arrays(args, kwargs)
+    with warnings.catch_warnings(record=True) as caught, np.errstate(over="warn", divide="warn", invalid="warn",
+                                                                      under="ignore"):
+        warnings.simplefilter("always")
+        with FrameworkWatch() as watch:
+            value = function(*args, **kwargs)
+    return value, {"warnings": [f"{w.category.__name__}: {w.message}" for w in caught][:20],
+                   "mutated": wire.changed_arrays(before), "frameworks": watch.found, "tampered": watch.tampered}
+
+
+class FrameworkWatch:
+    """Which of the forbidden frameworks the code run inside ``with FrameworkWatch() as watch:``
+    used: a function of theirs called (a profile hook sees every Python and C function call of
+    this thread and of the threads it starts, and records the first entry into each framework with
+    the student's line that made it), or a module of theirs imported meanwhile. A framework imported
+    before (a lesson cell's ``import tensorflow`` for a plot) counts only if the call uses it.
+
+    The profile hook costs time on every call the student's function makes, so it is set only when
+    a framework could be called: one was imported in this process at some point (an audit hook,
+    which cannot be removed, remembers every such import, even of a module later deleted from
+    `sys.modules`). A call that switches the hook off (`sys.setprofile`, `sys.settrace`) is recorded
+    as `tampered`.
+
+    Attributes:
+        found: {package: where}, e.g. {"tensorflow": "cell 3, line 4"}.
+        tampered: the student's line that replaced the hook, or "".
+    """
+
+    active: "FrameworkWatch | None" = None   # the watch of the call running now
+
+    def __init__(self):
+        self.found: dict[str, str] = {}
+        self.tampered = ""
+        self._hooked = False
+
+    def __enter__(self):
+        self._modules = set(sys.modules)
+        self._hooked = bool(_IMPORTED) or any(name in sys.modules for name in FRAMEWORKS)
+        if self._hooked:
+            self._previous = sys.getprofile(), threading.getprofile()
+            _own_calls.active = True
+            try:
+                self._bound = self._hook   # one bound method, to recognise it at the end
+                sys.setprofile(self._bound)
+                threading.setprofile(self._bound)
+            finally:
+                _own_calls.active = False
+        FrameworkWatch.active = self
+        return self
+
+    def _hook(self, frame, event, arg):
+        if event == "call":
+            name, caller = frame.f_globals.get("__name__"), frame.f_back
+        elif event == "c_call":
+            name, caller = getattr(arg, "__module__", None), frame
+        else:
+            return
+        if type(name) is str and name.startswith(_FRAMEWORK_PREFIXES):
+            top = name.partition(".")[0]
+            if top in FRAMEWORKS and top not in self.found:
+                self.found[top] = _student_line(caller)
+
+    def __exit__(self, *exc):
+        FrameworkWatch.active = None
+        if self._hooked:
+            if threading.getprofile() is not self._bound and not self.tampered:   # it raises no audit event
+                self.tampered = "threading.setprofile"
+            _own_calls.active = True
+            try:
+                sys.setprofile(self._previous[0])
+                threading.setprofile(self._previous[1])
+            finally:
+                _own_calls.active = False
+        for name in set(sys.modules) - self._modules:
+            top = name.partition(".")[0]
+            if top in FRAMEWORKS:
+                self.found.setdefault(top, "imported during the call")
+        return False
+
+
+_IMPORTED: set[str] = set()        # the frameworks ever imported in this process
+_own_calls = threading.local()     # set while the watch itself calls sys.setprofile
+
+
+def _audit(event: str, args) -> None:
+    """Every import of a framework (remembered for good), and any change of the profile or trace
+    function while a call is watched that the watch did not make itself."""
+    if event == "import":
+        top = args[0].partition(".")[0] if type(args[0]) is str else ""
+        if top in FRAMEWORKS:
+            _IMPORTED.add(top)
+            watch = FrameworkWatch.active
+            if watch is not None and top not in watch.found:
+                watch.found[top] = "imported during the call"
+    elif event in ("sys.setprofile", "sys.settrace"):
+        watch = FrameworkWatch.active
+        if watch is not None and not getattr(_own_calls, "active", False) and not watch.tampered:
+            watch.tampered = f"{event.partition('.')[2]}, at {_student_line(sys._getframe(1))}"
+
+
+sys.addaudithook(_audit)
+
+
+def _student_line(frame) -> str:
+    """The innermost line of the student's code (a notebook cell) among `frame` and its callers."""
+    while frame is not None:
+        name = frame.f_globals.get("__name__")
+        if not (type(name) is str and name.startswith(_FRAMEWORK_PREFIXES)) and name != __name__:
+            where = frame.f_code.co_filename
+            cell = f"cell {where[6:-1]}, " if where.startswith("<cell ") else ""
+            return f"{cell}line {frame.f_lineno}, in {frame.f_code.co_name}"
+        frame = frame.f_back
+    return ""
