@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import sys
 import threading
@@ -111,16 +110,6 @@ def cmd_demo(args) -> int:
     return run_demo(out=args.out)
 
 
-def _terminate(signum, frame):
-    """SIGTERM (a CI timeout, `kill`): kill every sandbox still running, then exit at once. Not by
-    raising SystemExit: the checks run under pytest, which would record it as a failed check and
-    go on to the next one, restarting the student's process."""
-    from .sandbox.launcher import close_live_sandboxes
-
-    close_live_sandboxes()
-    os._exit(128 + signum)
-
-
 def main(argv: list[str] | None = None) -> int:
     from .build import STEPS
 
@@ -188,7 +177,9 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _terminate)
+        from .sandbox.launcher import terminate
+
+        signal.signal(signal.SIGTERM, terminate)
     if getattr(args, "run", None) is cmd_gradescope and args.out is None:
         args.out = f"out/gradescope/{args.assignment}.zip"
     try:

@@ -4,7 +4,9 @@ export format and a summary of what the class got wrong rebuilt from every resul
 costs only its notebook. docs/grade-all.md says what is kept, refused and escaped."""
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 from collections import deque
 from concurrent.futures import (FIRST_COMPLETED, BrokenExecutor, Executor, ProcessPoolExecutor, as_completed,
                                 ThreadPoolExecutor, wait)
@@ -126,6 +128,24 @@ def grade_all(root: str | Path, *, out: str | Path, assignment: str | None = Non
     return results
 
 
+def _local_pool(jobs: int) -> Executor:
+    """The local pool of `jobs` worker processes, each of which dies with this one (`_die_with`)."""
+    return ProcessPoolExecutor(jobs, initializer=_die_with, initargs=(os.getpid(),))
+
+
+def _die_with(grader: int) -> None:
+    """A pool worker's first step: when the grader dies, even by SIGKILL, which leaves it no
+    clean-up of its own, the kernel sends this worker SIGTERM (parent-death signal), and the worker
+    kills its fork server and sandboxes, removes their files and exits. Without it, a killed
+    `grade-all` left its workers waiting forever and their fork servers behind."""
+    from .sandbox.launcher import terminate
+
+    signal.signal(signal.SIGTERM, terminate)
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+    if os.getppid() != grader:  # it died before the line above
+        terminate(signal.SIGTERM, None)
+
+
 # What an executor raises for every task it held when one of its workers died.
 BROKEN = (BrokenExecutor,)
 KILLED_TWICE = ("The grader's worker process was killed twice while it graded this notebook (for instance by "
@@ -135,7 +155,7 @@ KILLED_TWICE = ("The grader's worker process was killed twice while it graded th
 
 def grade_class(submissions: list[Submission], course: Course, hide: tuple[str, ...], *, jobs: int,
                 on_result: Callable[[dict], None],
-                executor: Callable[[int], Executor] = ProcessPoolExecutor) -> None:
+                executor: Callable[[int], Executor] | None = None) -> None:
     """Grade `submissions` on `jobs` workers, handing each result to `on_result` as soon as it is ready.
 
     A dead worker costs only the notebook it held: the notebooks its pool held (at most two per
@@ -148,8 +168,10 @@ def grade_class(submissions: list[Submission], course: Course, hide: tuple[str, 
         course, hide: passed to `_grade_one`.
         jobs: parallel workers.
         on_result: called in this thread with each `_grade_one` result (the killed ones included).
-        executor: makes a concurrent.futures-style executor of n workers (called with n).
+        executor: makes a concurrent.futures-style executor of n workers (called with n); by
+            default the local process pool.
     """
+    executor = executor or _local_pool
     queue = deque(submissions)
     while queue:
         suspects = _run_until_broken(queue, course, hide, jobs, on_result, executor)

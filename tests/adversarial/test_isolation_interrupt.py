@@ -55,15 +55,20 @@ def _comm(pid: int) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
-def test_stopping_the_grader_stops_the_students_process(stop, tmp_path):
-    """When `grade` is stopped while the student's cell spins (even by SIGKILL, which leaves it no
-    clean-up of its own), is every process it started gone soon after?"""
-    path = tmp_path / "a01_perceptron.ipynb"
+@pytest.mark.parametrize("command,stop", [("grade", signal.SIGTERM), ("grade", signal.SIGINT),
+                                          ("grade", signal.SIGKILL), ("grade-all", signal.SIGKILL)])
+def test_stopping_the_grader_stops_the_students_process(command, stop, tmp_path):
+    """When `grade` or `grade-all` is stopped while the student's cell spins (even by SIGKILL, which
+    leaves it no clean-up of its own), is every process it started (grade-all's pool workers and
+    their fork servers too) gone soon after?"""
+    path = tmp_path / "class" / "a01_perceptron.ipynb"
+    path.parent.mkdir()
     # the spinning cell names its process (PR_SET_NAME), so the test knows when it spins
     spin = "import ctypes\nctypes.CDLL(None).prctl(15, b'autograder-spin', 0, 0, 0)\nwhile True:\n    pass"
     nbformat.write(lean(extra=(spin,)), path)
-    grader = subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(path)], cwd=COURSE_ROOT,
+    arguments = ([str(path)] if command == "grade" else
+                 [str(path.parent), "--assignment", "a01_perceptron", "--out", str(tmp_path / "out"), "--jobs", "1"])
+    grader = subprocess.Popen([sys.executable, "-m", "autograder", command, *arguments], cwd=COURSE_ROOT,
                               env={**os.environ, "PYTHONPATH": str(COURSE_ROOT)},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     started: set[int] = set()
