@@ -137,8 +137,6 @@ class LocalBackend:
     the same types either way and an object's own comparison methods never run.
     """
 
-    isolation = "none"
-
     def __init__(self, namespace: dict):
         self.namespace = namespace
         self._objects: dict[int, object] = {}
@@ -373,10 +371,6 @@ class RemoteBackend:
         self._names: dict[tuple[int, str], dict] = {}
         self._broken: dict[str, str] = {}   # name -> how a call of it stopped the process
         self.forbidden: dict[str, str] = {}  # owner -> why it gets 0 (it used a forbidden framework)
-
-    @property
-    def isolation(self):
-        return self.sandbox.isolation if self.sandbox else "namespaces"
 
     def ensure(self) -> Sandbox:
         """The running sandbox, started (or restarted after a failed call) with the cells run.
