@@ -8,7 +8,6 @@ import contextlib
 import io
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -89,17 +88,20 @@ def _mistake_of(exc: BaseException) -> str | None:
 
 
 class _Collector:
-    def __init__(self, namespace: StudentNamespace, exercises: set[str] | None):
+    def __init__(self, namespace: StudentNamespace, exercises: set[str] | None, names: set[str] | None = None):
         self.namespace = namespace
         self.exercises = exercises
+        self.names = names          # only these checks (a retry), all by default
         self.results: list[CheckResult] = []
+        self.unfinished: set[str] = set()   # checks whose function is missing, unwritten or stopped
 
     @pytest.fixture
     def student(self):
         return self.namespace
 
     def pytest_collection_modifyitems(self, session, config, items):
-        keep = [i for i in items if self.exercises is None or getattr(i.function, "exercise", None) in self.exercises]
+        keep = [i for i in items if (self.exercises is None or getattr(i.function, "exercise", None) in self.exercises)
+                and (self.names is None or i.name in self.names)]
         dropped = [i for i in items if i not in keep]
         if dropped:
             config.hook.pytest_deselected(items=dropped)
@@ -118,6 +120,8 @@ class _Collector:
         passed = report.passed and call.when == "call"
         feedback = "" if passed else feedback_for(call.excinfo.value) if call.excinfo else report.longreprtext
         mistake = _mistake_of(call.excinfo.value) if call.excinfo and not passed else None
+        if call.excinfo and _unfinished(call.excinfo.value):
+            self.unfinished.add(item.name)
         existing = [r for r in self.results if r.name == item.name]
         if existing:
             existing[0].passed = existing[0].passed and passed
@@ -128,8 +132,17 @@ class _Collector:
                                         mistake))
 
 
+def _unfinished(exc: BaseException) -> bool:
+    """A failure no other exercise can cause: the function is missing, still raises
+    NotImplementedError, or was not run again after it stopped the process."""
+    if isinstance(exc, (Missing, SandboxError)):
+        return True
+    return isinstance(exc, StudentFailure) and exc.type in ("NotImplementedError", "Stopped")
+
+
 def run_checks(assignment: Assignment, backend, exercises: set[str] | None = None) -> list[ExerciseResult]:
-    """Run the hidden checks of `assignment` against the student's definitions.
+    """Run the hidden checks of `assignment` against the student's definitions, then charge each
+    mistake once (`_charge_once`).
 
     Args:
         assignment: from course.yaml.
@@ -142,10 +155,78 @@ def run_checks(assignment: Assignment, backend, exercises: set[str] | None = Non
     Raises:
         FileNotFoundError: the assignment has no checks module.
     """
+    collector = _run(assignment, backend, exercises)
+    _charge_once(assignment, backend, collector, exercises)
+    results = []
+    forbidden = getattr(backend, "forbidden", {})
+    for ex in assignment.exercises:
+        if exercises is not None and ex.name not in exercises:
+            continue
+        checks = [r for r in collector.results if r.exercise == ex.name]
+        if ex.name in forbidden:  # the curriculum's rule: using a framework costs the whole exercise
+            for check in checks:
+                check.passed, check.feedback = False, forbidden[ex.name] if check.passed else check.feedback
+        results.append(ExerciseResult(ex.name, ex.points, checks))
+    return results
+
+
+def _charge_once(assignment: Assignment, backend, collector: "_Collector", exercises: set[str] | None) -> None:
+    """One mistake is charged once: a failed check of an exercise whose code calls an earlier
+    exercise's function (sigmoid_derivative calling the student's sigmoid, mlp_forward calling
+    dense_forward) is run again with the reference's function in place of each earlier one that
+    failed a check. If it passes then, the failure came from that earlier function, whose own checks
+    charge it: the check passes here, with a note naming the cause.
+
+    The reference's function stays on the grader's side: the student's code reaches it only during
+    that one check, as a function the grader answers (`backend.substituted`), with the check's own
+    bounds on the arguments. Nothing is retried for a function that is missing, unwritten or stopped.
+    """
+    order = [ex.name for ex in assignment.exercises]
+    failed = {r.exercise for r in collector.results if not r.passed}
+    retry = {r.name: r for r in collector.results
+             if not r.passed and r.name not in collector.unfinished and r.exercise not in getattr(backend, "forbidden", {})}
+    if not retry:
+        return
+    if exercises is not None:   # one exercise at a time (the in-kernel bridge): which earlier ones fail?
+        earlier = {name for ex in exercises if ex in order for name in order[:order.index(ex)]} - exercises
+        if earlier:
+            failed |= {r.exercise for r in _run(assignment, backend, earlier).results if not r.passed}
+    functions = _reference_functions(assignment.id)
+
+    def passes_with(check: CheckResult, names: list[str]) -> bool:
+        with backend.substituted({name: functions[name] for name in names}):
+            again = _run(assignment, backend, {check.exercise}, names={check.name}).results
+        return bool(again) and again[0].passed
+
+    for check in retry.values():
+        causes = [name for name in order[:order.index(check.exercise)] if name in failed and name in functions]
+        if not causes or not passes_with(check, causes):
+            continue   # not even with every earlier function replaced: this function's own mistake
+        # the one that is the cause, when one alone explains it
+        cause = next(([name] for name in causes if len(causes) > 1 and passes_with(check, [name])), causes)
+        named = " and ".join(cause)
+        check.passed, check.mistake = True, None
+        check.feedback = (f"Passed with the reference {named} in place of yours: the failure came from your "
+                          f"{named}, charged in {'its' if len(cause) == 1 else 'their'} own checks.")
+
+
+def _reference_functions(assignment_id: str) -> dict:
+    """The reference solution's plain functions, by exercise name (classes cannot be lent)."""
+    import importlib
+    import inspect
+
+    from .registry import solution_module
+
+    module = importlib.import_module(solution_module(assignment_id))
+    return {name: value for name, value in vars(module).items() if inspect.isfunction(value)}
+
+
+def _run(assignment: Assignment, backend, exercises: set[str] | None, names: set[str] | None = None) -> "_Collector":
+    """One pytest session over the assignment's checks (these exercises', these checks')."""
     path = check_file(assignment.id)
     if not path.exists():
         raise FileNotFoundError(f"No hidden checks for {assignment.id}: expected {path}.")
-    collector = _Collector(StudentNamespace(backend), exercises)
+    collector = _Collector(StudentNamespace(backend), exercises, names)
     args = [str(path), "-c", str(CHECKS_DIR / "pytest.ini"), "--rootdir", str(CHECKS_DIR.parent.parent),
             "-p", "no:cacheprovider", "-p", "no:faulthandler",
             # these two call gc.collect() around every check: seconds per run once TensorFlow is loaded
@@ -158,17 +239,7 @@ def run_checks(assignment: Assignment, backend, exercises: set[str] | None = Non
         code = pytest.main(args, plugins=[collector])
     if code not in (0, 1, 5):
         raise RuntimeError(f"pytest could not run the checks of {assignment.id} (exit {code}):\n{sink.getvalue()[-3000:]}")
-    results = []
-    forbidden = getattr(backend, "forbidden", {})
-    for ex in assignment.exercises:
-        if exercises is not None and ex.name not in exercises:
-            continue
-        checks = [r for r in collector.results if r.exercise == ex.name]
-        if ex.name in forbidden:  # the curriculum's rule: using a framework costs the whole exercise
-            for check in checks:
-                check.passed, check.feedback = False, check.feedback or forbidden[ex.name]
-        results.append(ExerciseResult(ex.name, ex.points, checks))
-    return results
+    return collector
 
 
 # Built-in plugins the checks never use; each one costs time on every run.

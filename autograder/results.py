@@ -20,7 +20,7 @@ class CheckResult:
     exercise: str
     weight: float
     passed: bool
-    feedback: str = ""             # the message shown to the student when it failed
+    feedback: str = ""             # why it failed; for a passed check, a note (its failure came from another function)
     mistake: str | None = None     # the named mistake a check matched (never text from the student's side)
     points: float = 0.0            # its share of its exercise's points (set by its `ExerciseResult`)
 

@@ -185,6 +185,27 @@ class LocalBackend:
         judge_call(self.forbidden, label, args, kwargs, captured)
         return result
 
+    @contextlib.contextmanager
+    def substituted(self, functions: dict):
+        """The student's code sees `functions` (the reference's, by name) in place of its own
+        while inside: in the namespace and in the globals of every function defined there."""
+        spaces = {id(self.namespace): self.namespace}
+        for value in list(self.namespace.values()):
+            space = getattr(value, "__globals__", None)
+            if isinstance(space, dict):
+                spaces.setdefault(id(space), space)
+        saved = [(space, name, space.get(name, _ABSENT)) for space in spaces.values() for name in functions]
+        for space, name, _ in saved:
+            space[name] = functions[name]
+        try:
+            yield
+        finally:
+            for space, name, value in saved:
+                if value is _ABSENT:
+                    space.pop(name, None)
+                else:
+                    space[name] = value
+
     def getattr(self, target, name, label):
         try:
             value = getattr(target, name)
@@ -193,6 +214,9 @@ class LocalBackend:
         if callable(value) and not isinstance(value, type):
             return BoundMethod(StudentObject(self, target, type(target).__name__, label.rsplit(".", 1)[0]), name)
         return self._plain(value, label)
+
+
+_ABSENT = object()
 
 
 def _unwrap(value, depth: int = 0):
@@ -368,6 +392,7 @@ class RemoteBackend:
         self.restarts = 0
         self.cell_restarts = 0
         self._probes: dict[int, object] = {}
+        self._lent: dict[int, object] = {}   # the reference's functions the student's code may call now
         self._names: dict[tuple[int, str], dict] = {}
         self._broken: dict[str, str] = {}   # name -> how a call of it stopped the process
         self.forbidden: dict[str, str] = {}  # owner -> why it gets 0 (it used a forbidden framework)
@@ -503,7 +528,7 @@ class RemoteBackend:
         bound = _probe_bound(args, kwargs)
 
         def probe(ref):
-            function = self._probes[ref]
+            function = self._lent[ref] if ref in self._lent else self._probes[ref]
             return lambda *a, **k: _bounded_probe(function, bound, a, k)
 
         with self._stopping(owner):
@@ -529,6 +554,23 @@ class RemoteBackend:
                     f"{growing}.") from None
         judge_call(self.forbidden, label, args, kwargs, reply)
         return self._decode(reply, label)
+
+    @contextlib.contextmanager
+    def substituted(self, functions: dict):
+        """The student's code sees `functions` (the reference's, by name) in place of its own while
+        inside. They stay here: the student's process gets functions that ask the grader, which
+        answers them only until the block ends."""
+        refs = {}
+        for name, function in functions.items():
+            self._lent[id(function)] = function
+            refs[name] = {"__ref__": id(function), "side": "grader", "type": name, "kind": "callable"}
+        try:
+            self._request({"op": "lend", "names": refs})
+            yield
+        finally:
+            self._lent.clear()
+            if self.sandbox is not None and self.sandbox.alive:
+                self._request({"op": "unlend"})
 
     def _decode(self, reply, label):
         _refuse_too_many_items(reply.get("value"), label)

@@ -17,7 +17,7 @@ def to_gradescope(result: GradeResult) -> dict:
         "score": check.score,
         "max_score": check.points,
         "status": check.status,
-        "output": "passed" if check.passed else check.feedback,
+        "output": ("passed" + (f"\n{check.feedback}" if check.feedback else "")) if check.passed else check.feedback,
         "visibility": "visible",
     } for ex in result.exercises for check in ex.checks]
     return {

@@ -18,7 +18,8 @@ def feedback_html(result: GradeResult) -> str:
         for check in ex.checks:
             rows.append(f"<tr class={'ok' if check.passed else 'ko'}><td>{e(ex.name)}</td><td>{e(check.question)}</td>"
                         f"<td>{score_text(check.score, check.points)}</td>"
-                        f"<td>{'passed' if check.passed else '<pre>' + e(check.feedback) + '</pre>'}</td></tr>")
+                        f"<td>{'passed' if check.passed else ''}{'<pre>' + e(check.feedback) + '</pre>' if check.feedback else ''}"
+                        "</td></tr>")
     title = e(result.assignment or "unknown assignment")
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>Feedback: {title}</title>

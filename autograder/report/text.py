@@ -30,6 +30,8 @@ def to_text(result: GradeResult) -> str:
         for check in ex.checks:
             if check.passed:
                 lines.append(f"  passed: {check.question}")
+                if check.feedback:   # a note: passed once another function's mistake was set aside
+                    lines.append("    " + printable(check.feedback).replace("\n", "\n    "))
             else:
                 lines.append(f"  FAILED: {check.question}")
                 lines.append("    " + printable(check.feedback).replace("\n", "\n    "))
@@ -50,7 +52,7 @@ def exercise_feedback(exercise: ExerciseResult, *, error: str = "") -> str:
     lines = [f"{exercise.name}: {score_text(exercise.score, exercise.points)} points"]
     for check in exercise.checks:
         lines.append(f"- {'passed' if check.passed else 'FAILED'}: {check.question}")
-        if not check.passed:
+        if check.feedback:   # why it failed; or, for a passed check, a note
             lines.append("  " + printable(check.feedback).replace("\n", "\n  "))
     if error:
         lines.append(f"Not graded: {printable(error)}")
