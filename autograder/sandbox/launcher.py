@@ -96,8 +96,20 @@ def isolation_level() -> str:
 WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")   # each a fresh, private tmpfs in every sandbox
 # The machine's own folders: Python's shared libraries and configuration live there, so a
 # notebook's folder among them is never hidden (the course's files do not belong there).
-_SYSTEM = frozenset({"/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run",
-                     "/sbin", "/sys", "/usr", "/var"})
+# Everything else at the top of the filesystem is out of sight under namespaces (`_beyond_system`).
+_SYSTEM = frozenset({"/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc",
+                     "/sbin", "/sys", "/usr"})
+
+
+def _beyond_system() -> list[str]:
+    """The top of the filesystem but the machine's own folders: home directories, /work, /srv,
+    /opt, /mnt, /var, /run... Other copies of the course (a second clone, last year's, a
+    colleague's), databases' sockets and other people's files may lie anywhere there, so the
+    student's process sees none of it but the Python it runs on and its writable places."""
+    try:
+        return sorted(str(p) for p in Path("/").iterdir() if str(p) not in _SYSTEM)
+    except OSError:
+        return []
 
 
 def _hidden_paths(requested: tuple[str, ...], keep: list[str], writable: tuple[str, ...] = WRITABLE) -> list[str]:
@@ -510,7 +522,7 @@ class Sandbox:
             root = Path(self._tmp, "root")
             root.mkdir()
             keep = _python_paths()
-            spec.update(root=str(root), hide=_protected(self.hide, keep), keep=keep)
+            spec.update(root=str(root), hide=_protected((*_beyond_system(), *self.hide), keep), keep=keep)
             command = [*_UNSHARE, *command]
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8",

@@ -106,3 +106,21 @@ def test_the_course_packages_are_hidden_even_inside_pythons_folders():
     hidden = _protected((), site_packages_like)
     assert str(COURSE_ROOT / "solutions") in hidden and str(COURSE_ROOT / "autograder") in hidden
     assert str(COURSE_ROOT) not in hidden   # the folder the student's libraries live in stays
+
+
+@namespaces
+@pytest.mark.parametrize("where", ["home", "/srv"])
+def test_another_copy_of_the_course_elsewhere_on_the_machine_is_out_of_sight(where):
+    """A second copy of the course that the grader knows nothing of (last year's clone in the
+    instructor's home, a colleague's in /srv) is unreadable from the sandbox, which sees nothing
+    beyond the machine's own folders but the Python it runs on."""
+    top = Path.home() if where == "home" else Path("/srv")
+    copy = top / f".autograder-other-copy-{uuid.uuid4().hex[:8]}"
+    secret = copy / "solutions" / "a01_perceptron.py"
+    secret.parent.mkdir(parents=True)
+    secret.write_text("def sigmoid(z): ...")
+    try:
+        reply = _sandbox_sees((), secret)
+        assert reply["ok"], reply.get("error")
+    finally:
+        shutil.rmtree(copy)
