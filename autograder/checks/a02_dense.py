@@ -237,7 +237,7 @@ def _check_shapes(layer, call, input_dim, output_dim):
 
 
 def _glorot_diagnosis(variance, fan_in, fan_out):
-    """Name the initialiser whose variance matches what was measured (uniform on [-l, l] has variance l^2 / 3)."""
+    """The mistake whose limit predicts the measured variance (uniform on [-l, l] has variance l^2 / 3), or None."""
     candidates = [
         ("sqrt(6 / input_dim) (He uniform): Glorot uses input_dim + output_dim", np.sqrt(6 / fan_in)),
         ("sqrt(6 / output_dim): Glorot uses input_dim + output_dim", np.sqrt(6 / fan_out)),
@@ -250,8 +250,8 @@ def _glorot_diagnosis(variance, fan_in, fan_out):
     ]
     for text, limit in candidates:
         if abs(variance / (limit ** 2 / 3) - 1) < 0.03:
-            return f"\nLikely mistake: the limit is {text}."
-    return ""
+            return f"the limit is {text}."
+    return None
 
 
 @exercise("DenseLayer")
@@ -273,31 +273,33 @@ def test_denselayer_glorot_uniform(DenseLayer):
     limit = np.sqrt(6 / (fan_in + fan_out))
     n = W.size  # 60000 draws
     low, high, mean, variance = W.min(), W.max(), W.mean(), W.var()
-    seen = (f"Received: values in [{low:.5g}, {high:.5g}], mean {mean:.5g}, variance {variance:.5g} "
+    seen = (f"values in [{low:.5g}, {high:.5g}], mean {mean:.5g}, variance {variance:.5g} "
             f"(over {n} entries, seed=1)")
     # Bounds: a uniform draw never leaves [-limit, limit]; 1e-6 relative slack for float32 rounding.
     outside = np.mean(np.abs(W) > limit * (1 + 1e-6))
-    normal = ("\nLikely mistake: these look like normal draws (np.random.normal gives Glorot-normal); "
+    normal = ("these look like normal draws (np.random.normal gives Glorot-normal); "
               "Glorot-uniform draws uniformly from [-limit, limit]: rng.uniform(-limit, limit, size)."
-              if 0 < outside < 0.2 and abs(mean) < 0.05 * limit else "")
-    expect(outside == 0,
-           f"Called: {call}\nExpected: every entry of W in [-limit, limit] with limit = sqrt(6 / (300 + 200)) "
-           f"= {limit:.5g}\n{seen}; {outside:.1%} of the entries are outside{normal}"
-           f"{_glorot_diagnosis(variance, fan_in, fan_out) if not normal else ''}")
+              if 0 < outside < 0.2 and abs(mean) < 0.05 * limit else None)
+    expect(outside == 0, called=call,
+           expected=f"every entry of W in [-limit, limit] with limit = sqrt(6 / (300 + 200)) = {limit:.5g}",
+           received=f"{seen}; {outside:.1%} of the entries are outside",
+           mistake=normal or _glorot_diagnosis(variance, fan_in, fan_out))
     # Mean: its standard error is limit / sqrt(3 n) = 0.0024 limit; allow 0.02 limit (over 8 standard errors).
-    expect(abs(mean) <= 0.02 * limit,
-           f"Called: {call}\nExpected: W centred on 0 (|mean| <= {0.02 * limit:.3g}); Glorot-uniform draws from "
-           f"[-limit, limit], not [0, limit]\n{seen}")
+    expect(abs(mean) <= 0.02 * limit, called=call,
+           expected=f"W centred on 0 (|mean| <= {0.02 * limit:.3g}); Glorot-uniform draws from "
+                    "[-limit, limit], not [0, limit]",
+           received=seen)
     # Variance: limit^2 / 3 for a uniform; the sample variance's relative standard error is sqrt(0.8 / n) = 0.37%,
     # allow 3% (over 8 standard errors).
-    expect(abs(variance / (limit ** 2 / 3) - 1) <= 0.03,
-           f"Called: {call}\nExpected: variance limit^2 / 3 = {limit ** 2 / 3:.5g} (within 3%), limit = "
-           f"sqrt(6 / (input_dim + output_dim)) = {limit:.5g}\n{seen}{_glorot_diagnosis(variance, fan_in, fan_out)}")
+    expect(abs(variance / (limit ** 2 / 3) - 1) <= 0.03, called=call,
+           expected=f"variance limit^2 / 3 = {limit ** 2 / 3:.5g} (within 3%), limit = "
+                    f"sqrt(6 / (input_dim + output_dim)) = {limit:.5g}",
+           received=seen, mistake=_glorot_diagnosis(variance, fan_in, fan_out))
     # Uniform shape: each tenth of [-limit, limit] holds 10% of the entries; standard error 0.12%, allow 1%.
     shares = np.histogram(W / limit, bins=10, range=(-1, 1))[0] / n
-    expect(np.all(np.abs(shares - 0.1) <= 0.01),
-           f"Called: {call}\nExpected: W uniform on [-limit, limit]: each tenth of the interval holds 10% +/- 1% "
-           f"of the entries\nReceived shares: {np.array2string(shares, precision=3)}")
+    expect(np.all(np.abs(shares - 0.1) <= 0.01), called=call,
+           expected="W uniform on [-limit, limit]: each tenth of the interval holds 10% +/- 1% of the entries",
+           received=f"shares {np.array2string(shares, precision=3)}")
 
 
 @exercise("DenseLayer")
@@ -376,9 +378,9 @@ def test_denselayer_matches_keras(DenseLayer):
     try:
         keras_layer.set_weights(list(weights))
     except Exception as exc:
-        fail(f"Called: keras.layers.Dense(3, activation=\"relu\").set_weights(layer.get_weights())\n"
-             f"Expected: [W of shape (4, 3), b of shape (3,)], which Keras accepts\nReceived: {describe(weights)}\n"
-             f"Keras said: {type(exc).__name__}: {exc}")
+        fail(called='keras.layers.Dense(3, activation="relu").set_weights(layer.get_weights())',
+             expected="[W of shape (4, 3), b of shape (3,)], which Keras accepts",
+             received=f"{describe(weights)}\nKeras said: {type(exc).__name__}: {exc}")
     X = _random((8, 4), np.float32, 92)
     expected = np.asarray(load_keras().ops.convert_to_numpy(keras_layer(X)))
     expect_close(_call(layer, X, call="layer(X of shape (8, 4) float32)"), expected,

@@ -96,7 +96,7 @@ def _call(function, hint, *args, **kwargs):
         because = hint(*args[:2])
         if not because:
             raise
-        fail(f"{exc}\n{because}")
+        fail(str(exc), hint=because)
 
 
 def _paired(y, p):

@@ -38,8 +38,8 @@ def _is_array(value):
 
 def _expect_sequence(got, length, call, what):
     if not (isinstance(got, (list, tuple)) and len(got) == length):
-        fail(f"Called: {call}\nExpected: {what}, a list of {length} arrays\n"
-             f"Received: {describe(got)}" + ("" if got is not None else "\nDid you forget to return?"))
+        fail(called=call, expected=f"{what}, a list of {length} arrays",
+             received=describe(got) + ("" if got is not None else "\nDid you forget to return?"))
 
 
 # -- train_val_test_split ---------------------------------------------------------------------
@@ -55,11 +55,11 @@ def _labelled(counts, seed, dtype=np.float64):
 def _split_parts(got, call):
     # `if ... fail` rather than `expect`: the message (and its `describe`) only when it is needed
     if not (isinstance(got, (list, tuple)) and len(got) == 6):
-        fail(f"Called: {call}\nExpected: a tuple of 6 arrays (X_train, y_train, X_val, y_val, X_test, y_test)\n"
-             f"Received: {describe(got)}")
+        fail(called=call, expected="a tuple of 6 arrays (X_train, y_train, X_val, y_val, X_test, y_test)",
+             received=describe(got))
     for i, part in enumerate(got):
         if not _is_array(part):
-            fail(f"Called: {call}\nExpected: 6 arrays\nReceived: item {i} is {describe(part)}")
+            fail(called=call, expected="6 arrays", received=f"item {i} is {describe(part)}")
     return got
 
 
@@ -71,31 +71,31 @@ def _check_split(got, X, y, fractions, call):
     for s in range(3):
         Xs, ys = parts[2 * s], parts[2 * s + 1]
         expect(Xs.ndim == 2 and Xs.shape[1] == X.shape[1] and ys.shape == (len(Xs),),
-               f"Called: {call}\nExpected: the {names[s]} set as X of shape (k, {X.shape[1]}) and y of shape (k,)\n"
-               f"Received: X of shape {Xs.shape}, y of shape {ys.shape}"
-               + ("\nHint: is the order (X_train, y_train, X_val, y_val, X_test, y_test)?"
-                  if Xs.ndim == 1 or ys.ndim == 2 else ""))
+               called=call, expected=f"the {names[s]} set as X of shape (k, {X.shape[1]}) and y of shape (k,)",
+               received=f"X of shape {Xs.shape}, y of shape {ys.shape}",
+               hint=("Hint: is the order (X_train, y_train, X_val, y_val, X_test, y_test)?"
+                     if Xs.ndim == 1 or ys.ndim == 2 else None))
         expect(np.allclose(Xs[:, 1], 1000 + Xs[:, 0]) and np.allclose(Xs[:, 2], -Xs[:, 0])
                and np.allclose(Xs[:, 0], np.round(Xs[:, 0])) and np.all((Xs[:, 0] >= 0) & (Xs[:, 0] < n)),
-               f"Called: {call}\nExpected: whole rows of X (each row of this X is [i, 1000 + i, -i])\n"
-               f"Received: in the {names[s]} set, rows that are not rows of X\n"
-               "Mistake: the rows were taken apart; index X with an array of row numbers, X[index].")
+               called=call, expected="whole rows of X (each row of this X is [i, 1000 + i, -i])",
+               received=f"in the {names[s]} set, rows that are not rows of X",
+               mistake="the rows were taken apart; index X with an array of row numbers, X[index].")
         row = Xs[:, 0].astype(int)
         expect(np.array_equal(ys, y[row]),
-               f"Called: {call}\nExpected: y_{names[s][:5]}[j] to be the label of the row X_{names[s][:5]}[j]\n"
-               f"Received: labels that no longer belong to their rows\n"
-               "Mistake: X and y are not paired: select the rows of X and y with the same index array.")
+               called=call, expected=f"y_{names[s][:5]}[j] to be the label of the row X_{names[s][:5]}[j]",
+               received="labels that no longer belong to their rows",
+               mistake="X and y are not paired: select the rows of X and y with the same index array.")
         ids.append(row)
     every = np.concatenate(ids)
     unique, times = np.unique(every, return_counts=True)
     if np.any(times > 1):
-        fail(f"Called: {call}\nExpected: disjoint sets, every row in exactly one of them\n"
-             f"Received: {int(np.sum(times > 1))} rows in more than one set (or twice in one)\n"
-             "Mistake: the sets overlap: split ONE permutation of the rows, or sample without replacement.")
+        fail(called=call, expected="disjoint sets, every row in exactly one of them",
+             received=f"{int(np.sum(times > 1))} rows in more than one set (or twice in one)",
+             mistake="the sets overlap: split ONE permutation of the rows, or sample without replacement.")
     if len(unique) != n:
-        fail(f"Called: {call}\nExpected: together all {n} rows\nReceived: {len(unique)} rows; "
-             f"{n - len(unique)} rows are in no set\n"
-             "Mistake: rows are lost: when the sizes are rounded, the last set must take the rows left over.")
+        fail(called=call, expected=f"together all {n} rows",
+             received=f"{len(unique)} rows; {n - len(unique)} rows are in no set",
+             mistake="rows are lost: when the sizes are rounded, the last set must take the rows left over.")
     sizes, targets = [len(i) for i in ids], [f * n for f in fractions]
     # The sets' order is the likely cause only when the sizes are right but in another order.
     reordered = any(all(abs(sizes[k] - targets[j]) <= 1 + 1e-9 for k, j in enumerate(order))
@@ -110,11 +110,12 @@ def _check_split(got, X, y, fractions, call):
         for c, total in zip(classes, totals):
             have, target = int(np.sum(y[ids[s]] == c)), fractions[s] * total
             if abs(have - target) > 1 + 1e-9:
-                fail(f"Called: {call}\nExpected: the {names[s]} set to hold {target:g} rows of class {c} "
-                     f"(its share {fractions[s]:g} of the {total} rows of that class), within one row\n"
-                     f"Received: {have} rows of class {c}\n"
-                     "Mistake: the split is not stratified: each set must have the same class distribution as "
-                     "the whole data set. Split every class separately, then put the pieces together.")
+                fail(called=call,
+                     expected=f"the {names[s]} set to hold {target:g} rows of class {c} "
+                              f"(its share {fractions[s]:g} of the {total} rows of that class), within one row",
+                     received=f"{have} rows of class {c}",
+                     mistake="the split is not stratified: each set must have the same class distribution as "
+                             "the whole data set. Split every class separately, then put the pieces together.")
 
 
 SPLIT_CASES = [((12, 8), (0.6, 0.2, 0.2)), ((11, 7, 5), (0.6, 0.2, 0.2)), ((14, 6), (0.7, 0.0, 0.3)),
@@ -158,17 +159,17 @@ def test_split_random_and_reproducible(train_val_test_split):
     first, again = train_val_test_split(X, y, seed=7), train_val_test_split(X, y, seed=7)
     _split_parts(first, call), _split_parts(again, call)
     expect(all(np.array_equal(a, b) for a, b in zip(first, again)),
-           f"Called: {call} twice\nExpected: the same split both times\nReceived: two different splits\n"
-           "Mistake: the seed is not used: draw every random number from np.random.default_rng(seed).")
+           called=f"{call} twice", expected="the same split both times", received="two different splits",
+           mistake="the seed is not used: draw every random number from np.random.default_rng(seed).")
     train_sets = set()
     for seed in range(6):
         got = _split_parts(train_val_test_split(X, y, seed=seed), call.replace("7", str(seed)))
         train_sets.add(tuple(sorted(got[0][:, 0].astype(int))))
     expect(len(train_sets) > 1,
-           "Called: train_val_test_split(X of shape (30, 3), y, seed=s) for seeds 0 to 5\n"
-           "Expected: different training sets for different seeds (the rows are chosen at random)\n"
-           "Received: the same training rows every time\n"
-           "Mistake: the rows are not shuffled: pick each class's rows in a random order (rng.permutation).")
+           called="train_val_test_split(X of shape (30, 3), y, seed=s) for seeds 0 to 5",
+           expected="different training sets for different seeds (the rows are chosen at random)",
+           received="the same training rows every time",
+           mistake="the rows are not shuffled: pick each class's rows in a random order (rng.permutation).")
 
 
 # -- iterate_minibatches ----------------------------------------------------------------------
@@ -177,47 +178,47 @@ def _epoch_ids(got, X, y, batch_size, call):
     """Check one epoch of index-encoded batches; returns the row ids in the order they came."""
     n = len(X)
     if not isinstance(got, (list, tuple)):
-        fail(f"Called: {call}\nExpected: a generator yielding (X_batch, y_batch) pairs\nReceived: {describe(got)}")
+        fail(called=call, expected="a generator yielding (X_batch, y_batch) pairs", received=describe(got))
     ids = []
     for k, item in enumerate(got):
         if not (isinstance(item, (list, tuple)) and len(item) == 2 and _is_array(item[0]) and _is_array(item[1])):
-            fail(f"Called: {call}\nExpected: every item yielded to be a pair (X_batch, y_batch) of arrays\n"
-                 f"Received: item {k} is {describe(item)}\nHint: yield X_batch, y_batch")
+            fail(called=call, expected="every item yielded to be a pair (X_batch, y_batch) of arrays",
+                 received=f"item {k} is {describe(item)}", hint="Hint: yield X_batch, y_batch")
         Xb, yb = item
         expect(Xb.ndim == 2 and Xb.shape[1] == X.shape[1] and yb.shape[1:] == y.shape[1:] and len(yb) == len(Xb),
-               f"Called: {call}\nExpected: batch {k} as X_batch of shape (b, {X.shape[1]}) and y_batch of shape "
-               f"(b{', ' + str(y.shape[1]) if y.ndim == 2 else ''},)\n"
-               f"Received: X_batch of shape {Xb.shape}, y_batch of shape {yb.shape}")
+               called=call, expected=f"batch {k} as X_batch of shape (b, {X.shape[1]}) and y_batch of shape "
+                                     f"(b{', ' + str(y.shape[1]) if y.ndim == 2 else ''},)",
+               received=f"X_batch of shape {Xb.shape}, y_batch of shape {yb.shape}")
         expect(np.allclose(Xb[:, 1], 1000 + Xb[:, 0]) and np.allclose(Xb[:, 2], -Xb[:, 0]),
-               f"Called: {call}\nExpected: whole rows of X in every batch (row i of this X is [i, 1000 + i, -i])\n"
-               f"Received: in batch {k}, rows that are not rows of X\nMistake: select rows with X[index], "
-               "where index holds row numbers.")
+               called=call, expected="whole rows of X in every batch (row i of this X is [i, 1000 + i, -i])",
+               received=f"in batch {k}, rows that are not rows of X",
+               mistake="select rows with X[index], where index holds row numbers.")
         expect(np.allclose(np.ravel(yb), Xb[:, 0] + 0.25),
-               f"Called: {call}\nExpected: y_batch[j] to be the label of the row X_batch[j]\n"
-               f"Received: in batch {k}, labels that no longer belong to their rows\n"
-               "Mistake: X and y are not paired: permute X and y with the same index array.")
+               called=call, expected="y_batch[j] to be the label of the row X_batch[j]",
+               received=f"in batch {k}, labels that no longer belong to their rows",
+               mistake="X and y are not paired: permute X and y with the same index array.")
         ids.append(np.round(Xb[:, 0]).astype(int))
     if not ids:
-        fail(f"Called: {call}\nExpected: {-(-n // batch_size)} batches\nReceived: nothing was yielded"
-             + ("\nMistake: when N < batch_size, the epoch is one smaller batch of all N rows; "
-                "it must not be dropped." if n < batch_size else ""))
+        fail(called=call, expected=f"{-(-n // batch_size)} batches", received="nothing was yielded",
+             mistake=("when N < batch_size, the epoch is one smaller batch of all N rows; it must not be dropped."
+                      if n < batch_size else None))
     order = np.concatenate(ids)
     unique, times = np.unique(order, return_counts=True)
     if np.any(times > 1):
-        fail(f"Called: {call}\nExpected: every row exactly once per epoch\n"
-             f"Received: {int(np.sum(times > 1))} rows more than once\n"
-             "Mistake: rows are drawn with replacement: shuffle a permutation of the row numbers instead.")
+        fail(called=call, expected="every row exactly once per epoch",
+             received=f"{int(np.sum(times > 1))} rows more than once",
+             mistake="rows are drawn with replacement: shuffle a permutation of the row numbers instead.")
     if len(unique) < n:
         dropped = len(unique) == n - n % batch_size
-        fail(f"Called: {call}\nExpected: every one of the {n} rows once per epoch\n"
-             f"Received: {len(unique)} rows in {len(ids)} batches"
-             + ("\nMistake: the last, partial batch was dropped: the last batch holds the "
-                f"{n % batch_size} rows left over." if dropped else
-                "\nHint: loop over the starts range(0, N, batch_size)."))
+        fail(called=call, expected=f"every one of the {n} rows once per epoch",
+             received=f"{len(unique)} rows in {len(ids)} batches",
+             mistake=(f"the last, partial batch was dropped: the last batch holds the {n % batch_size} rows left over."
+                      if dropped else None),
+             hint=None if dropped else "Hint: loop over the starts range(0, N, batch_size).")
     sizes = [len(i) for i in ids]
     expected = [batch_size] * (n // batch_size) + ([n % batch_size] if n % batch_size else [])
     expect(sizes == expected,
-           f"Called: {call}\nExpected: batches of sizes {expected} (all full but the last)\nReceived: sizes {sizes}")
+           called=call, expected=f"batches of sizes {expected} (all full but the last)", received=f"sizes {sizes}")
     return order
 
 
@@ -232,14 +233,14 @@ def test_minibatches_in_order(iterate_minibatches):
         call = f"iterate_minibatches(X of shape {X.shape}, y of shape {y.shape}, batch_size={b}, shuffle=False)"
         order = _epoch_ids(iterate_minibatches(X, y, b, shuffle=False), X, y, b, call)
         expect(np.array_equal(order, np.arange(n)),
-               f"Called: {call}\nExpected: the rows in their order 0, 1, ..., {n - 1}, as model.fit(shuffle=False)\n"
-               f"Received: the order {describe(order)}\nMistake: the rows were shuffled although shuffle=False.")
+               called=call, expected=f"the rows in their order 0, 1, ..., {n - 1}, as model.fit(shuffle=False)",
+               received=f"the order {describe(order)}", mistake="the rows were shuffled although shuffle=False.")
     X, y = _rows(9, np.float32)
     y = y[:, None]
     call = "iterate_minibatches(X float32 of shape (9, 3), y of shape (9, 1), batch_size=4, shuffle=False)"
     order = _epoch_ids(iterate_minibatches(X, y, 4, shuffle=False), X, y, 4, call)
-    expect(np.array_equal(order, np.arange(9)), f"Called: {call}\nExpected: the rows in their order\n"
-                                                f"Received: {describe(order)}")
+    expect(np.array_equal(order, np.arange(9)), called=call, expected="the rows in their order",
+           received=describe(order))
 
 
 @exercise("iterate_minibatches", weight=2)
@@ -251,8 +252,8 @@ def test_minibatches_shuffled_epoch(iterate_minibatches):
         order = _epoch_ids(iterate_minibatches(X, y, b, shuffle=True, seed=3), X, y, b, call)
         if n >= 10:
             expect(not np.array_equal(order, np.arange(n)),
-                   f"Called: {call}\nExpected: the rows in a random order\nReceived: the original order\n"
-                   "Mistake: shuffle=True must shuffle the rows (np.random.default_rng(seed).permutation(N)).")
+                   called=call, expected="the rows in a random order", received="the original order",
+                   mistake="shuffle=True must shuffle the rows (np.random.default_rng(seed).permutation(N)).")
     # Only the order of contiguous batches shuffled leaves neighbours together: i is followed
     # by i + 1 in ~54 of 59 places, against about 1 in a uniform shuffle (at most 8 allowed, on average).
     X, y = _rows(60)
@@ -262,10 +263,10 @@ def test_minibatches_shuffled_epoch(iterate_minibatches):
         order = _epoch_ids(iterate_minibatches(X, y, 6, shuffle=True, seed=seed), X, y, 6, call)
         neighbours.append(int(np.sum(np.diff(order) == 1)))
     expect(np.mean(neighbours) <= 8,
-           "Called: iterate_minibatches(X of shape (60, 3), y, batch_size=6, shuffle=True, seed=s), seeds 0 to 4\n"
-           "Expected: rows in a random order (row i followed by row i + 1 about once per epoch)\n"
-           f"Received: row i followed by row i + 1 in {neighbours} places of 59\n"
-           "Mistake: only the order of the batches was shuffled; shuffle the rows themselves, then cut batches.")
+           called="iterate_minibatches(X of shape (60, 3), y, batch_size=6, shuffle=True, seed=s), seeds 0 to 4",
+           expected="rows in a random order (row i followed by row i + 1 about once per epoch)",
+           received=f"row i followed by row i + 1 in {neighbours} places of 59",
+           mistake="only the order of the batches was shuffled; shuffle the rows themselves, then cut batches.")
 
 
 @exercise("iterate_minibatches")
@@ -278,18 +279,18 @@ def test_minibatches_seed(iterate_minibatches):
         return _epoch_ids(iterate_minibatches(X, y, 5, shuffle=True, seed=seed), X, y, 5, call)
 
     expect(np.array_equal(order(11), order(11)),
-           "Called: iterate_minibatches(X, y, batch_size=5, shuffle=True, seed=11) twice\n"
-           "Expected: the same batches both times\nReceived: different batches\n"
-           "Mistake: the seed is not used: shuffle with np.random.default_rng(seed).")
+           called="iterate_minibatches(X, y, batch_size=5, shuffle=True, seed=11) twice",
+           expected="the same batches both times", received="different batches",
+           mistake="the seed is not used: shuffle with np.random.default_rng(seed).")
     orders = {tuple(order(seed)) for seed in range(4)}
     expect(len(orders) > 1,
-           "Called: iterate_minibatches(X, y, batch_size=5, shuffle=True, seed=s) for seeds 0 to 3\n"
-           "Expected: different orders for different seeds\nReceived: the same order every time\n"
-           "Mistake: the seed is not used (or a fixed seed is): shuffle with np.random.default_rng(seed).")
+           called="iterate_minibatches(X, y, batch_size=5, shuffle=True, seed=s) for seeds 0 to 3",
+           expected="different orders for different seeds", received="the same order every time",
+           mistake="the seed is not used (or a fixed seed is): shuffle with np.random.default_rng(seed).")
     expect(not np.array_equal(order(None), order(None)),
-           "Called: iterate_minibatches(X, y, batch_size=5, shuffle=True) twice, without a seed\n"
-           "Expected: a fresh random order each epoch\nReceived: the same order twice\n"
-           "Mistake: with seed=None, np.random.default_rng(None) gives fresh randomness; do not fix a seed.")
+           called="iterate_minibatches(X, y, batch_size=5, shuffle=True) twice, without a seed",
+           expected="a fresh random order each epoch", received="the same order twice",
+           mistake="with seed=None, np.random.default_rng(None) gives fresh randomness; do not fix a seed.")
 
 
 @exercise("iterate_minibatches")
@@ -304,10 +305,10 @@ def test_minibatches_uniform(iterate_minibatches):
         last[order[-1]] += 1
     # Expected 33.3 each, binomial standard deviation 5.3: [12, 58] is a band of more than 4 sigma.
     expect(np.all((first >= 12) & (first <= 58)) and np.all((last >= 12) & (last <= 58)),
-           "Called: iterate_minibatches(X of shape (6, 3), y, batch_size=4, shuffle=True, seed=s), seeds 0 to 199\n"
-           "Expected: each of the 6 rows first (and last) in about 33 of 200 epochs (allowed 12 to 58)\n"
-           f"Received: first {first.tolist()}, last {last.tolist()}\n"
-           "Mistake: the shuffle is not uniform: use a full random permutation of the rows.")
+           called="iterate_minibatches(X of shape (6, 3), y, batch_size=4, shuffle=True, seed=s), seeds 0 to 199",
+           expected="each of the 6 rows first (and last) in about 33 of 200 epochs (allowed 12 to 58)",
+           received=f"first {first.tolist()}, last {last.tolist()}",
+           mistake="the shuffle is not uniform: use a full random permutation of the rows.")
 
 
 # -- sgd_update -------------------------------------------------------------------------------
@@ -464,22 +465,22 @@ def test_adam_init_state(adam_init):
         call = f"adam_init(weights ({dtype_name}, shapes {SHAPES}))"
         state = adam_init(weights)
         expect(isinstance(state, dict) and {"m", "v", "t"} <= set(state),
-               f"Called: {call}\nExpected: a dict with the keys \"m\", \"v\" and \"t\" (as the docstring says)\n"
-               f"Received: {describe(state)}")
+               called=call, expected='a dict with the keys "m", "v" and "t" (as the docstring says)',
+               received=describe(state))
         expect(np.ndim(state["t"]) == 0 and state["t"] == 0,
-               f"Called: {call}\nExpected: \"t\" = 0, the number of steps taken so far\n"
-               f"Received: \"t\" = {describe(state['t'])}\n"
-               "Mistake: t counts the steps already taken: 0 before the first; adam_update adds 1 first.")
+               called=call, expected='"t" = 0, the number of steps taken so far',
+               received=f'"t" = {describe(state["t"])}',
+               mistake="t counts the steps already taken: 0 before the first; adam_update adds 1 first.")
         for key in ("m", "v"):
             _expect_sequence(state[key], len(weights), call, f'state["{key}"]')
             for i, (a, w) in enumerate(zip(state[key], weights)):
                 expect(_is_array(a) and a.shape == w.shape,
-                       f"Called: {call}\nExpected: state[\"{key}\"][{i}] an array of zeros of shape {w.shape}\n"
-                       f"Received: {describe(a)}" + (f" of shape {a.shape}" if isinstance(a, np.ndarray) else "")
-                       + "\nHint: one array per weight, with the weight's shape: np.zeros_like(w).")
+                       called=call, expected=f'state["{key}"][{i}] an array of zeros of shape {w.shape}',
+                       received=describe(a) + (f" of shape {a.shape}" if isinstance(a, np.ndarray) else ""),
+                       hint="Hint: one array per weight, with the weight's shape: np.zeros_like(w).")
                 expect(not np.any(a),
-                       f"Called: {call}\nExpected: state[\"{key}\"][{i}] all zeros\nReceived: {describe(a)}\n"
-                       "Mistake: the moment estimates start at zero (np.zeros_like(w)), not at the weights or ones.")
+                       called=call, expected=f'state["{key}"][{i}] all zeros', received=describe(a),
+                       mistake="the moment estimates start at zero (np.zeros_like(w)), not at the weights or ones.")
 
 
 # -- adam_update ------------------------------------------------------------------------------
@@ -569,8 +570,8 @@ def test_adam_first_step_hand(adam_init, adam_update):
     state = got[1]
     expect(isinstance(state, dict) and {"m", "v", "t"} <= set(state) and np.ndim(state["t"]) == 0
            and state["t"] == 1,
-           f"Called: {call}\nExpected: new_state a dict with \"t\" = 1 after the first step\n"
-           f"Received: {describe(state)}\nHint: return the new m, v and t = t + 1 in the same format as adam_init.")
+           called=call, expected='new_state a dict with "t" = 1 after the first step', received=describe(state),
+           hint="Hint: return the new m, v and t = t + 1 in the same format as adam_init.")
 
 
 @exercise("adam_update", weight=2)
@@ -735,14 +736,14 @@ def test_training_shuffle(train_minibatch_sgd):
     ordered = train_minibatch_sgd(*args, 2, shuffle=False)
     for got in (first, again, ordered):
         expect(isinstance(got, (list, tuple)) and len(got) == 2 and isinstance(got[0], (list, tuple)),
-               f"Called: {base}, ...)\nExpected: a pair (weights, history)\nReceived: {describe(got)}")
+               called=f"{base}, ...)", expected="a pair (weights, history)", received=describe(got))
     _compare_list(again[0], first[0], f"{base}, batch_size=2, shuffle=True, seed=4) twice",
                   "trained weights of the second run against the first (the same seed: the same shuffles)",
                   rtol=1e-12, atol=1e-12)
     expect(not all(np.allclose(a, b) for a, b in zip(first[0], ordered[0])),
-           f"Called: {base}, batch_size=2, shuffle=True, seed=4) and the same with shuffle=False\n"
-           "Expected: different trained weights (shuffled batches differ from ordered ones)\n"
-           "Received: the same weights\nMistake: shuffle is ignored: pass it on to iterate_minibatches.")
+           called=f"{base}, batch_size=2, shuffle=True, seed=4) and the same with shuffle=False",
+           expected="different trained weights (shuffled batches differ from ordered ones)",
+           received="the same weights", mistake="shuffle is ignored: pass it on to iterate_minibatches.")
     shuffled_full = train_minibatch_sgd(*args, 12, shuffle=True, seed=1)
     expected = ref.train_minibatch_sgd(*args, 12, shuffle=False)
     _compare_list(shuffled_full[0], expected[0], f"{base}, batch_size=12, shuffle=True, seed=1)",

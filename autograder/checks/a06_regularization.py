@@ -95,11 +95,6 @@ def _fraction_mistake(dropped, rate, n):
     return None
 
 
-def _fraction_mistakes(dropped, rate, n):
-    mistake = _fraction_mistake(dropped, rate, n)
-    return f"\nLikely mistake: {mistake}" if mistake else ""
-
-
 @exercise("dropout_forward", weight=2)
 def test_dropout_forward_scales_kept_units(dropout_forward):
     """out is A * mask / (1 - rate) for the returned 0/1 mask, for several non-square shapes, rates and dtypes"""
@@ -142,9 +137,10 @@ def test_dropout_forward_drop_fraction(dropout_forward):
         dropped = 1 - mask.mean()
         sigma = np.sqrt(rate * (1 - rate) / n)
         expect(abs(dropped - rate) <= SIGMAS * sigma,
-               f"Called: {_call_text(A, rate, True, 600 + i)}\nExpected: a fraction {rate} of the {n} units dropped, "
-               f"within {SIGMAS:g} standard deviations ({SIGMAS * sigma:.4f})\n"
-               f"Received: {dropped:.4f} of the units dropped{_fraction_mistakes(dropped, rate, n)}")
+               called=_call_text(A, rate, True, 600 + i),
+               expected=f"a fraction {rate} of the {n} units dropped, "
+                        f"within {SIGMAS:g} standard deviations ({SIGMAS * sigma:.4f})",
+               received=f"{dropped:.4f} of the units dropped", mistake=_fraction_mistake(dropped, rate, n))
 
 
 def _independence_failure(call, what, got, expected, mistake, hint=None):
@@ -207,25 +203,26 @@ def test_dropout_forward_number_of_drops_varies(dropout_forward):
     masks = [_forward(dropout_forward, A, rate, seed=1000 + s)[1] for s in range(calls)]
     call = f"dropout_forward(np.ones({shape}), rate={rate}, rng=np.random.default_rng(seed)) for {calls} seeds"
     expect(any(not np.array_equal(masks[0], m) for m in masks[1:]),
-           f"Called: {call}\nExpected: different masks for different generators\nReceived: the same mask every "
-           "time\nLikely mistake: the rng argument is ignored (a generator with a fixed seed is created inside "
-           "the function): draw from rng.")
+           called=call, expected="different masks for different generators", received="the same mask every time",
+           mistake="the rng argument is ignored (a generator with a fixed seed is created inside the function): "
+                   "draw from rng.")
     counts = np.array([np.sum(m == 0) for m in masks])
     n = A.size
     mean, variance = counts.mean(), counts.var(ddof=1)
     expected_var = n * rate * (1 - rate)
     sigma = np.sqrt(expected_var / calls)
     expect(abs(mean - n * rate) <= SIGMAS * sigma,
-           f"Called: {call}\nExpected: on average {n * rate:g} of the {n} units dropped (+/- {SIGMAS * sigma:.2f})\n"
-           f"Received: {mean:.2f} on average{_fraction_mistakes(mean / n, rate, n * calls)}")
+           called=call, expected=f"on average {n * rate:g} of the {n} units dropped (+/- {SIGMAS * sigma:.2f})",
+           received=f"{mean:.2f} on average", mistake=_fraction_mistake(mean / n, rate, n * calls))
     if not VARIANCE_BAND[0] * expected_var <= variance <= VARIANCE_BAND[1] * expected_var:
-        mistake = ("\nLikely mistake: a fixed number of units is dropped (for example round(rate * A.size) "
+        mistake = ("a fixed number of units is dropped (for example round(rate * A.size) "
                    "positions of a permutation). Each unit must be dropped independently with probability rate, "
-                   "so the count itself is random." if variance < 0.1 * expected_var else "")
-        fail(f"Called: {call}\nExpected: the number of dropped units varying like a binomial count, variance "
-             f"n * rate * (1 - rate) = {expected_var:.2f} (accepted: {VARIANCE_BAND[0]:g} to "
-             f"{VARIANCE_BAND[1]:g} times that)\nReceived: counts from {counts.min()} to {counts.max()}, "
-             f"variance {variance:.2f}{mistake}")
+                   "so the count itself is random." if variance < 0.1 * expected_var else None)
+        fail(called=call,
+             expected=f"the number of dropped units varying like a binomial count, variance "
+                      f"n * rate * (1 - rate) = {expected_var:.2f} (accepted: {VARIANCE_BAND[0]:g} to "
+                      f"{VARIANCE_BAND[1]:g} times that)",
+             received=f"counts from {counts.min()} to {counts.max()}, variance {variance:.2f}", mistake=mistake)
 
 
 @exercise("dropout_forward", weight=1)
@@ -236,26 +233,28 @@ def test_dropout_forward_uses_rng(dropout_forward):
     out1, mask1 = _forward(dropout_forward, A, rate, seed=77)
     out2, mask2 = _forward(dropout_forward, A, rate, seed=77)
     expect(np.array_equal(mask1, mask2) and np.array_equal(out1, out2),
-           f"Called: {_call_text(A, rate, True, 77)} twice\nExpected: the same out and mask both times (the same "
-           f"seed)\nReceived: masks differing in {int(np.sum(mask1 != mask2))} of {mask1.size} units\nLikely mistake: "
-           "the mask is drawn from NumPy's global random state (np.random.rand, np.random.random) instead of "
-           "the rng argument: use rng.random(A.shape).")
+           called=f"{_call_text(A, rate, True, 77)} twice",
+           expected="the same out and mask both times (the same seed)",
+           received=f"masks differing in {int(np.sum(mask1 != mask2))} of {mask1.size} units",
+           mistake="the mask is drawn from NumPy's global random state (np.random.rand, np.random.random) instead of "
+                   "the rng argument: use rng.random(A.shape).")
     _, mask3 = _forward(dropout_forward, A, rate, seed=78)
     expect(not np.array_equal(mask1, mask3),
-           f"Called: {_call_text(A, rate, True, 77)} and the same with np.random.default_rng(78)\nExpected: "
-           "different masks for different generators\nReceived: the same mask\nLikely mistake: the rng argument "
-           "is ignored (a generator with a fixed seed is created inside the function): draw from rng.")
+           called=f"{_call_text(A, rate, True, 77)} and the same with np.random.default_rng(78)",
+           expected="different masks for different generators", received="the same mask",
+           mistake="the rng argument is ignored (a generator with a fixed seed is created inside the function): "
+                   "draw from rng.")
     _, mask4 = _forward(dropout_forward, A, rate)
     _, mask5 = _forward(dropout_forward, A, rate)
     expect(not np.array_equal(mask4, mask5),
-           f"Called: {_call_text(A, rate)} twice\nExpected: two different masks (with rng=None each call uses a "
-           "fresh generator, np.random.default_rng())\nReceived: the same mask twice\nLikely mistake: a fixed "
-           "seed is used when rng is None.")
+           called=f"{_call_text(A, rate)} twice",
+           expected="two different masks (with rng=None each call uses a fresh generator, np.random.default_rng())",
+           received="the same mask twice", mistake="a fixed seed is used when rng is None.")
     dropped = 1 - mask4.mean()
     sigma = np.sqrt(rate * (1 - rate) / mask4.size)
     expect(abs(dropped - rate) <= SIGMAS * sigma,
-           f"Called: {_call_text(A, rate)}\nExpected: a fraction {rate} of the units dropped (+/- {SIGMAS * sigma:.3f})"
-           f"\nReceived: {dropped:.3f}")
+           called=_call_text(A, rate), expected=f"a fraction {rate} of the units dropped (+/- {SIGMAS * sigma:.3f})",
+           received=f"{dropped:.3f}")
 
 
 @lru_cache(maxsize=None)
@@ -287,12 +286,14 @@ def test_dropout_forward_matches_keras(dropout_forward):
     sigma = np.sqrt(np.sum(A64**2) * rate / (1 - rate)) / A.size  # std of the mean of out
     for who, value in (("your out", out), ("Keras' output", keras_out)):
         expect(abs(value.mean() - A64.mean()) <= SIGMAS * sigma,
-               f"Called: {call}\nExpected: {who} with the mean of A, {A64.mean():.5f}, in expectation "
-               f"(+/- {SIGMAS * sigma:.5f})\nReceived: a mean of {value.mean():.5f}")
+               called=call, expected=f"{who} with the mean of A, {A64.mean():.5f}, in expectation "
+                                     f"(+/- {SIGMAS * sigma:.5f})",
+               received=f"a mean of {value.mean():.5f}")
     gap = abs(out.mean() - keras_out.mean())
     expect(gap <= SIGMAS * np.sqrt(2) * sigma,
-           f"Called: {call}\nExpected: the mean of your out within {SIGMAS * np.sqrt(2) * sigma:.5f} of the mean of "
-           f"Keras' Dropout output {keras_out.mean():.5f}\nReceived: {out.mean():.5f}")
+           called=call, expected=f"the mean of your out within {SIGMAS * np.sqrt(2) * sigma:.5f} of the mean of "
+                                 f"Keras' Dropout output {keras_out.mean():.5f}",
+           received=f"{out.mean():.5f}")
 
 
 # -- dropout_backward -------------------------------------------------------------------------
@@ -373,8 +374,8 @@ def _l2_call(kernels, lam):
 
 def _expect_scalar(got, call):
     expect(np.ndim(got) == 0 and not isinstance(got, (list, tuple)),
-           f"Called: {call}\nExpected: one number (the penalty is a scalar added to the loss)\n"
-           f"Received: {describe(got)}" + (f" of shape {np.shape(got)}" if isinstance(got, np.ndarray) else ""))
+           called=call, expected="one number (the penalty is a scalar added to the loss)",
+           received=describe(got) + (f" of shape {np.shape(got)}" if isinstance(got, np.ndarray) else ""))
 
 
 @exercise("l2_penalty", weight=2)
@@ -478,7 +479,7 @@ def _expect_epoch(got, expected, val_losses, patience, shown=None):
     # Any whole number is an epoch: a Python or NumPy int, a float such as 3.0, or a 0-d array of one.
     integral = (np.ndim(got) == 0 and not isinstance(got, (bool, np.bool_, list, tuple))
                 and np.asarray(got).dtype.kind in "iuf" and float(np.asarray(got)).is_integer())
-    expect(integral, f"Called: {call}\nExpected: a whole number, the epoch number {expected}\nReceived: {describe(got)}")
+    expect(integral, called=call, expected=f"a whole number, the epoch number {expected}", received=describe(got))
     expect_close(got, expected, call=f"{call}\n({how})", rtol=0.0, atol=0.0,
                  mistakes=_early_mistakes(val_losses, patience))
 

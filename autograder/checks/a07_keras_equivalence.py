@@ -240,9 +240,10 @@ def _weight_name(k):
 
 def _as_list(got, n, call):
     if not isinstance(got, (list, tuple)):
-        fail(f"Called: {call}\nExpected: a list of {n} arrays [W1, b1, W2, b2, ...]\nReceived: {describe(got)}")
-    expect(len(got) == n, f"Called: {call}\nExpected: {n} arrays [W1, b1, W2, b2, ...] (one kernel and one "
-                          f"bias per layer, in Keras order)\nReceived: {len(got)} items")
+        fail(called=call, expected=f"a list of {n} arrays [W1, b1, W2, b2, ...]", received=describe(got))
+    expect(len(got) == n, called=call,
+           expected=f"{n} arrays [W1, b1, W2, b2, ...] (one kernel and one bias per layer, in Keras order)",
+           received=f"{len(got)} items")
     return list(got)
 
 
@@ -271,7 +272,7 @@ def _expect_weights(got, expected, *, call, what="weights", mistakes=(), tol=STE
 
 def _history_array(got, call):
     if not isinstance(got, (list, tuple, np.ndarray)) or not all(np.ndim(v) == 0 for v in np.asarray(got, dtype=object).ravel()):
-        fail(f"Called: {call}\nExpected: the history, a list with one loss per epoch\nReceived: {describe(got)}")
+        fail(called=call, expected="the history, a list with one loss per epoch", received=describe(got))
     return np.asarray([float(v) for v in np.ravel(np.asarray(got, dtype=object))])
 
 
@@ -290,25 +291,28 @@ def test_initial_weights(NumpyMLP):
             want = (m, d) if k % 2 == 0 else (d,)
             if np.shape(g) != want:
                 transposed = np.shape(g) == (d, m)
-                fail(f"Called: {text}.get_weights()\nExpected: {_weight_name(k)} of shape {want}\n"
-                     f"Received: shape {np.shape(g)}\n"
-                     + ("Likely mistake: kernels stored as (out, in) = (units, inputs); Keras' kernel is (inputs, units), "
-                        "so that a layer computes X @ W + b." if transposed else
-                        "Hint: Keras order is [W1, b1, W2, b2, ...], W of shape (inputs, units), b of shape (units,)."))
+                fail(called=f"{text}.get_weights()", expected=f"{_weight_name(k)} of shape {want}",
+                     received=f"shape {np.shape(g)}",
+                     mistake=("kernels stored as (out, in) = (units, inputs); Keras' kernel is (inputs, units), "
+                              "so that a layer computes X @ W + b." if transposed else None),
+                     hint=None if transposed else
+                     "Hint: Keras order is [W1, b1, W2, b2, ...], W of shape (inputs, units), b of shape (units,).")
             g = np.asarray(g, dtype=float)
             if k % 2:
-                expect(np.all(g == 0), f"Called: {text}.get_weights()\nExpected: the {_weight_name(k)} "
-                                       f"initialised to zeros, as Keras' Dense does\nReceived: {describe(g)}")
+                expect(np.all(g == 0), called=f"{text}.get_weights()",
+                       expected=f"the {_weight_name(k)} initialised to zeros, as Keras' Dense does",
+                       received=describe(g))
             else:
                 limit = np.sqrt(6 / (m + d))
                 expect(np.all(np.abs(g) <= limit + 1e-12) and np.std(g) > limit / 10,
-                       f"Called: {text}.get_weights()\nExpected: the {_weight_name(k)} drawn Glorot-uniform, "
-                       f"from U(-{limit:.4f}, {limit:.4f}) with limit = sqrt(6 / (inputs + units))\n"
-                       f"Received: values in [{g.min():.4f}, {g.max():.4f}] with standard deviation {g.std():.4f}")
+                       called=f"{text}.get_weights()",
+                       expected=f"the {_weight_name(k)} drawn Glorot-uniform, "
+                                f"from U(-{limit:.4f}, {limit:.4f}) with limit = sqrt(6 / (inputs + units))",
+                       received=f"values in [{g.min():.4f}, {g.max():.4f}] with standard deviation {g.std():.4f}")
         again, _ = _new(NumpyMLP, arch, seed=3)
         expect(_matches(_call(again.get_weights, call=f"{text}.get_weights()"), got, 0, 0),
-               f"Called: {text} twice with seed=3\nExpected: the same initial weights (the seed fixes them)\n"
-               "Received: different weights. Draw them from np.random.default_rng(seed).")
+               called=f"{text} twice with seed=3", expected="the same initial weights (the seed fixes them)",
+               received="different weights. Draw them from np.random.default_rng(seed).")
 
 
 @exercise("NumpyMLP", weight=2)
@@ -322,9 +326,9 @@ def test_weights_round_trip_through_keras(NumpyMLP):
     try:
         model.set_weights([np.asarray(w, dtype=np.float64) for w in mine])
     except Exception as exc:  # Keras names the shape it wanted
-        fail(f"Called: model.set_weights({text}.get_weights()) on the Keras twin\nExpected: the weights in "
-             f"Keras order and shapes {[tuple(w.shape) for w in model.get_weights()]}\n"
-             f"Received: shapes {[np.shape(w) for w in mine]}\nKeras said: {str(exc)[:300]}")
+        fail(called=f"model.set_weights({text}.get_weights()) on the Keras twin",
+             expected=f"the weights in Keras order and shapes {[tuple(w.shape) for w in model.get_weights()]}",
+             received=f"shapes {[np.shape(w) for w in mine]}\nKeras said: {str(exc)[:300]}")
     X, y, weights = _data(arch)
     expect_close(_call(mlp.forward, X, call=f"{text}.forward(X)"), np.array(model(X, training=False)),
                  call=f"{text}.forward(X of shape {X.shape}) against model(X) with your initial weights", **STEP_TOL)
@@ -384,8 +388,8 @@ def test_loss_equals_keras(NumpyMLP):
             _, expected, _ = _keras_eval(arch, label_shape=shape)
             call = f"{text}.loss(X of shape {X.shape}, y of shape {labels.shape})"
             got = _call(mlp.loss, X, labels, call=call)
-            expect(np.ndim(got) == 0, f"Called: {call}\nExpected: one number, the mean loss over the batch\n"
-                                      f"Received: {describe(got)} of shape {np.shape(got)}")
+            expect(np.ndim(got) == 0, called=call, expected="one number, the mean loss over the batch",
+                   received=f"{describe(got)} of shape {np.shape(got)}")
             expect_close(got, expected, call=call, **STEP_TOL, mistakes=[
                 Mistake("the losses are summed instead of averaged: J is the mean over the batch "
                         "(the 1/n is missing).", _variant_loss(weights, activations, X, labels, reduce="sum")),
@@ -419,8 +423,8 @@ def test_loss_with_saturated_outputs(NumpyMLP):
     call = f"{text}.loss(X, y) with output logits up to +/-40"
     got = _call(mlp.loss, X, y, call=call)
     expect(np.ndim(got) == 0 and np.isfinite(float(got)),
-           f"Called: {call}\nExpected: a finite loss ({keras_value:.6g})\nReceived: {describe(got)}\n"
-           "How to fix: compute from the logits, or clip y_hat to [1e-7, 1 - 1e-7] before the logarithms.")
+           called=call, expected=f"a finite loss ({keras_value:.6g})", received=describe(got),
+           hint="How to fix: compute from the logits, or clip y_hat to [1e-7, 1 - 1e-7] before the logarithms.")
     if not any(np.isclose(float(got), value, rtol=1e-4) for value in accepted.values()):
         fail(called=call, expected=" or ".join(f"{value:.8g} ({how})" for how, value in accepted.items())
              + ", within rtol 1e-4", received=f"{float(got):.8g}")
@@ -532,10 +536,10 @@ def test_fit_history_equals_keras(NumpyMLP):
         call = f"{text}.fit(X of shape {X.shape}, y, epochs={EPOCHS}, batch_size={BATCH}, lr={LR}, shuffle=False)"
         got = _history_array(_call(mlp.fit, X, y, EPOCHS, BATCH, LR, shuffle=False, call=call), call)
         if len(got) == EPOCHS * 3:
-            fail(f"Called: {call}\nExpected: {EPOCHS} losses, one per epoch\nReceived: {len(got)} losses, "
-                 "one per batch: average each epoch's batch losses, weighted by batch size.")
-        expect(len(got) == EPOCHS, f"Called: {call}\nExpected: {EPOCHS} losses, one per epoch\n"
-                                   f"Received: {len(got)} values")
+            fail(called=call, expected=f"{EPOCHS} losses, one per epoch",
+                 received=f"{len(got)} losses, one per batch: average each epoch's batch losses, weighted by batch size.")
+        expect(len(got) == EPOCHS, called=call, expected=f"{EPOCHS} losses, one per epoch",
+               received=f"{len(got)} values")
         variants = _fit_mistakes(arch)
         expected = np.array(expected)
         bad = np.flatnonzero(~np.isclose(got, expected, **FIT_TOL))
@@ -653,11 +657,12 @@ def test_dropout_training_statistics(NumpyMLP):
         call = f"{text}.forward(X of shape {X.shape}, training=True) with identity kernels after the tanh layer"
         outs = [np.asarray(_call(mlp.forward, X, training=True, call=call), dtype=float) for _ in range(2)]
         for out in outs:
-            expect(out.shape == hidden.shape, f"Called: {call}\nExpected: shape {hidden.shape}\nReceived: shape {out.shape}")
+            expect(out.shape == hidden.shape, called=call, expected=f"shape {hidden.shape}",
+                   received=f"shape {out.shape}")
             if np.any(out <= 0) or np.any(out >= 1):
-                fail(f"Called: {call}\nExpected: sigmoid outputs strictly between 0 and 1\nReceived: some outputs are "
-                     "exactly 0 or 1.\nLikely mistake: dropout is applied after the output layer; it follows the "
-                     "hidden layers only.")
+                fail(called=call, expected="sigmoid outputs strictly between 0 and 1",
+                     received="some outputs are exactly 0 or 1.",
+                     mistake="dropout is applied after the output layer; it follows the hidden layers only.")
         z = np.log(outs[0]) - np.log1p(-outs[0])  # the output's logits: the hidden units after dropout
         dropped = np.abs(z) < 1e-6
         fraction = dropped.mean()
@@ -690,10 +695,11 @@ def test_dropout_training_statistics(NumpyMLP):
                  received=f"ratios from {ratio.min():.6g} to {ratio.max():.6g}", mistake=named)
         preserved = np.mean(z[np.abs(hidden) > 0.05] / hidden[np.abs(hidden) > 0.05])
         expect(abs(preserved - 1) < 0.04,
-               f"Called: {call}\nExpected: the mean over units of (activation with dropout) / (activation without) "
-               f"close to 1 (expected activations preserved), within 0.04\nReceived: {preserved:.4f}")
+               called=call, expected="the mean over units of (activation with dropout) / (activation without) "
+                                     "close to 1 (expected activations preserved), within 0.04",
+               received=f"{preserved:.4f}")
         z2 = np.log(outs[1]) - np.log1p(-outs[1])
         expect(np.mean((np.abs(z2) < 1e-6) != dropped) > 0.05,
-               f"Called: {call} twice\nExpected: a new random mask on every call\n"
-               "Received: the same units dropped both times. Draw the mask in forward, from a generator "
-               "created once (np.random.default_rng(seed)) and reused.")
+               called=f"{call} twice", expected="a new random mask on every call",
+               received="the same units dropped both times. Draw the mask in forward, from a generator "
+                        "created once (np.random.default_rng(seed)) and reused.")

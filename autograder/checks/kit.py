@@ -146,34 +146,23 @@ def _unreadable(got) -> str | None:
     return f"{describe(got)}, a {type(got).__name__}: return a NumPy array or a number"
 
 
-def fail(message: str | None = None, **fields):
-    """Fail the check: `fail(called=..., expected=..., received=..., mistake=..., hint=...)`.
+def fail(message: str | None = None, *, called: str | None = None, expected: str | None = None,
+         received: str | None = None, mistake: str | None = None, hint: str | None = None):
+    """Fail the check with its finding as fields, rendered alike for every check by `CheckFailure`.
 
-    A message written by hand as "Called: ...\nExpected: ...\nReceived: ...\nLikely mistake: ..." is
-    read into those fields, so that its mistake is recorded as the mistake field all the same.
+    Args:
+        message: free text, for a finding that is not a call compared with an expectation.
+        called: the call, as the student would write it.
+        expected: what the contract or the reference gives.
+        received: what the student's code gave.
+        mistake: the known mistake whose own prediction the received value matched (the field the class
+            summary counts); never a hint or a guess.
+        hint: how to fix it, shown as written (with its own "Hint: " or "How to fix: ").
+
+    Raises:
+        CheckFailure: always.
     """
-    if message and not fields and message.startswith("Called: "):
-        raise CheckFailure(**_fields_of(message))
-    raise CheckFailure(message, **fields)
-
-
-_LABELS = {"Called": "called", "Expected": "expected", "Received": "received", "Likely mistake": "mistake",
-           "Mistake": "mistake", "Hint": "hint", "How to fix": "hint"}
-
-
-def _fields_of(message: str) -> dict:
-    """The fields of a hand-formatted message; a line without a label continues the field above it."""
-    fields: dict[str, list[str]] = {}
-    current = None
-    for line in message.split("\n"):
-        label, _, rest = line.partition(": ")
-        if label in _LABELS and rest and _LABELS[label] not in fields:
-            current = _LABELS[label]
-            # hints keep their label: they are shown as written
-            fields[current] = [line if current == "hint" else rest]
-        else:
-            fields[current].append(line)
-    return {name: "\n".join(lines) for name, lines in fields.items()}
+    raise CheckFailure(message, called=called, expected=expected, received=received, mistake=mistake, hint=hint)
 
 
 def close(got, expected, rtol: float, atol: float) -> bool:
@@ -315,7 +304,16 @@ def _shape_hint(got, expected) -> str:
     return ""
 
 
-def expect(condition: bool, message: str) -> None:
-    """Fail with `message` unless `condition` holds."""
+def expect(condition: bool, message: str | None = None, **fields) -> None:
+    """Fail unless `condition` holds: `expect(ok, called=..., expected=..., received=..., mistake=..., hint=...)`.
+
+    Args:
+        condition: whether the check's finding holds.
+        message: free text, for a finding that is not a call compared with an expectation.
+        **fields: the `CheckFailure` fields (called, expected, received, mistake, hint).
+
+    Raises:
+        CheckFailure: when `condition` is false.
+    """
     if not condition:
-        fail(message)
+        fail(message, **fields)
