@@ -107,6 +107,7 @@ class Sandbox:
         self.output = Output(limit=limits.output_kb * 1024)
         self.died: str | None = None
         self.cgroups: Cgroups | None = None
+        self._channel: Channel | None = None   # the read end of the process's replies, made once it started
         self._peak_mb = 0.0   # the most memory the watch saw the tree use
         self._tmp: str | None = None   # the scratch folder, made by `start`
 
