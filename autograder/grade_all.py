@@ -26,7 +26,7 @@ _ZYGOTES: dict = {}
 def _zygote(course: Course, hide: tuple[str, ...]):
     """This worker process's fork server (started once, reused for every notebook it grades),
     or None where namespaces are unavailable and each notebook gets a plain sandbox."""
-    from .sandbox.launcher import isolation_level
+    from .sandbox.isolation import isolation_level
     from .sandbox.zygote import Zygote
 
     if isolation_level() != "namespaces" or os.environ.get("AUTOGRADER_ZYGOTE") == "0":

@@ -189,7 +189,7 @@ def _zygote(course: Course, hide: tuple[str, ...]):
     """The run's fork server, started on first use and closed at exit; None where namespaces are
     unavailable (each notebook then gets a plain sandbox, as with `grade`)."""
     if "zygote" not in _SERVER:
-        from .sandbox.launcher import isolation_level
+        from .sandbox.isolation import isolation_level
         from .sandbox.zygote import Zygote
 
         zygote = None

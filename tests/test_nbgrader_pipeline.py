@@ -15,7 +15,7 @@ from autograder import nbgrader_course
 from autograder.authoring import solution_source
 from autograder.config import COURSE_ROOT, load_course
 from autograder.grade_all import grade_all
-from autograder.sandbox.launcher import _course_copies
+from autograder.sandbox.isolation import course_copies
 from autograder.samples import CLASSES, released_path, submission, submission_path
 
 A = "a01_perceptron"
@@ -24,7 +24,7 @@ EXERCISES = [e.name for e in COURSE.assignment(A).exercises]
 pytestmark = pytest.mark.slow
 
 # Where an attacker would look for the reference: this checkout and the one the package is installed from.
-PLACES = [str(COURSE_ROOT), *_course_copies()[0][1:2]]
+PLACES = [str(COURSE_ROOT), *course_copies()[0][1:2]]
 
 IMPORT_REFERENCE = f'''import sys
 sys.path[:0] = {PLACES!r}

@@ -38,7 +38,7 @@ def _refusal(nthreads: int) -> str | None:
     Args:
         nthreads: the worker's threads (the checks run one notebook at a time per process).
     """
-    from ..sandbox.launcher import isolation_level
+    from ..sandbox.isolation import isolation_level
 
     if nthreads != 1:
         return (f"this worker has {nthreads} threads; the autograder grades one notebook at a time per "
@@ -91,7 +91,7 @@ class SandboxPlugin(WorkerPlugin):
     def zygote(self, limits, extra: tuple[str, ...]):
         """The warm zygote for these limits and hidden paths (started on first use), or None
         where this host grades with process isolation (allowed by AUTOGRADER_ISOLATION=process)."""
-        from ..sandbox.launcher import isolation_level
+        from ..sandbox.isolation import isolation_level
         from ..sandbox.zygote import Zygote
 
         if isolation_level() != "namespaces":

@@ -1,24 +1,18 @@
-"""The grader's side of the sandbox: starts the student's process and talks to it.
+"""The grader's side of the sandbox: the student's process from start to kill.
 
-The student's notebook runs in a child process (`worker.py`) that the grader starts and
-limits from outside: wall-clock timeouts, a data-segment limit and a watch on the resident
-memory of its process tree, a cap on what it prints, and, where Linux namespaces are
-available, a read-only view of the machine in which the course's files are hidden, with no
-network and its own process tree that dies with it. Only plain data crosses (`wire`).
+The student's notebook runs in a child process (`worker.py`) that a `Sandbox` starts, sends
+requests to, interrupts when a budget runs out, watches for memory, and kills with everything it
+started. What the process may see is `isolation`'s job, what it may use `limits`', and reading its
+messages within their budgets `channel`'s. Only plain data crosses (`wire`).
 """
 from __future__ import annotations
 
 import atexit
-import contextlib
-import ctypes
 import json
 import os
-import re
 import resource
-import select
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import sysconfig
@@ -27,16 +21,16 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
-from ..config import COURSE_ROOT, Limits
+from ..config import Limits
 from . import wire
+from .channel import Channel, Clock, last_line
+from .isolation import (STUDENT_UID, UNSHARE, WRITABLE, beyond_system, course_copies, deny_others, isolation_level,
+                        protected, python_paths)
+from .limits import MAX_PROCESSES, Cgroups, cpu_seconds, descendants, memory_cgroups, process_table, set_limits
 
 _HERE = Path(__file__).resolve().parent
-MAX_PROCESSES = 64   # processes and threads the student's code may run at once (fork bombs stop here)
-_UNSHARE = ["unshare", "--user", "--map-root-user", "--mount", "--net", "--ipc", "--pid", "--fork",
-            "--kill-child", "--mount-proc"]
 
 
 class SandboxError(Exception):
@@ -74,364 +68,6 @@ class StudentFailure(Exception):
         return f"{self.type}: {self.message}" if self.message else self.type
 
 
-STUDENT_UID = 65534   # "nobody": who runs the student's code where namespaces are unavailable and the grader is root
-
-
-@lru_cache(maxsize=1)
-def isolation_level() -> str:
-    """How the student's code is isolated here: 'namespaces' where Linux namespaces work (the
-    default); else 'unprivileged-user' when the grader is root (the student's code runs as
-    STUDENT_UID, the course's files unreadable to it); else 'process' (limits only).
-    AUTOGRADER_ISOLATION=process skips the namespaces."""
-    fallback = "unprivileged-user" if os.geteuid() == 0 else "process"
-    if os.environ.get("AUTOGRADER_ISOLATION") == "process" or not shutil.which("unshare"):
-        return fallback
-    try:
-        probe = subprocess.run([*_UNSHARE, "true"], capture_output=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return fallback
-    return "namespaces" if probe.returncode == 0 else fallback
-
-
-WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")   # each a fresh, private tmpfs in every sandbox
-# The machine's own folders: Python's shared libraries and configuration live there, so a
-# notebook's folder among them is never hidden (the course's files do not belong there).
-# Everything else at the top of the filesystem is out of sight under namespaces (`_beyond_system`).
-_SYSTEM = frozenset({"/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc",
-                     "/sbin", "/sys", "/usr"})
-
-
-def _beyond_system() -> list[str]:
-    """The top of the filesystem but the machine's own folders: home directories, /work, /srv,
-    /opt, /mnt, /var, /run... Other copies of the course (a second clone, last year's, a
-    colleague's), databases' sockets and other people's files may lie anywhere there, so the
-    student's process sees none of it but the Python it runs on and its writable places."""
-    try:
-        return sorted(str(p) for p in Path("/").iterdir() if str(p) not in _SYSTEM)
-    except OSError:
-        return []
-
-
-def _hidden_paths(requested: tuple[str, ...], keep: list[str], writable: tuple[str, ...] = WRITABLE) -> list[str]:
-    """What to cover in the student's view so that nothing under `requested` can be read, without
-    covering Python's own folders (`keep`) or the sandbox's writable places.
-
-    A requested folder that holds some of those (a home directory holding the interpreter, a
-    checkout holding its .venv) is not covered itself: its other entries are, recursively. A
-    path inside a writable place needs nothing (the sandbox gets a fresh, empty one there);
-    a path inside Python's folders or among the machine's own folders is not hidden.
-
-    Args:
-        requested: paths to hide (the course's root, the notebook's folder, the class, outputs).
-        keep: Python's folders, resolved (`_python_paths`).
-        writable: the places each sandbox gets fresh and empty.
-
-    Returns:
-        The resolved paths to cover, parents before their entries.
-    """
-    needed = [Path(p) for p in (*keep, *writable)]
-    hidden: list[str] = []
-
-    def cover(path: Path) -> None:
-        if str(path) in _SYSTEM or str(path) in WRITABLE or any(path == n or n in path.parents for n in needed):
-            return
-        if any(path in n.parents for n in needed):
-            try:
-                entries = sorted(path.iterdir())
-            except OSError:
-                return
-            for entry in entries:
-                if not entry.is_symlink():  # a link is judged by where it points, as its own path
-                    cover(entry)
-        else:
-            hidden.append(str(path))
-
-    for path in requested:
-        resolved = Path(path).resolve()
-        if resolved.exists():
-            cover(resolved)
-    return sorted(set(hidden))
-
-
-def _course_copies() -> tuple[list[str], list[str]]:
-    """Every copy of the course's code this grader knows of: (folders to hide by the usual rule,
-    packages to hide even inside Python's folders).
-
-    The checkout it runs from; the one an editable install (`pip install -e`) points at; and the
-    folders `autograder` and `solutions` are imported from, which a plain `pip install .` puts
-    into site-packages, where the student's process finds its own libraries.
-    """
-    import importlib.util
-    import json
-    from importlib import metadata
-
-    checkouts = [COURSE_ROOT]
-    try:
-        url = json.loads(metadata.distribution("intro-deep-learning-course").read_text("direct_url.json") or "{}")
-        url = url.get("url", "") if isinstance(url, dict) else ""
-        if url.startswith("file:///") and Path(url[7:]).is_dir():
-            checkouts.append(Path(url[7:]).resolve())
-    except (metadata.PackageNotFoundError, ValueError, OSError):
-        pass
-    packages = []
-    for name in ("autograder", "solutions"):
-        try:
-            spec = importlib.util.find_spec(name)
-        except (ImportError, ValueError):
-            continue
-        packages += [str(Path(p).resolve()) for p in (spec.submodule_search_locations or [])] if spec else []
-    return [str(c) for c in dict.fromkeys(checkouts)], packages
-
-
-def _protected(extra: tuple[str, ...], keep: list[str], writable: tuple[str, ...] = WRITABLE) -> list[str]:
-    """The one rule for what a student's process may not read: every copy of the course's code and
-    the `extra` paths (the notebook's folder, the class, the outputs), by `_hidden_paths`."""
-    checkouts, packages = _course_copies()
-    hidden = _hidden_paths((*checkouts, *extra), keep, writable)
-    covered = [Path(h) for h in hidden]
-    hidden += [p for p in packages if not any(Path(p) == c or c in Path(p).parents for c in covered)
-               and not any(Path(k) == Path(p) or Path(p) in Path(k).parents for k in keep)]
-    return sorted(set(hidden))
-
-
-def _deny_others(paths: list[str], keep_passage: bool = False) -> None:
-    """Remove every permission of "others" (so of STUDENT_UID) from `paths`, for good: where
-    namespaces are unavailable, this is what keeps the course's files from the student's code
-    (Gradescope's own advice for solutions). The owner and group keep theirs."""
-    for path in paths:
-        try:
-            mode = os.lstat(path).st_mode
-            denied = 0o006 if keep_passage else 0o007
-            if mode & denied:
-                os.chmod(path, mode & ~denied & 0o7777)
-        except OSError:
-            pass
-
-
-def _python_paths() -> list[str]:
-    """Where the Python running the grader keeps its files: the student's process needs them too."""
-    paths = sysconfig.get_paths()
-    found = {sys.prefix, sys.base_prefix, sys.exec_prefix, paths["stdlib"], paths["purelib"], paths["platlib"]}
-    return sorted(str(Path(p).resolve()) for p in found)
-
-
-_LIBC = ctypes.CDLL(None, use_errno=True)   # loaded before any fork: the child only calls it
-_PR_SET_PDEATHSIG = 1
-
-
-def _set_limits(memory_mb: int, cgroups: "_Cgroups"):
-    """Runs in the child between fork and exec, before any of the student's code: limits it
-    cannot raise (raising a hard limit needs a capability it never has), and death with the
-    grader: SIGKILL when the thread that started it dies (unshare passes it on to the worker,
-    the PID namespace's init, whose death ends everything in it)."""
-    parent = os.getpid()  # the grader: the child's parent
-
-    def apply():
-        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if os.getppid() != parent:  # the grader died before the line above
-            os._exit(1)
-        limit = memory_mb << 20
-        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-        cgroups.add(0)  # this process and all it ever starts, whatever session it moves to
-    return apply
-
-
-_CGROUPS = Path("/sys/fs/cgroup")
-
-
-def _own_cgroup(controller: str) -> Path | None:
-    """The folder of this process's own cgroup for `controller` (cgroup v1, or v2 where the
-    controller is delegated to its children), or None."""
-    try:
-        lines = Path("/proc/self/cgroup").read_text().splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        _, controllers, path = line.split(":", 2)
-        if controller in controllers.split(","):
-            return _CGROUPS / controller / path.lstrip("/")
-        if controllers == "" and (_CGROUPS / "cgroup.controllers").exists():
-            folder = _CGROUPS / path.lstrip("/")
-            try:
-                if controller in (folder / "cgroup.subtree_control").read_text().split():
-                    return folder
-            except OSError:
-                pass
-    return None
-
-
-def _make_cgroup(controller: str, settings: dict[str, str]) -> Path | None:
-    """A fresh cgroup under this process's own one, with `settings` written (a setting whose file
-    this kernel lacks is skipped), or None where this process may not make one."""
-    parent = _own_cgroup(controller)
-    if parent is None:
-        return None
-    try:
-        path = Path(tempfile.mkdtemp(prefix="autograder-", dir=parent))
-    except OSError:
-        return None
-    try:
-        for name, value in settings.items():
-            if (path / name).exists():
-                (path / name).write_text(value)
-        return path
-    except OSError:
-        path.rmdir()
-        return None
-
-
-@lru_cache(maxsize=1)
-def _memory_cgroups() -> bool:
-    """Whether this process can give a student's process tree a memory cgroup."""
-    probe = _make_cgroup("memory", {})
-    if probe is not None:
-        probe.rmdir()
-    return probe is not None
-
-
-class _Cgroups:
-    """The cgroups of one student's process tree, made under the grader's own where it may
-    (the machine's root, or a delegated hierarchy); either may be None.
-
-    pids: at most MAX_PROCESSES processes, and the list of every one of them for the final kill.
-    memory: `memory_mb` for everything the tree can pin (its heap, files in its tmpfs and
-    /dev/shm, System V and POSIX shared memory, memfd files), charged by the kernel; no swap.
-    """
-
-    def __init__(self, memory_mb: int | None):
-        self.pids = _make_cgroup("pids", {"pids.max": str(MAX_PROCESSES)})
-        limit = None if memory_mb is None else str(memory_mb << 20)
-        self.memory = None if limit is None else _make_cgroup("memory", {
-            "memory.limit_in_bytes": limit, "memory.memsw.limit_in_bytes": limit,  # v1 (memsw after the limit)
-            "memory.max": limit, "memory.swap.max": "0"})                        # v2
-
-    def _all(self) -> list[Path]:
-        return [c for c in (self.pids, self.memory) if c is not None]
-
-    def add(self, pid: int) -> None:
-        """Move process `pid` (0: the caller) into every cgroup; what it starts later follows."""
-        for cgroup in self._all():
-            with open(cgroup / "cgroup.procs", "w") as f:
-                f.write(str(pid))
-
-    def members(self) -> set[int]:
-        found = set()
-        for cgroup in self._all():
-            try:
-                found.update(int(p) for p in (cgroup / "cgroup.procs").read_text().split())
-            except (OSError, ValueError):
-                pass
-        return found
-
-    def memory_hit(self) -> bool:
-        """Whether the tree reached its memory limit: the kernel refused it memory or OOM-killed in it."""
-        if self.memory is None:
-            return False
-        counters = {}
-        for name in ("memory.oom_control", "memory.events"):  # v1, v2
-            try:
-                counters.update(line.split() for line in (self.memory / name).read_text().splitlines())
-            except (OSError, ValueError):
-                pass
-        try:
-            counters["failcnt"] = (self.memory / "memory.failcnt").read_text().strip()
-        except OSError:
-            pass
-        return any(int(counters.get(k, 0)) > 0 for k in ("oom_kill", "failcnt", "max"))
-
-    def remove(self, kill) -> None:
-        """Remove the cgroups once their last process has exited, calling `kill` while some remain."""
-        for cgroup in self._all():
-            for _ in range(250):
-                try:
-                    cgroup.rmdir()
-                    break
-                except OSError:  # its last processes are still exiting
-                    kill()
-                    time.sleep(0.02)
-        self.pids = self.memory = None
-
-
-def _process_table() -> tuple[dict[int, list[int]], dict[int, int]]:
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry))
-        rss[int(entry)] = int(fields[21])
-    return children, rss
-
-
-def _descendants(pid: int, children: dict[int, list[int]]) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        found.append(p)
-        todo.extend(children.get(p, []))
-    return found
-
-
-_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-class _Clock:
-    """A request's budgets: wall-clock seconds, and CPU seconds of the student's process plus the
-    grader's own time answering its callbacks (a student's code that makes the grader work is
-    charged for it). CPU time is what a loop burns whatever the machine's load; the wall-clock
-    budget catches code that waits without computing."""
-
-    def __init__(self, wall: float, cpu: float | None, cpu_seconds):
-        self.started = time.monotonic()
-        self.deadline = self.started + wall
-        self.wall, self.cpu, self._cpu_seconds = wall, cpu, cpu_seconds
-        self._cpu_start = cpu_seconds() if cpu_seconds is not None else 0.0
-        self._grader = 0.0
-
-    @contextlib.contextmanager
-    def grader(self):
-        started = time.monotonic()
-        try:
-            yield
-        finally:
-            self._grader += time.monotonic() - started
-
-    def cpu_used(self) -> float:
-        if self._cpu_seconds is None:
-            return 0.0
-        return self._cpu_seconds() - self._cpu_start + self._grader
-
-    def remaining(self) -> float:
-        """Seconds left (0 once the CPU budget is spent, checked at most every 0.25 s by `_receive`)."""
-        if self.cpu is not None and self.cpu_used() >= self.cpu:
-            self._cpu_out = True
-            return 0.0
-        return self.deadline - time.monotonic()
-
-    _cpu_out = False
-
-    def spent(self) -> str:
-        """The budget that ran out, for a message."""
-        return f"{self.cpu:g} s of CPU time" if self._cpu_out else f"{self.wall:g} s"
-
-
-def _last_line(traceback_text) -> str:
-    """`cell 3, line 2, in sigmoid` from the last frame of a traceback of the student's cells."""
-    frames = re.findall(r'File "<cell ([^>]*)>", line (\d+), in (\S+)', traceback_text if type(traceback_text) is str
-                        else "")
-    if not frames:
-        return ""
-    cell, line, function = frames[-1]
-    return f"cell {cell[:20]}, line {line}" + (f", in {function[:60]}" if function != "<module>" else "")
-
-
 @dataclass
 class Output:
     """What the student's process printed, capped."""
@@ -451,7 +87,7 @@ _LIVE: "weakref.WeakSet[Sandbox]" = weakref.WeakSet()   # started and not yet cl
 @atexit.register
 def close_live_sandboxes() -> None:
     """Kill every sandbox of this process not closed yet (its process group, its cgroups' members,
-    its PID namespace) and remove its files: at exit, and on SIGTERM (`cli._terminate`)."""
+    its PID namespace) and remove its files: at exit, and on SIGTERM (`terminate`)."""
     for sandbox in list(_LIVE):
         sandbox.close()
 
@@ -479,9 +115,9 @@ class Sandbox:
         self.isolation = isolation_level()
         self.proc: subprocess.Popen | None = None
         self.output = Output(limit=limits.output_kb * 1024)
-        self._buffer = bytearray()
         self.died: str | None = None
-        self.cgroups: _Cgroups | None = None
+        self.cgroups: Cgroups | None = None
+        self._channel: Channel | None = None   # the read end of the process's replies, made once it started
         self._peak_mb = 0.0   # the most memory the watch saw the tree use
         self._tmp: str | None = None   # the scratch folder, made by `start`
 
@@ -514,28 +150,28 @@ class Sandbox:
             os.chown(workdir, STUDENT_UID, STUDENT_UID)
             spec["run_as"] = STUDENT_UID
             home = str(workdir)
-            hidden = _protected(self.hide, _python_paths(), writable=())
-            _deny_others(hidden)
+            hidden = protected(self.hide, python_paths(), writable=())
+            deny_others(hidden)
             # a checkout that holds the environment stays passable (its .venv) but not listable
-            _deny_others([c for c in _course_copies()[0] if c not in hidden], keep_passage=True)
+            deny_others([c for c in course_copies()[0] if c not in hidden], keep_passage=True)
         if self.isolation == "namespaces":
             root = Path(self._tmp, "root")
             root.mkdir()
-            keep = _python_paths()
-            spec.update(root=str(root), hide=_protected((*_beyond_system(), *self.hide), keep), keep=keep)
-            command = [*_UNSHARE, *command]
+            keep = python_paths()
+            spec.update(root=str(root), hide=protected((*beyond_system(), *self.hide), keep), keep=keep)
+            command = [*UNSHARE, *command]
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8",
             "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONDONTWRITEBYTECODE": "1",
             "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         }
         # a fork server runs no student code: each child it forks gets a memory cgroup of its own
-        self.cgroups = _Cgroups(None if zygote_fd is not None else self.limits.memory_mb)
+        self.cgroups = Cgroups(None if zygote_fd is not None else self.limits.memory_mb)
         self.proc = subprocess.Popen(
             [*command, json.dumps(spec)], stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
             pass_fds=(req_r, resp_w) + (() if zygote_fd is None else (zygote_fd,)), cwd=str(workdir), env=env,
             start_new_session=True,
-            preexec_fn=_set_limits(self.limits.memory_mb, self.cgroups),
+            preexec_fn=set_limits(self.limits.memory_mb, self.cgroups),
         )
         _LIVE.add(self)
         for fd in (req_r, resp_w, out_w):
@@ -546,6 +182,7 @@ class Sandbox:
         """Drain the student's output from `out_r` and wait for the worker's first message."""
         self._drain = threading.Thread(target=self._read_output, args=(out_r,), daemon=True)
         self._drain.start()
+        self._channel = Channel(self._resp_r, self._check_memory, lambda: self.proc.poll() is not None)
         try:
             message = self._receive(time.monotonic() + self.limits.startup_timeout)
         except SandboxError as exc:
@@ -578,7 +215,7 @@ class Sandbox:
         """Each writable tmpfs's size: where a memory cgroup counts their files, the memory limit
         (filling them is using memory, and is reported so); elsewhere a quarter of it, so that
         what they can pin stays bounded."""
-        if _memory_cgroups():
+        if memory_cgroups():
             return self.limits.memory_mb
         return max(16, self.limits.memory_mb // 4)
 
@@ -592,7 +229,7 @@ class Sandbox:
         through the cgroup or, under namespaces, dies with the PID namespace."""
         targets = self.cgroups.members() if self.cgroups is not None else set()
         if self.proc.poll() is None:
-            targets.update(_descendants(self.proc.pid, _process_table()[0]))
+            targets.update(descendants(self.proc.pid, process_table()[0]))
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
@@ -636,7 +273,7 @@ class Sandbox:
         """
         if not self.alive:
             raise SandboxError(self.died or "the student's process is not running")
-        clock = _Clock(timeout, cpu, self._cpu_seconds)
+        clock = Clock(timeout, cpu, self._cpu_seconds)
         try:
             wire.send(self._req_w, message)
             while True:
@@ -666,7 +303,7 @@ class Sandbox:
                 signal.pidfd_send_signal(pidfd, signal.SIGINT)
             else:  # the worker (under `unshare`, which ignores SIGINT) and what it started
                 os.killpg(self.proc.pid, signal.SIGINT)
-            grace = _Clock(self.limits.interrupt_grace, None, None)
+            grace = Clock(self.limits.interrupt_grace, None, None)
             while True:
                 reply = self._receive(grace)
                 if reply.get("op") == "result":  # a callback is not answered: the interrupt ends it
@@ -678,7 +315,7 @@ class Sandbox:
             return CallTimeout(self.died, limit=limit, interrupted=False)
         error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
         return CallTimeout(f"interrupted after {limit}", limit=limit, interrupted=True,
-                           where=_last_line(error.get("traceback")))
+                           where=last_line(error.get("traceback")))
 
     def _cpu_seconds(self) -> float:
         """CPU seconds the student's process has used so far, its finished children included."""
@@ -690,12 +327,7 @@ class Sandbox:
                         self._student_pid = int(f.read().split()[0])
                 except (OSError, ValueError, IndexError):
                     pass
-        try:
-            with open(f"/proc/{self._student_pid}/stat", "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return sum(int(v) for v in fields[11:15]) / _CLOCK_TICKS  # utime, stime, cutime, cstime
+        return cpu_seconds(self._student_pid)
 
     _student_pid: int | None = None
 
@@ -750,50 +382,35 @@ class Sandbox:
         if self.proc is not None:
             self._kill_all()
 
-    def _receive(self, clock: "_Clock | float") -> dict:
-        """The next message; `clock` is a `_Clock` (or a deadline of `time.monotonic`).
+    def _receive(self, clock: Clock | float) -> dict:
+        """The next message; `clock` is a `Clock` (or a deadline of `time.monotonic`).
 
         Raises:
             CallTimeout: the clock ran out first (its `limit` says which budget).
+            SandboxError: the process exited, closed the channel or went over a limit.
         """
-        if not isinstance(clock, _Clock):
-            clock = _Clock(clock - time.monotonic(), None, None)
-        while True:
-            if len(self._buffer) >= 4:
-                (length,) = struct.unpack(">I", self._buffer[:4])
-                if length > wire.MAX_MESSAGE:
-                    raise wire.WireError("message over the size limit")
-                if len(self._buffer) >= 4 + length:
-                    body = bytes(self._buffer[4:4 + length])
-                    del self._buffer[:4 + length]
-                    message = json.loads(body.decode("utf-8"))
-                    if type(message) is not dict:
-                        raise wire.WireError("a message must be a JSON object")
-                    return message
-            remaining = clock.remaining()
-            if remaining <= 0:
-                raise CallTimeout("timed out", limit=clock.spent())
-            ready, _, _ = select.select([self._resp_r], [], [], min(remaining, 0.25))
-            if not ready:
-                self._check_memory()
-                if self.proc.poll() is not None:
-                    raise SandboxError(self._exit_reason())
-                continue
-            chunk = os.read(self._resp_r, 1 << 20)
-            if not chunk:
-                try:
-                    self.proc.wait(timeout=1)
-                except subprocess.TimeoutExpired:
-                    self._fail("the student's code closed the channel to the grader; the process was stopped")
-                raise SandboxError(self._exit_reason())
-            self._buffer += chunk
-            if time.monotonic() - self._watched > 0.25:  # a process that writes all the time is watched too
-                self._check_memory()
+        if not isinstance(clock, Clock):
+            clock = Clock(clock - time.monotonic(), None, None)
+        try:
+            message = self._channel.receive(clock)
+        except EOFError:
+            try:
+                self.proc.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                self._fail("the student's code closed the channel to the grader; the process was stopped")
+            raise SandboxError(self._exit_reason()) from None
+        if message is None:
+            raise CallTimeout("timed out", limit=clock.spent())
+        return message
 
     def _check_memory(self) -> None:
-        self._watched = time.monotonic()
-        children, rss = _process_table()
-        tree = _descendants(self.proc.pid, children)
+        """The memory watch, between reads of the channel: stop a tree over MAX_PROCESSES or memory_mb.
+
+        Raises:
+            SandboxError: it was over and was stopped.
+        """
+        children, rss = process_table()
+        tree = descendants(self.proc.pid, children)
         if len(tree) > MAX_PROCESSES + 4:  # where no cgroup bounds them (unshare + worker + the student's)
             self._fail(f"the student's code started more than {MAX_PROCESSES} processes; it was stopped")
             raise SandboxError(self.died)
@@ -803,8 +420,6 @@ class Sandbox:
             self._fail(f"the student's process used {used:.0f} MiB, over the {self.limits.memory_mb} MiB "
                        "limit of course.yaml; it was stopped")
             raise SandboxError(self.died)
-
-    _watched = 0.0
 
     def _exit_reason(self) -> str:
         code = self.proc.wait()

@@ -183,13 +183,48 @@ def count_items(data, limit: int = MAX_ITEMS) -> int:
     return count
 
 
+# A frame: the body's length in 4 bytes, big-endian, then the body, one JSON object in UTF-8.
+_HEADER = struct.Struct(">I")
+
+
 def send(fd: int, message: dict) -> None:
     """Write one framed message to a file descriptor."""
     body = json.dumps(message, allow_nan=False, separators=(",", ":")).encode("utf-8")
     if len(body) > MAX_MESSAGE:
         raise WireError(f"a message of {len(body)} bytes is over the {MAX_MESSAGE}-byte limit "
                         "(return smaller values)")
-    _write_all(fd, struct.pack(">I", len(body)) + body)
+    _write_all(fd, _HEADER.pack(len(body)) + body)
+
+
+def unframe(buffer: bytearray) -> dict | None:
+    """Pop the first complete message off `buffer`: the one reader of the frame format, for the
+    grader's buffered reader with deadlines and the worker's blocking `receive`.
+
+    Args:
+        buffer: bytes read so far; a complete frame is removed from its front.
+
+    Returns:
+        The message, or None while the buffer holds less than one whole frame.
+
+    Raises:
+        WireError: the header announces more than MAX_MESSAGE bytes (known before the body is
+            read), or the body is not a JSON object.
+        ValueError: the body is not UTF-8 JSON.
+    """
+    if len(buffer) < _HEADER.size:
+        return None
+    (length,) = _HEADER.unpack_from(buffer)
+    if length > MAX_MESSAGE:
+        raise WireError(f"message of {length} bytes is over the {MAX_MESSAGE}-byte limit")
+    end = _HEADER.size + length
+    if len(buffer) < end:
+        return None
+    body = bytes(buffer[_HEADER.size:end])
+    del buffer[:end]
+    message = json.loads(body.decode("utf-8"))
+    if type(message) is not dict:
+        raise WireError("a message must be a JSON object")
+    return message
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -215,13 +250,12 @@ def read_exactly(fd: int, n: int) -> bytes:
 
 
 def receive(fd: int) -> dict:
-    """Read one framed message (blocking)."""
-    (length,) = struct.unpack(">I", read_exactly(fd, 4))
-    if length > MAX_MESSAGE:
-        raise WireError(f"message of {length} bytes is over the {MAX_MESSAGE}-byte limit")
-    message = json.loads(read_exactly(fd, length).decode("utf-8"))
-    if type(message) is not dict:
-        raise WireError("a message must be a JSON object")
+    """Read one framed message (blocking); `unframe` judges its header before the body is read."""
+    buffer = bytearray(read_exactly(fd, _HEADER.size))
+    message = unframe(buffer)
+    if message is None:
+        buffer += read_exactly(fd, _HEADER.unpack_from(buffer)[0])
+        message = unframe(buffer)
     return message
 
 

@@ -98,7 +98,7 @@ def _bind(source, target):
 
 def _fresh_scratch(prefix, spec):
     """The one rule for what every sandbox (a single one, a fork server and each of its children)
-    may write: a fresh, private tmpfs on each of the spec's writable places (launcher.WRITABLE)
+    may write: a fresh, private tmpfs on each of the spec's writable places (isolation.WRITABLE)
     under `prefix` (the view being built, or "" once it is the root), with the folders of Python's
     own environment that lie under them (a checkout or a venv in /tmp) put back read-only."""
     keep = spec.get("keep", [])

@@ -15,7 +15,8 @@ import threading
 import time
 
 from ..config import Limits
-from .launcher import Sandbox, SandboxError, _Cgroups
+from .launcher import Sandbox, SandboxError
+from .limits import Cgroups
 
 PRELOAD = ["numpy", "IPython.core.inputtransformer2"]
 HEAVY = ["tensorflow", "keras"]
@@ -127,7 +128,7 @@ class ForkedSandbox(Sandbox):
         self._req_w, self._resp_r = req_w, resp_r
         self.proc = _PidfdProcess(pidfd)
         # its own memory and pids limits, before it runs any student code (it waits for requests)
-        self.cgroups = _Cgroups(zygote.limits.memory_mb)
+        self.cgroups = Cgroups(zygote.limits.memory_mb)
         try:
             self.cgroups.add(self.proc.pid)
         except OSError:  # it died already: the first read says so

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from autograder.config import load_course
-from autograder.sandbox.launcher import isolation_level
+from autograder.sandbox.isolation import isolation_level
 from autograder.sandbox.zygote import Zygote
 
 pytestmark = pytest.mark.skipif(isolation_level() != "namespaces", reason="the fork server needs namespaces")

@@ -11,7 +11,9 @@ import pytest
 
 from autograder.config import load_course
 from autograder.grade import grade_notebook
-from autograder.sandbox.launcher import Sandbox, SandboxError, _memory_cgroups, isolation_level
+from autograder.sandbox.isolation import isolation_level
+from autograder.sandbox.launcher import Sandbox, SandboxError
+from autograder.sandbox.limits import memory_cgroups
 from tests.adversarial.test_hostile import lean
 
 BASE = load_course()
@@ -56,7 +58,7 @@ namespaces = pytest.mark.skipif(isolation_level() != "namespaces",
 
 
 def _needs_cgroup(filler):
-    if filler in OUTSIDE_THE_HEAP and not _memory_cgroups():
+    if filler in OUTSIDE_THE_HEAP and not memory_cgroups():
         pytest.skip("no memory cgroup here: files and shared memory are bounded by tmpfs sizes, not reported")
 
 

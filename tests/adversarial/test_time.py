@@ -99,7 +99,8 @@ def test_an_interrupted_cell_leaves_the_process_and_its_definitions_alive(forked
     """Does an overrunning cell get KeyboardInterrupt at its line (SIGINT; the pidfd for a forked
     sandbox) and the process keep what earlier cells defined?"""
     from autograder.config import load_course
-    from autograder.sandbox.launcher import CallTimeout, Sandbox, isolation_level
+    from autograder.sandbox.isolation import isolation_level
+    from autograder.sandbox.launcher import CallTimeout, Sandbox
     from autograder.sandbox.zygote import Zygote
 
     if forked and isolation_level() != "namespaces":

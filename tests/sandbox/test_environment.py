@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from autograder.config import COURSE_ROOT
-from autograder.sandbox.launcher import isolation_level
+from autograder.sandbox.isolation import isolation_level
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(sys.prefix == sys.base_prefix, reason="the grader does not run from a venv")]

@@ -11,7 +11,8 @@ import pytest
 
 from autograder.config import COURSE_ROOT, load_course
 from autograder.grade import grade_notebook
-from autograder.sandbox.launcher import Sandbox, _hidden_paths, isolation_level
+from autograder.sandbox.isolation import hidden_paths, isolation_level
+from autograder.sandbox.launcher import Sandbox
 
 namespaces = pytest.mark.skipif(isolation_level() != "namespaces", reason="hiding needs namespaces")
 LIMITS = load_course().limits
@@ -30,9 +31,9 @@ def test_a_folder_holding_python_is_hidden_but_for_the_way_to_python(tmp_path):
     keep = [str(venv.resolve())]
     root = (tmp_path / "course").resolve()
     # tmp_path lies in /tmp, a writable place: give the rule another one to see it at work
-    hidden = _hidden_paths((str(tmp_path / "course"), "/", str(venv / "lib"), "/scratch/x"), keep, ("/scratch",))
+    hidden = hidden_paths((str(tmp_path / "course"), "/", str(venv / "lib"), "/scratch/x"), keep, ("/scratch",))
     assert hidden == [str(root / "course.yaml"), str(root / "envs" / "other"), str(root / "solutions")]
-    assert _hidden_paths((str(tmp_path / "course"),), keep) == []  # inside /tmp: the sandbox gets a fresh one
+    assert hidden_paths((str(tmp_path / "course"),), keep) == []  # inside /tmp: the sandbox gets a fresh one
 
 
 def _sandbox_sees(hide: tuple[str, ...], secret: Path) -> dict:
@@ -100,10 +101,10 @@ def test_a_notebook_directly_in_tmp_gets_full_marks():
 def test_the_course_packages_are_hidden_even_inside_pythons_folders():
     """Where `pip install .` put `solutions` and `autograder` into site-packages (a folder the
     student's process needs), are those two packages still hidden?"""
-    from autograder.sandbox.launcher import _protected
+    from autograder.sandbox.isolation import protected
 
     site_packages_like = [str(COURSE_ROOT)]   # Python's folder, holding the course's packages
-    hidden = _protected((), site_packages_like)
+    hidden = protected((), site_packages_like)
     assert str(COURSE_ROOT / "solutions") in hidden and str(COURSE_ROOT / "autograder") in hidden
     assert str(COURSE_ROOT) not in hidden   # the folder the student's libraries live in stays
 

@@ -70,3 +70,42 @@ def test_rng_becomes_a_generator():
     g = roundtrip(wire.Rng(5))
     assert isinstance(g, np.random.Generator)
     assert g.random() == np.random.default_rng(5).random()
+
+
+def _frame(body: bytes) -> bytes:
+    return len(body).to_bytes(4, "big") + body
+
+
+def test_unframe_pops_one_complete_message_and_waits_for_the_rest():
+    """Does the one framer return each message once whole, keep what follows, and wait on a part?"""
+    first, second = _frame(b'{"op":"ready"}'), _frame(b'{"op":"result","ok":true}')
+    buffer = bytearray(first + second[:7])
+    assert wire.unframe(buffer) == {"op": "ready"}
+    assert buffer == bytearray(second[:7]) and wire.unframe(buffer) is None
+    buffer += second[7:]
+    assert wire.unframe(buffer) == {"op": "result", "ok": True} and buffer == bytearray()
+    assert wire.unframe(buffer) is None
+
+
+def test_unframe_refuses_an_oversized_length_before_its_body_and_a_non_object():
+    """Is a frame over MAX_MESSAGE refused from its header alone, and a JSON list refused as a message?"""
+    with pytest.raises(wire.WireError, match="over the"):
+        wire.unframe(bytearray((wire.MAX_MESSAGE + 1).to_bytes(4, "big")))
+    with pytest.raises(wire.WireError, match="JSON object"):
+        wire.unframe(bytearray(_frame(b"[1]")))
+
+
+def test_blocking_receive_reads_what_send_framed():
+    """Do send and the blocking receive (the worker's side) agree on the frame, through a real pipe?"""
+    import os
+
+    read_fd, write_fd = os.pipe()
+    try:
+        wire.send(write_fd, {"op": "call", "args": [1, 2.5]})
+        os.write(write_fd, (wire.MAX_MESSAGE + 1).to_bytes(4, "big"))
+        assert wire.receive(read_fd) == {"op": "call", "args": [1, 2.5]}
+        with pytest.raises(wire.WireError, match="over the"):
+            wire.receive(read_fd)
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from autograder.config import COURSE_ROOT, load_course
-from autograder.sandbox.launcher import isolation_level
+from autograder.sandbox.isolation import isolation_level
 from autograder.sandbox.zygote import Zygote
 
 pytestmark = pytest.mark.skipif(isolation_level() != "namespaces", reason="the fork server needs namespaces")
