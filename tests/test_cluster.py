@@ -131,6 +131,10 @@ def test_a_cluster_grades_the_samples_as_the_local_pool_does(cluster, tmp_path, 
         written = json.loads(store.result_path(tmp_path / "cluster", data).read_text())
         assert _without_times(written) == _without_times(data)   # the instructor's path, not a worker's
     assert (tmp_path / "cluster" / "summary.txt").read_text() == (tmp_path / "local" / "summary.txt").read_text()
+    # Dask's statistical profiler (a stack walk of the running task every 10 ms) is off on grading workers
+    profilers = cluster.client.run(lambda dask_worker: sorted(n for n in dask_worker.periodic_callbacks
+                                                              if n.startswith("profile")))
+    assert profilers and all(names == [] for names in profilers.values()), profilers
 
 
 def test_the_workers_plugin_leaves_nothing_behind(cluster):
