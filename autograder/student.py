@@ -159,7 +159,7 @@ class LocalBackend:
 
     def _refer_iter(self, value):
         if hasattr(value, "__next__"):
-            return {"__tuple__": [wire.encode(v, self._refer_iter) for v in value], "iterated": True}
+            return wire.iterated(value, self._refer_iter)
         return self._refer(value)
 
     def _stand_in(self, ref, label):
@@ -196,7 +196,7 @@ class LocalBackend:
                 spaces.setdefault(id(space), space)
         saved = [(space, name, space.get(name, _ABSENT)) for space in spaces.values() for name in functions]
         for space, name, _ in saved:
-            space[name] = functions[name]
+            space[name] = _as_lent(functions[name])
         try:
             yield
         finally:
@@ -217,6 +217,15 @@ class LocalBackend:
 
 
 _ABSENT = object()
+
+
+def _as_lent(function):
+    """A reference function as the student's code gets it when lent: its values cross the same
+    plain-data conversion as on the isolated path (a generator arrives as the tuple of its items)."""
+    def lent(*args, **kwargs):
+        return wire.decode(wire.encode(function(*args, **kwargs), wire.items_only))
+    lent.__name__ = lent.__qualname__ = getattr(function, "__name__", "function")
+    return lent
 
 
 def _unwrap(value, depth: int = 0):

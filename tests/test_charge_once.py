@@ -109,3 +109,37 @@ def test_a_lent_function_answers_only_while_it_is_lent():
         assert backend.lookup("f")(np.float64(3.0)) == -1.0
     finally:
         backend.close()
+
+
+WITH_REPLACEMENT = '''def iterate_minibatches(X, y, batch_size, shuffle=True, seed=None):
+    n = len(X)
+    order = np.random.default_rng(seed).integers(0, n, size=n) if shuffle else np.arange(n)
+    for start in range(0, n, batch_size):
+        yield X[order[start:start + batch_size]], y[order[start:start + batch_size]]'''
+
+
+def test_a_lent_generator_gives_both_paths_the_same_scores(tmp_path):
+    """A lent reference that is a generator (iterate_minibatches, which train_minibatch_sgd calls)
+    reaches the student's code the same way on both paths, so both give the same points: before,
+    the isolated path could not send the generator back and charged train_minibatch_sgd too, while
+    the in-kernel path excused it."""
+    import nbformat
+
+    notebook = submission("a05_sgd", {"iterate_minibatches": WITH_REPLACEMENT})
+    path = tmp_path / "a05_sgd.ipynb"
+    nbformat.write(notebook, path)
+    isolated = {r.name: r.score for r in grade_notebook(path).exercises}
+    namespace = {}
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                try:
+                    exec(compile(cell.source, "<cell>", "exec"), namespace)
+                except Exception:
+                    pass
+    local = {r.name: r.score for r in run_checks(load_course().assignment("a05_sgd"), LocalBackend(namespace))}
+    assert isolated == local
+    points = {e.name: e.points for e in load_course().assignment("a05_sgd").exercises}
+    assert isolated["iterate_minibatches"] < points["iterate_minibatches"]
+    assert isolated["train_minibatch_sgd"] == points["train_minibatch_sgd"]

@@ -338,7 +338,7 @@ class Sandbox:
             function = callbacks(message["ref"])
             args = wire.decode(message["args"])
             kwargs = wire.decode(message["kwargs"])
-            reply = {"ok": True, "value": wire.encode(function(*args, **kwargs))}
+            reply = {"ok": True, "value": wire.encode(function(*args, **kwargs), wire.items_only)}
             wire.send(self._req_w, reply)
             return
         except Exception as exc:  # the grader's probe refused the student's arguments, or its value is too big

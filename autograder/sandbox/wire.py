@@ -90,6 +90,26 @@ def encode(value, refer=None, depth=0):
     return refer(value)
 
 
+def iterated(value, refer):
+    """An iterator's items, as the tuple that stands for it on the other side (marked "iterated"):
+    a generator returned by the student's code, or by a reference function the grader lends it,
+    travels as what it yields, at most MAX_ITEMS items, each encoded with `refer`."""
+    items = []
+    for item in value:
+        items.append(item)
+        if len(items) > MAX_ITEMS:
+            raise WireError(f"the iterator yielded more than {MAX_ITEMS} items")
+    return {"__tuple__": [encode(v, refer) for v in items], "iterated": True}
+
+
+def items_only(value):
+    """A `refer` for the grader's values: an iterator travels as its items, nothing else that is
+    not plain data travels at all."""
+    if hasattr(value, "__next__"):
+        return iterated(value, items_only)
+    raise WireError(f"cannot send a value of type {type(value).__name__}")
+
+
 def _float(x: float):
     if math.isfinite(x):
         return x

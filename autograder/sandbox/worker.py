@@ -244,7 +244,6 @@ REQ, RESP = SPEC["request_fd"], SPEC["response_fd"]
 
 _objects = {}        # id -> object kept on this side
 _ids = {}            # id(object) -> id, so the same object gets the same number
-MAX_ITEMS = wire.MAX_ITEMS
 
 
 class _Shell:
@@ -260,13 +259,8 @@ NAMESPACE = {"__name__": "__main__", "__builtins__": __builtins__, "get_ipython"
 
 
 def _refer(value):
-    if isinstance(value, type(iter([]))) or hasattr(value, "__next__"):
-        items = []
-        for item in value:
-            items.append(item)
-            if len(items) > MAX_ITEMS:
-                raise wire.WireError(f"the iterator yielded more than {MAX_ITEMS} items")
-        return {"__tuple__": [wire.encode(v, _refer) for v in items], "iterated": True}
+    if hasattr(value, "__next__"):
+        return wire.iterated(value, _refer)
     key = id(value)
     if key not in _ids:
         _ids[key] = len(_objects) + 1
