@@ -76,7 +76,10 @@ def _child(worker, req_r, resp_w, out_w, report_w, spec):
     if pid:
         os.write(report_w, struct.pack(">i", pid))
         os._exit(0)
-    # The student's process: pid 1 of a new PID namespace.
+    # The student's process: pid 1 of a new PID namespace, in a session and process group of its
+    # own: it would otherwise share the fork server's, and `os.killpg(0, SIGKILL)` in a student's
+    # function killed the fork server and so every notebook graded after it by that worker.
+    os.setsid()
     mount = worker["_mount"]
     worker["_fresh_scratch"]("", spec)  # the same writable places, with Python's files, as every sandbox
     try:

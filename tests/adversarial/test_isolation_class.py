@@ -77,3 +77,24 @@ def test_a_later_student_finds_nothing_an_earlier_one_left(zygote):
     finally:
         c.close()
     assert reply["ok"], reply["error"]
+
+
+def test_a_student_who_kills_its_process_group_stops_only_itself(tmp_path):
+    """In grade-all, a function calling os.killpg(0, SIGKILL) (its process group) loses its own
+    exercise only, and the students graded after it by the same worker keep full marks: before, the
+    forked child shared the fork server's process group and killed it, and every later notebook of
+    that worker was a zero ("internal error ... Broken pipe")."""
+    import nbformat
+
+    from autograder.grade_all import grade_all
+    from autograder.samples import submission
+
+    killer = "import os, signal\ndef relu(z):\n    os.killpg(0, signal.SIGKILL)\n"
+    (tmp_path / "class").mkdir()
+    for name, solutions in (("a_killer", {"relu": killer}), ("b_honest", {}), ("c_honest", {})):
+        nbformat.write(submission("a01_perceptron", solutions), tmp_path / "class" / f"{name}.ipynb")
+    results = {r["student"]: r for r in grade_all(tmp_path / "class", out=tmp_path / "out", assignment="a01_perceptron",
+                                                  jobs=1, progress=False)}
+    assert results["b_honest"]["score"] == results["c_honest"]["score"] == 12, results
+    killer_scores = {e["name"]: e["score"] for e in results["a_killer"]["exercises"]}
+    assert killer_scores["relu"] == 0 and killer_scores["sigmoid"] == 2, results["a_killer"]
