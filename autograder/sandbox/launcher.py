@@ -301,8 +301,8 @@ class Sandbox:
             pidfd = getattr(self.proc, "pidfd", None)  # a forked sandbox: the init of its PID namespace
             if pidfd is not None:
                 signal.pidfd_send_signal(pidfd, signal.SIGINT)
-            else:  # the worker (under `unshare`, which ignores SIGINT) and what it started
-                os.killpg(self.proc.pid, signal.SIGINT)
+            else:  # the worker and what it started: its own process group, apart from `unshare`'s
+                os.killpg(self._student_process(), signal.SIGINT)
             grace = Clock(self.limits.interrupt_grace, None, None)
             while True:
                 reply = self._receive(grace)
@@ -319,6 +319,10 @@ class Sandbox:
 
     def _cpu_seconds(self) -> float:
         """CPU seconds the student's process has used so far, its finished children included."""
+        return cpu_seconds(self._student_process())
+
+    def _student_process(self) -> int:
+        """The pid of the worker that runs the student's code (the leader of its process group)."""
         if self._student_pid is None:
             self._student_pid = self.proc.pid
             if self.isolation == "namespaces" and getattr(self.proc, "pidfd", None) is None:
@@ -327,7 +331,7 @@ class Sandbox:
                         self._student_pid = int(f.read().split()[0])
                 except (OSError, ValueError, IndexError):
                     pass
-        return cpu_seconds(self._student_pid)
+        return self._student_pid
 
     _student_pid: int | None = None
 

@@ -241,6 +241,15 @@ else:
     if SPEC.get("run_as") is not None:
         _become_user(SPEC)
 REQ, RESP = SPEC["request_fd"], SPEC["response_fd"]
+try:
+    # A process group of its own, without `unshare`: the student's os.killpg(0, SIGKILL) killed
+    # unshare, whose parent-death signal then killed this process a moment later, in the middle
+    # of another exercise's call, which was charged for it. Here (the init of its PID namespace,
+    # which its own namespace cannot kill) the call simply goes on; outside namespaces this
+    # process is a session leader already.
+    os.setsid()
+except OSError:
+    pass
 
 _objects = {}        # id -> object kept on this side
 _ids = {}            # id(object) -> id, so the same object gets the same number
