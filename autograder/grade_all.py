@@ -5,6 +5,7 @@ costs only its notebook. docs/grade-all.md says what is kept, refused and escape
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import signal
 from collections import deque
@@ -128,7 +129,7 @@ def grade_all(root: str | Path, *, out: str | Path, assignment: str | None = Non
     return results
 
 
-def _local_pool(jobs: int) -> Executor:
+def local_pool(jobs: int) -> Executor:
     """The local pool of `jobs` worker processes, each of which dies with this one (`_die_with`)."""
     return ProcessPoolExecutor(jobs, initializer=_die_with, initargs=(os.getpid(),))
 
@@ -140,6 +141,10 @@ def _die_with(grader: int) -> None:
     `grade-all` left its workers waiting forever and their fork servers behind."""
     from .sandbox.launcher import terminate
 
+    # What the worker inherited from the grader's process is never collected here: TensorFlow's
+    # objects (a process that ran Keras before forking the pool), collected after a fork, crashed
+    # the worker (segfaults in TensorFlow's remove_function), and its notebooks were regraded or zeroed.
+    gc.freeze()
     signal.signal(signal.SIGTERM, terminate)
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
     if os.getppid() != grader:  # it died before the line above
@@ -171,7 +176,7 @@ def grade_class(submissions: list[Submission], course: Course, hide: tuple[str, 
         executor: makes a concurrent.futures-style executor of n workers (called with n); by
             default the local process pool.
     """
-    executor = executor or _local_pool
+    executor = executor or local_pool
     queue = deque(submissions)
     while queue:
         suspects = _run_until_broken(queue, course, hide, jobs, on_result, executor)

@@ -18,7 +18,6 @@ one-line refusal.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.util import Finalize
 from pathlib import Path
 
@@ -169,7 +168,9 @@ def _graded_ahead(preprocessor: IsolatedGrading, coursedir, course: Course, hide
     if len(todo) < 2:
         return _AHEAD["futures"]
     # forked before this process starts a fork server of its own: the workers each start theirs
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)))
+    from .grade_all import local_pool
+
+    pool = local_pool(min(jobs, len(todo)))   # its workers die with nbgrader, even SIGKILLed
     for notebook, assignment_id in sorted(todo, key=lambda item: str(item[0])):   # nbgrader's order
         _AHEAD["futures"][notebook] = pool.submit(grade_submission, notebook, assignment_id, course, hide)
     pool.shutdown(wait=False)   # the workers exit once the queue is done
