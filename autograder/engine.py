@@ -198,7 +198,9 @@ def _charge_once(assignment: Assignment, backend, collector: "_Collector", exerc
             again = _run(assignment, backend, {check.exercise}, names={check.name}).results
         return bool(again) and again[0].passed
 
-    for check in retry.values():
+    # In the course's order: a reference is lent only once every check of its own exercise is final,
+    # so nothing the student's code kept of it (values in a global, a file) can serve that exercise.
+    for check in sorted(retry.values(), key=lambda r: order.index(r.exercise)):
         causes = [name for name in order[:order.index(check.exercise)] if name in failed and name in functions]
         if not causes or not passes_with(check, causes):
             continue   # not even with every earlier function replaced: this function's own mistake
