@@ -90,13 +90,8 @@ class FrameworkWatch:
         self._hooked = bool(_IMPORTED) or any(name in sys.modules for name in FRAMEWORKS)
         if self._hooked:
             self._previous = sys.getprofile(), threading.getprofile()
-            _own_calls.active = True
-            try:
-                self._bound = self._hook   # one bound method, to recognise it at the end
-                sys.setprofile(self._bound)
-                threading.setprofile(self._bound)
-            finally:
-                _own_calls.active = False
+            self._bound = self._hook   # one bound method, to recognise it at the end
+            _set_profiles(self._bound, self._bound)
         FrameworkWatch.active = self
         return self
 
@@ -117,12 +112,7 @@ class FrameworkWatch:
         if self._hooked:
             if threading.getprofile() is not self._bound and not self.tampered:   # it raises no audit event
                 self.tampered = "threading.setprofile"
-            _own_calls.active = True
-            try:
-                sys.setprofile(self._previous[0])
-                threading.setprofile(self._previous[1])
-            finally:
-                _own_calls.active = False
+            _set_profiles(*self._previous)
         for name in set(sys.modules) - self._modules:
             top = name.partition(".")[0]
             if top in FRAMEWORKS:
@@ -132,6 +122,17 @@ class FrameworkWatch:
 
 _IMPORTED: set[str] = set()        # the frameworks ever imported in this process
 _own_calls = threading.local()     # set while the watch itself calls sys.setprofile
+
+
+def _set_profiles(this_thread, new_threads) -> None:
+    """Set the profile function of this thread and of the threads started from now on, as the
+    watch itself (so that the audit hook does not take it for the student's tampering)."""
+    _own_calls.active = True
+    try:
+        sys.setprofile(this_thread)
+        threading.setprofile(new_threads)
+    finally:
+        _own_calls.active = False
 
 
 def _audit(event: str, args) -> None:
