@@ -118,20 +118,30 @@ WITH_REPLACEMENT = '''def iterate_minibatches(X, y, batch_size, shuffle=True, se
         yield X[order[start:start + batch_size]], y[order[start:start + batch_size]]'''
 
 
-def test_a_lent_generator_gives_both_paths_the_same_scores(tmp_path):
-    """A lent reference that is a generator (iterate_minibatches, which train_minibatch_sgd calls)
-    reaches the student's code the same way on both paths, so both give the same points: before,
-    the isolated path could not send the generator back and charged train_minibatch_sgd too, while
-    the in-kernel path excused it."""
+ADAM_INIT_TUPLE = """def adam_init(weights):
+    return [np.zeros_like(w) for w in weights], [np.zeros_like(w) for w in weights], 0"""
+
+
+@pytest.mark.parametrize("wrong, code, excused", [
+    # a lent reference that is a generator reaches the student's code the same way on both paths:
+    # before, the isolated path could not send it back and charged train_minibatch_sgd too
+    ("iterate_minibatches", WITH_REPLACEMENT, "train_minibatch_sgd"),
+    # a check that calls the lent function itself (adam_update's checks build the state with
+    # adam_init): before, the isolated path kept calling the student's adam_init there (a name's
+    # reference was remembered from before the lending) and charged adam_update 3 points too
+    ("adam_init", ADAM_INIT_TUPLE, "adam_update"),
+], ids=["lent generator", "check calls the lent function"])
+def test_a_lent_reference_gives_both_paths_the_same_scores(tmp_path, wrong, code, excused):
+    """One wrong a05 function, which a later exercise needs: do both paths charge it once (the
+    later exercise keeps its points) and give the same scores?"""
     import nbformat
 
-    notebook = submission("a05_sgd", {"iterate_minibatches": WITH_REPLACEMENT})
     path = tmp_path / "a05_sgd.ipynb"
-    nbformat.write(notebook, path)
+    nbformat.write(submission("a05_sgd", {wrong: code}), path)
     isolated = {r.name: r.score for r in grade_notebook(path).exercises}
-    namespace = _namespace({"iterate_minibatches": WITH_REPLACEMENT}, "a05_sgd")
+    namespace = _namespace({wrong: code}, "a05_sgd")
     local = {r.name: r.score for r in run_checks(load_course().assignment("a05_sgd"), LocalBackend(namespace))}
     assert isolated == local
     points = {e.name: e.points for e in load_course().assignment("a05_sgd").exercises}
-    assert isolated["iterate_minibatches"] < points["iterate_minibatches"]
-    assert isolated["train_minibatch_sgd"] == points["train_minibatch_sgd"]
+    assert isolated[wrong] < points[wrong]
+    assert isolated[excused] == points[excused]

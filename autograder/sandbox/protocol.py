@@ -38,6 +38,29 @@ def lookup(namespace: dict, name: str) -> dict:
     return {"kind": kind, "type": type(value).__name__}
 
 
+_ABSENT = object()
+
+
+def lend(spaces, functions: dict):
+    """Put `functions` (the grader's, by name) in place of the student's in each namespace of
+    `spaces` (a check run again to see whether an earlier function's mistake is the cause).
+
+    Returns:
+        A function that puts back what each namespace held (or removes a name it did not hold).
+    """
+    saved = [(space, name, space.get(name, _ABSENT)) for space in spaces for name in functions]
+    for space, name, _ in saved:
+        space[name] = functions[name]
+
+    def restore() -> None:
+        for space, name, value in reversed(saved):
+            if value is _ABSENT:
+                space.pop(name, None)
+            else:
+                space[name] = value
+    return restore
+
+
 def call(function, args, kwargs):
     """Call the student's `function` and capture what the grader judges.
 

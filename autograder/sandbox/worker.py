@@ -380,26 +380,20 @@ def _exec(message):
     return {}
 
 
-_LENT = {}        # name -> the student's own value, while the grader lends its function of that name
-_ABSENT = object()
+_RESTORE = []     # what puts the student's own values back, while the grader lends its functions
 
 
 def _lend(message):
     """The grader's functions in place of the student's, by name (a check run again to see whether
     an earlier function's mistake is the cause): calling one asks the grader."""
-    for name, ref in message["names"].items():
-        _LENT.setdefault(name, NAMESPACE.get(name, _ABSENT))
-        NAMESPACE[name] = GraderFunction(ref)
+    _unlend(message)
+    _RESTORE.append(protocol.lend([NAMESPACE], {name: GraderFunction(ref) for name, ref in message["names"].items()}))
     return {}
 
 
 def _unlend(message):
-    for name, value in _LENT.items():
-        if value is _ABSENT:
-            NAMESPACE.pop(name, None)
-        else:
-            NAMESPACE[name] = value
-    _LENT.clear()
+    while _RESTORE:
+        _RESTORE.pop()()
     return {}
 
 
