@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures as cf
+import contextlib
 import queue
 import re
 import threading
@@ -140,14 +141,19 @@ class ClusterExecutor(cf.Executor):
     _running_futures: tuple = ()
 
     def _feed_until_closed(self) -> None:
-        """Send queued submissions while the cluster has idle threads; resolve finished ones."""
+        """Send queued submissions while the cluster has idle threads; resolve finished ones.
+
+        A finished task frees its thread at once: the next submission is sent before that task's
+        result is fetched (a round trip to its worker), so that the worker does not wait for it.
+        """
         running: dict = {}
+        landed: list = []   # finished on the cluster, results not yet fetched
         finished: queue.SimpleQueue = queue.SimpleQueue()
         while True:
             with self._wake:
-                while not self._queue and not running and not self._closing:
+                while not self._queue and not running and not landed and not self._closing:
                     self._wake.wait()
-                if self._closing and not self._queue and not running:
+                if self._closing and not self._queue and not running and not landed:
                     return
                 slots = self._slots() if self._queue else 0
                 while self._queue and len(running) < slots:
@@ -157,14 +163,19 @@ class ClusterExecutor(cf.Executor):
                                                     retries=0)
                         running[remote.key] = (remote, submission, course, future)
                         remote.add_done_callback(lambda done: finished.put(done.key))
-                self._running_futures = tuple(future for *_, future in running.values())
+                self._running_futures = tuple(future for *_, future in [*running.values(), *landed])
+            for remote, submission, course, future in landed:
+                future.set_result(_outcome(remote, submission, course))
+                remote.release()
+            landed.clear()
             try:
                 key = finished.get(timeout=0.2)   # woken again soon: new submissions may be queued
             except queue.Empty:
                 continue
-            remote, submission, course, future = running.pop(key)
-            future.set_result(_outcome(remote, submission, course))
-            remote.release()
+            landed.append(running.pop(key))
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    landed.append(running.pop(finished.get_nowait()))
 
     _threads: tuple[float, int] = (0.0, 0)
 

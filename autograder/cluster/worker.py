@@ -79,8 +79,14 @@ class SandboxPlugin(WorkerPlugin):
         if self.refusal:
             logger.error("autograder: this worker refuses to grade: %s", self.refusal)
             return
-        # Start the usual zygote now, off the worker's event loop, so the first notebook finds it warm.
-        threading.Thread(target=self.zygote, args=(load_course().limits, ()), daemon=True).start()
+        # Warm up now, off the worker's event loop, so that the first notebook finds it done.
+        threading.Thread(target=self._warm_up, daemon=True).start()
+
+    def _warm_up(self) -> None:
+        """Start the usual zygote, and import the grader (pytest, the engine, NumPy) in this
+        process, as a local pool's worker inherits them from grade-all's."""
+        self.zygote(load_course().limits, ())
+        from .. import grade_all  # noqa: F401
 
     def teardown(self, worker) -> None:
         with self._lock:
