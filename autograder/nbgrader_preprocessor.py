@@ -34,7 +34,8 @@ from .notebook import NotebookError
 # which the sandbox cannot hide when the Python environment lives inside it).
 _COURSE_PARTS = ("source", "release", "submitted", "autograded", "feedback", "gradebook.db", "nbgrader_config.py")
 
-# This process's fork server: {"zygote": Zygote | None} once decided, empty before the first notebook.
+# This process's fork server, {"zygote": Zygote | None} once decided, and course.yaml, {"course": Course},
+# once read: both empty before the first notebook.
 _SERVER: dict = {}
 # The run's gradings started ahead: {submitted notebook (resolved): Future}, None before the first notebook.
 _AHEAD: dict = {"futures": None}
@@ -70,7 +71,7 @@ class IsolatedGrading(Preprocessor):
         coursedir = _course_directory(self)
         path = (Path(coursedir.format_path(coursedir.submitted_directory, info["student"], info["assignment"]))
                 / f"{info['notebook']}.ipynb")
-        course = load_course()
+        course = _SERVER.get("course") or _SERVER.setdefault("course", load_course())   # read once per run
         hide = _hidden_paths(coursedir)
         future = _graded_ahead(self, coursedir, course, hide, path.resolve()).pop(path.resolve(), None)
         if future is not None:
