@@ -79,10 +79,14 @@ class Cluster:
 
     def kill_worker_grading(self, student: str, spare: tuple[str, ...] = ()) -> str:
         """SIGKILL the worker process that is grading this student's notebook (its task key names the
-        student), other than those of `spare` (killed already)."""
+        student), other than those of `spare` (killed already). Asked of the workers, not the
+        scheduler: a task the scheduler lists as processing on a worker may still wait there behind
+        another, and a worker that dies before it starts a task is not that task's failure."""
         deadline = time.monotonic() + STARTUP
         while time.monotonic() < deadline:
-            for worker, keys in self.client.processing().items():
+            executing = self.client.run(lambda dask_worker: [str(ts.key) for ts in dask_worker.state.executing],
+                                       on_error="ignore")
+            for worker, keys in executing.items():
                 if worker not in spare and any(f"-{student}-" in str(key) for key in keys):
                     time.sleep(1)   # well into it (the notebook's last cell takes 20 s)
                     pid = self.client.run(os.getpid, workers=[worker])[worker]
