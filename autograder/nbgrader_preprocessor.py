@@ -17,6 +17,7 @@ one-line refusal.
 """
 from __future__ import annotations
 
+import functools
 import os
 from multiprocessing.util import Finalize
 from pathlib import Path
@@ -34,8 +35,7 @@ from .notebook import NotebookError
 # which the sandbox cannot hide when the Python environment lives inside it).
 _COURSE_PARTS = ("source", "release", "submitted", "autograded", "feedback", "gradebook.db", "nbgrader_config.py")
 
-# This process's fork server, {"zygote": Zygote | None} once decided, and course.yaml, {"course": Course},
-# once read: both empty before the first notebook.
+# This process's fork server: {"zygote": Zygote | None} once decided, empty before the first notebook.
 _SERVER: dict = {}
 # The run's gradings started ahead: {submitted notebook (resolved): Future}, None before the first notebook.
 _AHEAD: dict = {"futures": None}
@@ -71,7 +71,7 @@ class IsolatedGrading(Preprocessor):
         coursedir = _course_directory(self)
         path = (Path(coursedir.format_path(coursedir.submitted_directory, info["student"], info["assignment"]))
                 / f"{info['notebook']}.ipynb")
-        course = _SERVER.get("course") or _SERVER.setdefault("course", load_course())   # read once per run
+        course = _course()
         hide = _hidden_paths(coursedir)
         future = _graded_ahead(self, coursedir, course, hide, path.resolve()).pop(path.resolve(), None)
         if future is not None:
@@ -106,6 +106,12 @@ class IsolatedGrading(Preprocessor):
                                  info["student"], grade_id)
             cell.outputs = grade_cell_outputs(text, score)
         return nb, resources
+
+
+@functools.lru_cache(maxsize=1)
+def _course() -> Course:
+    """course.yaml, read once per nbgrader run (not once per notebook)."""
+    return load_course()
 
 
 def grade_submission(path: Path, assignment_id: str, course: Course, hide: tuple[str, ...]):
