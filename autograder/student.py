@@ -564,18 +564,21 @@ class RemoteBackend:
         for name, function in functions.items():
             self._lent[id(function)] = function
             refs[name] = {"__ref__": id(function), "side": "grader", "type": name, "kind": "callable"}
-        # a check that calls a lent name itself (adam_update's checks call adam_init) gets the lent
-        # function too, as in-kernel: the name is looked up again inside, and again after
-        forget = lambda: [self._names.pop((self.generation, name), None) for name in functions]  # noqa: E731
         try:
-            forget()
+            self._forget_names(functions)
             self._request({"op": "lend", "names": refs})
             yield
         finally:
-            forget()
+            self._forget_names(functions)
             self._lent.clear()
             if self.sandbox is not None and self.sandbox.alive:
                 self._request({"op": "unlend"})
+
+    def _forget_names(self, names) -> None:
+        """Look these names up again on their next call: a check that calls a lent name itself
+        (adam_update's checks call adam_init) then gets the lent function, as in-kernel."""
+        for name in names:
+            self._names.pop((self.generation, name), None)
 
     def _decode(self, reply, label):
         _refuse_too_many_items(reply.get("value"), label)
