@@ -79,9 +79,8 @@ class Cluster:
 
     def kill_worker_grading(self, student: str, spare: tuple[str, ...] = ()) -> str:
         """SIGKILL the worker process that is grading this student's notebook (its task key names the
-        student), other than those of `spare` (killed already). Asked of the workers, not the
-        scheduler: a task the scheduler lists as processing on a worker may still wait there behind
-        another, and a worker that dies before it starts a task is not that task's failure."""
+        student), other than those of `spare` (killed already). Asked of the workers what they are
+        executing, not of the scheduler what it assigned: the kill lands while the notebook runs."""
         deadline = time.monotonic() + STARTUP
         while time.monotonic() < deadline:
             executing = self.client.run(lambda dask_worker: [str(ts.key) for ts in dask_worker.state.executing],
