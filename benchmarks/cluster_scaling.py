@@ -24,10 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import nbformat  # noqa: E402
-
 from autograder.grade_all import grade_all  # noqa: E402
-from benchmarks.grade_class import make_class  # noqa: E402
+from benchmarks.grade_class import make_class, write_class  # noqa: E402
 
 
 def timed(submitted: Path, out: Path, assignment: str, mode: str) -> list[tuple[float, dict]]:
@@ -61,10 +59,7 @@ def main() -> int:
     modes = ["jobs:1", "local:1", "local:2", "jobs:2"]
     with tempfile.TemporaryDirectory(prefix="bench-cluster-") as tmp:
         submitted = Path(tmp) / "submitted"
-        for student, notebook in make_class(args.assignment, args.students).items():
-            path = submitted / student / args.assignment / f"{args.assignment}.ipynb"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(notebook, path)
+        write_class(submitted, args.assignment, make_class(args.assignment, args.students))
         print(f"class: {args.students} notebooks of {args.assignment}; {os.cpu_count()} cores; "
               "each LocalCluster started before its run (not timed)", flush=True)
         walls, scores = {}, {}

@@ -58,6 +58,14 @@ def make_class(assignment_id: str, students: int) -> dict[str, nbformat.Notebook
     return notebooks
 
 
+def write_class(submitted: Path, assignment_id: str, notebooks: dict[str, nbformat.NotebookNode]) -> None:
+    """Put each student's notebook where nbgrader's collect would: submitted/<student>/<aid>/<aid>.ipynb."""
+    for student, notebook in notebooks.items():
+        path = submitted / student / assignment_id / f"{assignment_id}.ipynb"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, path)
+
+
 def per_notebook_times(paths: list[Path], started: float) -> list[float]:
     """Durations between consecutive autograded notebooks' write times (nbgrader grades in sequence)."""
     stamps = sorted(p.stat().st_mtime for p in paths)
@@ -136,10 +144,7 @@ def main() -> int:
         nbgrader_course.create(course_dir, args.assignments, course)
         classes = {a: make_class(a, args.students) for a in args.assignments}
         for assignment_id, notebooks in classes.items():
-            for student, notebook in notebooks.items():
-                path = course_dir / "submitted" / student / assignment_id / f"{assignment_id}.ipynb"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                nbformat.write(notebook, path)
+            write_class(course_dir / "submitted", assignment_id, notebooks)
         total = sum(len(n) for n in classes.values())
         print(f"class: {total} notebooks ({args.students} per assignment: {', '.join(args.assignments)}); "
               f"{os.cpu_count()} cores; grade-all with "
