@@ -10,7 +10,8 @@ if {project!r} not in sys.path:
     sys.path.append({project!r})
 # `nbgrader autograde` grades with the isolated engine, in place of nbgrader's Execute: the
 # student's cells run in the sandbox, the hidden checks in the grader, and each hidden test cell
-# receives the feedback and the points. The rest of nbgrader's list is its own, unchanged.
+# receives the feedback and the points. The rest of nbgrader's list is its own (its metadata check
+# with the schema compiled once per run: autograder/nbgrader_metadata.py).
 c.Autograde.autograde_preprocessors = [
     "autograder.nbgrader_preprocessor.IsolatedGrading",
     "nbgrader.preprocessors.IgnorePattern",
@@ -18,7 +19,15 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata",
+    "autograder.nbgrader_metadata.CheckCellMetadata",
+]
+# nbgrader's own sanitizing list, with its metadata check's schema compiled once per run (same checks).
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "autograder.nbgrader_metadata.CheckCellMetadata",
 ]
 # A submission nbgrader cannot read still reaches the engine, which records why it is a zero.
 c.Autograde.exporter_class = "autograder.nbgrader_preprocessor.SubmissionExporter"

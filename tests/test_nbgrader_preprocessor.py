@@ -3,12 +3,14 @@ outputs nbgrader's SaveAutoGrades reads from a hidden test cell."""
 import nbformat
 import pytest
 from nbgrader.converters import Autograde
+from nbgrader.preprocessors import CheckCellMetadata as NbgraderCheckCellMetadata
 from nbgrader.utils import determine_grade
 from traitlets.config.loader import PyFileConfigLoader
 from traitlets.utils.importstring import import_item
 
 from autograder import nbgrader_config
 from autograder.config import load_course
+from autograder.nbgrader_metadata import CheckCellMetadata
 from autograder.nbgrader_preprocessor import IsolatedGrading, SubmissionExporter, grade_cell_outputs
 
 
@@ -24,14 +26,26 @@ def test_the_derived_config_runs_the_isolated_engine_in_place_of_execute(tmp_pat
     ours = [import_item(name) for name in settings.autograde_preprocessors]
     stock = Autograde.class_traits()["autograde_preprocessors"].default()
     assert stock[0].__name__ == "Execute" and ours[0] is IsolatedGrading
-    assert ours[1:] == stock[1:]
+    assert ours[1:] == [_ours(p) for p in stock[1:]]
+    sanitize = [import_item(name) for name in settings.sanitize_preprocessors]
+    assert sanitize == [_ours(p) for p in Autograde.class_traits()["sanitize_preprocessors"].default()]
     assert import_item(settings.exporter_class) is SubmissionExporter
     assert IsolatedGrading().enabled   # nbconvert skips a disabled preprocessor: full marks for all
 
 
+def _ours(preprocessor):
+    """The derived config's stand-in for one of nbgrader's preprocessors: itself, or its metadata
+    check with the schema compiled once (a subclass: same checks, tests/test_nbgrader_metadata.py)."""
+    if preprocessor is NbgraderCheckCellMetadata:
+        assert issubclass(CheckCellMetadata, NbgraderCheckCellMetadata)
+        return CheckCellMetadata
+    return preprocessor
+
+
 def test_the_stock_config_leaves_nbgraders_execute(tmp_path):
     """Does the benchmark's stock config leave nbgrader's own autograde list alone?"""
-    assert "autograde_preprocessors" not in _autograde_settings(tmp_path, stock=True)
+    settings = _autograde_settings(tmp_path, stock=True)
+    assert "autograde_preprocessors" not in settings and "sanitize_preprocessors" not in settings
 
 
 @pytest.mark.parametrize("score", [0.0, 0.5, 4 / 3, 2.0])
