@@ -10,8 +10,8 @@ points earned as its result (partial credit). No cell of the notebook runs in th
 in a kernel; the hidden test cells' code never runs at all.
 
 The run's submissions are graded ahead of nbgrader, in parallel (`IsolatedGrading.jobs` worker
-processes, each with one fork server, `Zygote`, started on the first notebook and closed when
-nbgrader exits), while nbgrader records them one after the other. `SubmissionExporter` lets a
+processes, each with one fork server, `Zygote`, started when nbgrader builds its exporter and
+closed when nbgrader exits), while nbgrader records them one after the other. `SubmissionExporter` lets a
 submission nbgrader itself cannot read reach the preprocessor, which records the engine's
 one-line refusal.
 """
@@ -148,14 +148,15 @@ def grade_submission(path: Path, assignment_id: str, course: Course, hide: tuple
 
 
 def _graded_ahead(preprocessor: IsolatedGrading, coursedir, course: Course, hide: tuple[str, ...],
-                  current: Path) -> dict:
+                  current: Path | None = None) -> dict:
     """Start, once per run, the grading of every submission this nbgrader run will autograde, in
     worker processes; return {submitted notebook: Future of `grade_submission`'s result}.
 
     nbgrader grades one notebook after another; this overlaps them (the whole engine, not only
     the student's code, runs in the workers). Submissions nbgrader will skip (already autograded,
     without --force) are not started; any notebook not started here is graded when nbgrader gets
-    to it. `current` is the notebook nbgrader is at (the run's first).
+    to it. `current` is the notebook nbgrader is at, if it is at one already (its autograded
+    folder exists then, made by nbgrader for this run).
     """
     if _AHEAD["futures"] is not None:
         return _AHEAD["futures"]
@@ -239,9 +240,22 @@ def _hidden_paths(coursedir) -> tuple[str, ...]:
 
 
 class SubmissionExporter(NotebookExporter):
-    """nbgrader's exporter, except that a submission nbgrader cannot read or sanitize becomes the
+    """nbgrader's exporter, which starts the run's grading ahead (`_graded_ahead`) as soon as nbgrader
+    builds it, and with which a submission nbgrader cannot read or sanitize becomes the
     released notebook, so that it reaches `IsolatedGrading`, which records the engine's reason
     (the same as `python -m autograder grade`'s) as a zero and nbgrader goes on."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # nbgrader builds its exporter once per run, when it knows the run's submissions: their
+        # grading starts here, while nbgrader still prepares the first student
+        if _find(self, "assignments") is None:
+            return
+        try:
+            coursedir = _course_directory(self)
+            _graded_ahead(IsolatedGrading(parent=self), coursedir, _course(), _hidden_paths(coursedir))
+        except Exception:
+            _AHEAD["futures"] = None   # the preprocessor tries again on the first notebook, where a failure is reported
 
     def from_filename(self, filename, resources=None, **kw):
         try:
