@@ -22,9 +22,9 @@ def _duplicate_id(nb):
     second.metadata.nbgrader.grade_id = first.metadata.nbgrader.grade_id
 
 
-def _set(key, value, cells=_grade_cells):
+def _set(key, value):
     def corrupt(nb):
-        cells(nb)[0].metadata.nbgrader[key] = value
+        _grade_cells(nb)[0].metadata.nbgrader[key] = value
     return corrupt
 
 
