@@ -83,7 +83,7 @@ def _child(worker, req_r, resp_w, out_w, report_w, spec):
     mount = worker["_mount"]
     worker["_fresh_scratch"]("", spec)  # the same writable places, with Python's files, as every sandbox
     try:
-        mount("-t", "proc", "-o", "nosuid,nodev,noexec", "proc", "/proc")
+        mount("proc", "/proc", "proc", worker["MS_NOSUID"] | worker["MS_NODEV"] | worker["MS_NOEXEC"])
     except Exception:
         pass
     os.makedirs("/tmp/work", exist_ok=True)

@@ -34,13 +34,27 @@ def _sys(result, what):
         raise OSError(ctypes.get_errno(), f"{what} failed: {os.strerror(ctypes.get_errno())}")
 
 
-def _mount(*args):
-    subprocess.run(["mount", *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+# mount(2)'s flags
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC = 0x1, 0x2, 0x4, 0x8, 0x20, 0x1000, 0x4000
+# the flags a remount must keep where the kernel locked them (a mount inherited from a more privileged owner)
+_LOCKED = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC, "noatime": 0x400, "nodiratime": 0x800,
+           "relatime": 0x200000, "strictatime": 0x1000000}
 
 
-def _read_only_tree(root):
-    """Make every mount under `root` read-only: one recursive mount_setattr (Linux >= 5.12), else one
-    remount per mount point, keeping the flags the kernel locked."""
+def _mount(source, target, fstype=None, flags=0, data=None):
+    """mount(2) itself: no mount(8) process per mount (each forked sandbox makes a few)."""
+    import ctypes
+
+    def text(value):
+        return None if value is None else value.encode()
+
+    _sys(_libc().mount(text(source), text(target), text(fstype), ctypes.c_ulong(flags), text(data)),
+         f"mounting {target}")
+
+
+def _read_only_tree(root, recursive=True):
+    """Make the mount at `root` read-only, and every mount under it if `recursive`: one mount_setattr
+    (Linux >= 5.12), else one remount per mount point, keeping the flags the kernel locked."""
     import ctypes
 
     class MountAttr(ctypes.Structure):
@@ -49,23 +63,23 @@ def _read_only_tree(root):
 
     attr = MountAttr(0x1, 0, 0, 0)  # MOUNT_ATTR_RDONLY
     libc = _libc()
-    # mount_setattr(AT_FDCWD, root, AT_RECURSIVE, &attr, size): syscall 442 on x86_64 and aarch64
-    if libc.syscall(442, -100, root.encode(), 0x8000, ctypes.byref(attr), ctypes.sizeof(attr)) == 0:
+    # mount_setattr(AT_FDCWD, root, AT_RECURSIVE or 0, &attr, size): syscall 442 on x86_64 and aarch64
+    if libc.syscall(442, -100, root.encode(), 0x8000 if recursive else 0, ctypes.byref(attr), ctypes.sizeof(attr)) == 0:
         return
     points = []
     with open("/proc/self/mountinfo") as f:
         for line in f:
             fields = line.split()
             point = fields[4].encode().decode("unicode_escape")
-            if point == root or point.startswith(root + "/"):
+            if point == root or (recursive and point.startswith(root + "/")):
                 points.append((point, fields[5]))
     for point, options in points:
-        keep = [o for o in options.split(",") if o in ("nosuid", "nodev", "noexec", "relatime", "noatime",
-                                                       "nodiratime", "strictatime")]
+        keep = sum(_LOCKED.get(option, 0) for option in options.split(","))
         try:
-            _mount("-o", ",".join(["remount", "bind", "ro", *keep]), point)
-        except subprocess.CalledProcessError:
-            pass
+            _mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | keep)
+        except OSError:
+            if not recursive:
+                raise
 
 
 def _drop_privileges():
@@ -110,7 +124,7 @@ def _fresh_scratch(prefix, spec):
                   and not any(k.startswith(o + "/") for o in keep)]
         # Held open by descriptor: the fresh tmpfs is about to cover their paths.
         held = [(k, os.open(prefix + k, os.O_PATH | os.O_DIRECTORY)) for k in inside]
-        _mount("-t", "tmpfs", "-o", f"size={spec['tmpfs_mb']}m,mode=1777,nosuid,nodev", "tmpfs", target)
+        _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={spec['tmpfs_mb']}m,mode=1777")
         for k, fd in held:
             os.makedirs(prefix + k, exist_ok=True)
             _bind(f"/proc/self/fd/{fd}", prefix + k)
@@ -130,28 +144,28 @@ def _isolate(spec):
         pass
     empty = os.path.join(spec["runner_dir"], "empty")
     open(empty, "w").close()
-    _mount("--rbind", "/", root)
+    _bind("/", root)
     _read_only_tree(root)
     # a /dev of harmless devices only (no disks, no /dev/kmsg)
     dev = root + "/dev"
-    _mount("-t", "tmpfs", "-o", "size=64k,mode=755", "tmpfs", dev)
+    _mount("tmpfs", dev, "tmpfs", 0, "size=64k,mode=755")
     for name in ("null", "zero", "full", "random", "urandom", "tty"):
         if os.path.exists("/dev/" + name):
             open(f"{dev}/{name}", "w").close()
-            _mount("--bind", "/dev/" + name, f"{dev}/{name}")
+            _mount("/dev/" + name, f"{dev}/{name}", None, MS_BIND)
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
                          ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
         os.symlink(target, f"{dev}/{name}")
     os.mkdir(dev + "/shm")
-    _mount("-o", "remount,ro,nosuid", dev)
+    _mount(None, dev, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID)
     _fresh_scratch(root, spec)
     for path in spec["hide"]:
         target = root + path
         if os.path.isdir(target):
-            _mount("-t", "tmpfs", "-o", "size=4k,ro,mode=555", "tmpfs", target)
+            _mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=555")
         elif os.path.exists(target):
-            _mount("--bind", empty, target)
-            _mount("-o", "remount,bind,ro", target)
+            _mount(empty, target, None, MS_BIND)
+            _read_only_tree(target, recursive=False)
     os.chdir(root)
     subprocess.run(["pivot_root", ".", "."], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                    env={"PATH": "/usr/sbin:/sbin:/usr/bin:/bin"})
