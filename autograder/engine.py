@@ -94,6 +94,11 @@ class _Collector:
         self.names = names          # only these checks (a retry), all by default
         self.results: list[CheckResult] = []
         self.unfinished: set[str] = set()   # checks whose function is missing, unwritten or stopped
+        self.errors: list[str] = []          # why the checks module could not be collected
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            self.errors.append(report.longreprtext)
 
     @pytest.fixture
     def student(self):
@@ -107,19 +112,24 @@ class _Collector:
             config.hook.pytest_deselected(items=dropped)
         items[:] = keep
 
-    @pytest.hookimpl(hookwrapper=True)
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_makereport(self, item, call):
-        outcome = yield
-        report = outcome.get_result()
-        if call.when == "setup" and report.passed:
-            return
-        if call.when == "teardown" and report.passed:
-            return
+        """Record the check's result; give pytest a plain report of it. The feedback comes from
+        `feedback_for`: pytest need not render the failure's traceback (it did so for every failed
+        check, shown or not)."""
+        failed = call.excinfo is not None
+        if call.when == "call" or failed:
+            self._record(item, call)
+        return pytest.TestReport(item.nodeid, item.location, {}, "failed" if failed else "passed",
+                          f"{call.excinfo.typename}" if failed else None, call.when, [], call.duration, call.start,
+                          call.stop)
+
+    def _record(self, item, call):
         function = item.function
         question = (function.__doc__ or function.__name__).strip().splitlines()[0]
-        passed = report.passed and call.when == "call"
-        feedback = "" if passed else feedback_for(call.excinfo.value) if call.excinfo else report.longreprtext
-        mistake = _mistake_of(call.excinfo.value) if call.excinfo and not passed else None
+        passed = call.excinfo is None and call.when == "call"
+        feedback = "" if passed else feedback_for(call.excinfo.value)
+        mistake = _mistake_of(call.excinfo.value) if not passed else None
         if call.excinfo and _unfinished(call.excinfo.value):
             self.unfinished.add(item.name)
         existing = [r for r in self.results if r.name == item.name]
@@ -234,13 +244,15 @@ def _run(assignment: Assignment, backend, exercises: set[str] | None, names: set
             # these two call gc.collect() around every check: seconds per run once TensorFlow is loaded
             "-p", "no:unraisableexception", "-p", "no:threadexception",
             *[a for name in _UNUSED_PLUGINS for a in ("-p", f"no:{name}")],
-            # the feedback comes from `feedback_for`: pytest need not render (parse) tracebacks
-            "--tb=no", "-s", "-q", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+            # the feedback comes from `feedback_for`: nothing of pytest's is shown (its terminal
+            # reporter summarised every session, failures included: a third of the session's time)
+            "-p", "no:terminal", "-s", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), _quiet_env():
         code = pytest.main(args, plugins=[collector])
     if code not in (0, 1, 5):
-        raise RuntimeError(f"pytest could not run the checks of {assignment.id} (exit {code}):\n{sink.getvalue()[-3000:]}")
+        why = "\n".join([*collector.errors, sink.getvalue()])
+        raise RuntimeError(f"pytest could not run the checks of {assignment.id} (exit {code}):\n{why[-3000:]}")
     return collector
 
 
