@@ -15,35 +15,44 @@ from autograder.config import COURSE_ROOT
 from tests.adversarial.test_hostile import lean
 
 
-def _children() -> dict[int, list[int]]:
-    found: dict[int, list[int]] = {}
+def _stat(pid: int) -> list[bytes] | None:
+    """The fields of /proc/PID/stat after the command's name (state first), None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+# A process is its pid and its start time: pids are reused (pid_max is 32768 on this machine, and
+# the suite starts thousands of processes), and a reused pid is another test's process.
+Process = tuple[int, bytes]
+
+
+def _children() -> dict[int, list[Process]]:
+    found: dict[int, list[Process]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                parent = int(f.read().rsplit(b")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
+        fields = _stat(int(entry))
+        if fields is None or len(fields) < 20:
             continue
-        found.setdefault(parent, []).append(int(entry))
+        found.setdefault(int(fields[1]), []).append((int(entry), fields[19]))   # ppid; starttime
     return found
 
 
-def _descendants(pid: int) -> set[int]:
+def _descendants(pid: int) -> set[Process]:
     children, found, todo = _children(), set(), [pid]
     while todo:
         for child in children.get(todo.pop(), []):
             found.add(child)
-            todo.append(child)
+            todo.append(child[0])
     return found
 
 
-def _running(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except OSError:
-        return False
+def _running(process: Process) -> bool:
+    fields = _stat(process[0])
+    return fields is not None and len(fields) >= 20 and fields[19] == process[1] and fields[0] != b"Z"
 
 
 def _comm(pid: int) -> str:
@@ -71,27 +80,28 @@ def test_stopping_the_grader_stops_the_students_process(command, stop, tmp_path)
     grader = subprocess.Popen([sys.executable, "-m", "autograder", command, *arguments], cwd=COURSE_ROOT,
                               env={**os.environ, "PYTHONPATH": str(COURSE_ROOT)},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    started: set[int] = set()
+    started: set[Process] = set()
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and grader.poll() is None:
             started = _descendants(grader.pid)
-            if any(_comm(p) == "autograder-spin" for p in started):
+            if any(_comm(pid) == "autograder-spin" for pid, _ in started):
                 break
             time.sleep(0.2)
-        assert any(_comm(p) == "autograder-spin" for p in started), "the spinning cell did not start"
+        assert any(_comm(pid) == "autograder-spin" for pid, _ in started), "the spinning cell did not start"
         grader.send_signal(stop)
         grader.wait(timeout=60)
         deadline = time.monotonic() + 30  # SIGKILL is asynchronous: on a loaded machine it takes a moment
         while time.monotonic() < deadline and any(_running(p) for p in started):
             time.sleep(0.2)
-        assert [p for p in started if _running(p)] == []
+        assert [(pid, _comm(pid)) for pid, start in started if _running((pid, start))] == []
     finally:
         if grader.poll() is None:
             grader.kill()
             grader.wait()
-        for pid in started:  # what the old code left behind (orphans are no longer our descendants)
+        for process in started:  # what the old code left behind (orphans are no longer our descendants)
             try:
-                os.kill(pid, signal.SIGKILL)
+                if _running(process):
+                    os.kill(process[0], signal.SIGKILL)
             except ProcessLookupError:
                 pass
