@@ -107,7 +107,7 @@ def _drop_privileges():
 
 def _bind(source, target):
     """Bind-mount `source` (a path, or /proc/self/fd/N for a folder held open) on `target`, recursively."""
-    _sys(_libc().mount(source.encode(), target.encode(), None, 0x1000 | 0x4000, None), f"binding {target}")  # MS_BIND | MS_REC
+    _mount(source, target, None, MS_BIND | MS_REC)
 
 
 def _fresh_scratch(prefix, spec):
