@@ -121,7 +121,7 @@ class _Collector:
         if call.when == "call" or failed:
             self._record(item, call)
         return pytest.TestReport(item.nodeid, item.location, {}, "failed" if failed else "passed",
-                          f"{call.excinfo.typename}" if failed else None, call.when, [], call.duration, call.start,
+                          call.excinfo.typename if failed else None, call.when, [], call.duration, call.start,
                           call.stop)
 
     def _record(self, item, call):
