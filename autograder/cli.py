@@ -71,7 +71,7 @@ def cmd_build(args) -> int:
 
 
 def cmd_where(args) -> int:
-    from .registry import UnknownExercise, describe, exercise_places
+    from .where import UnknownExercise, describe, exercise_places
 
     try:
         print(describe(exercise_places(args.exercise)))
@@ -96,7 +96,7 @@ def cmd_gradescope(args) -> int:
 
 
 def cmd_time_reference(args) -> int:
-    from .timing import record_reference_timing
+    from .time_reference import record_reference_timing
 
     course = load_course()
     ids = [course.assignment(a).id for a in args.assignments] or [a.id for a in course.assignments]
