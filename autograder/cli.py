@@ -1,7 +1,7 @@
 """The command line: a thin wrapper over the package's functions.
 
     python -m autograder grade NOTEBOOK [--assignment ID] [--format json|text]
-    python -m autograder grade-all DIR [--assignment ID] [--jobs N | --scheduler ADDRESS] [--out DIR] [--gradebook COURSE_DIR]
+    python -m autograder grade-all DIR [--assignment ID] [--jobs N | --scheduler ADDRESS [--tls-ca-file F --tls-cert F --tls-key F]] [--out DIR] [--gradebook COURSE_DIR]
     python -m autograder build [ID ...] [--check] [--step sync|release|samples ...]
     python -m autograder sync [ID ...] [--check]      (build's sync step alone)
     python -m autograder release [ID ...]             (build's release step alone)
@@ -19,7 +19,7 @@ import signal
 import sys
 import threading
 
-from .cluster import ClusterError
+from .cluster import ClusterError, SchedulerAddress
 from .config import ConfigError, load_course
 from .notebook import NotebookError
 
@@ -43,7 +43,8 @@ def cmd_grade_all(args) -> int:
 
     results = grade_all(args.directory, out=args.out, assignment=args.assignment, jobs=args.jobs,
                         progress=not args.no_progress, hide=(args.gradebook,) if args.gradebook else (),
-                        scheduler=args.scheduler)
+                        scheduler=SchedulerAddress.from_options(args.scheduler, ca_file=args.tls_ca_file, cert=args.tls_cert,
+                                                                key=args.tls_key, insecure=args.insecure_scheduler))
     if args.gradebook:
         from .gradebook import fill_gradebook
 
@@ -127,8 +128,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--assignment", help="only this assignment (needed for flat folders without metadata)")
     p.add_argument("--jobs", type=int, help="parallel workers (default: the number of cores)")
     p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="grade on a Dask cluster: a scheduler's address (tcp://host:8786), or local:N for N "
-                        "worker processes on this machine (see docs/cluster.md)")
+                   help="grade on a Dask cluster: a TLS scheduler's address (tls://host:8786), or local:N for N "
+                        "worker processes on this machine, secured for the run (see docs/cluster.md)")
+    for option, what in (("ca-file", "the CA's certificate"), ("cert", "the grader's certificate"),
+                         ("key", "the grader's private key")):
+        p.add_argument(f"--tls-{option}", metavar="PEM", help=f"for a tls:// scheduler: {what} (default: Dask's "
+                                                              "distributed.comm.tls configuration)")
+    p.add_argument("--insecure-scheduler", action="store_true",
+                   help="allow a plain tcp:// scheduler (anyone who reaches it can read and change the grades)")
     p.add_argument("--out", default="out/grades", help="where to write results, feedback and grades.csv")
     p.add_argument("--gradebook", help="an nbgrader course directory whose gradebook to fill")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -18,8 +18,9 @@ from . import store
 from .config import Course, load_course
 from .notebook import NotebookError
 from .report import csv_text, feedback_html, printable, summary
-from .results import ExerciseResult, GradeResult
+from .results import GradeResult
 from .submissions import Submission, find_submissions, refusal
+from .ungraded import ungraded_result as _zero   # the cluster zeroes with it too
 
 _ZYGOTES: dict = {}
 
@@ -66,15 +67,6 @@ def _grade_one(submission: Submission, course: Course, hide: tuple[str, ...], zy
     if submission.note:
         result.notes.append(submission.note)
     return result.to_dict()
-
-
-def _zero(submission: Submission, course: Course, reason: str) -> dict:
-    """The result of a submission that was not graded: every exercise of its assignment, no check run."""
-    assignment = submission.assignment
-    known = {a.id: a for a in course.assignments}
-    exercises = [ExerciseResult(e.name, e.points) for e in known[assignment].exercises] if assignment in known else []
-    return GradeResult(str(submission.path), assignment, exercises, isolation="none", student=submission.student,
-                       error=reason).to_dict()
 
 
 def grade_all(root: str | Path, *, out: str | Path, assignment: str | None = None, jobs: int | None = None,
