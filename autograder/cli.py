@@ -49,6 +49,8 @@ def cmd_grade_all(args) -> int:
 
         filled = fill_gradebook(args.gradebook, results)
         print(f"gradebook filled: {args.gradebook} ({filled.recorded} submissions recorded)")
+        for note in filled.notes:
+            print(f"  {note}")
         for problem in filled.problems:
             print(f"  {problem}", file=sys.stderr)
     print(summary([GradeResult.from_dict(data) for data in results]))
