@@ -224,6 +224,11 @@ def _due_dates(value: Any, key: str) -> tuple[DueDate, ...]:
         if not isinstance(due, str):   # YAML reads an unquoted 2026-12-01 23:59:00 as a datetime: quote it
             raise ConfigError(f"{key}.{assignment}: expected a quoted date and time with its zone, e.g. "
                               f"'2026-12-01 23:59:00 Europe/Berlin'. Received: {due!r}.")
+        parts = due.split()
+        if len(parts) == 3 and parts[2].lstrip("+-").isdigit():
+            # nbgrader's parse_utc reads "-0500" as 500 seconds: a due date would be off by hours
+            raise ConfigError(f"{key}.{assignment}: expected a time zone's name (Europe/Berlin, UTC), as nbgrader "
+                              f"reads a numeric offset as seconds. Received: {due!r}.")
         try:
             parse_timestamp(due)
         except ValueError as exc:
