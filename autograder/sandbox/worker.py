@@ -215,6 +215,13 @@ def _become_user(spec):
             path._path[:] = [through_descriptor(p) for p in path._path]
     sys.path_importer_cache.clear()
     uid = int(spec["run_as"])
+    if spec.get("max_processes"):
+        # counted per uid, and the uid is this sandbox's own: one student's processes only
+        import resource
+
+        limit = int(spec["max_processes"])
+        resource.setrlimit(resource.RLIMIT_NPROC, (limit, limit))
+    os.umask(0o077)   # what it writes in the machine's shared /tmp is its own to read
     os.setgroups([])
     os.setgid(uid)
     os.setuid(uid)
