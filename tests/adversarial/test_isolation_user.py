@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
 import subprocess
 import sys
 
@@ -42,10 +41,6 @@ def test_process_isolation_as_root_runs_the_student_unprivileged(tmp_path):
     """With AUTOGRADER_ISOLATION=process as root, does a perfect notebook that tries to read the
     solutions, the checks, the configuration and another submission read nothing, still get full
     marks, and say which isolation graded it?"""
-    try:
-        pwd.getpwuid(65534)
-    except KeyError:
-        pytest.skip("no user 65534 (nobody) on this machine")
     notebook = submission("a01_perceptron", {})
     notebook.cells.append(nbformat.v4.new_code_cell(SNOOP))
     path = tmp_path / "a01_perceptron.ipynb"
