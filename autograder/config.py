@@ -40,6 +40,13 @@ class Limits:
                                      "killed and started again", minimum=0.5)
     memory_mb: int = _key(4096, "resident memory of the student's process tree, in MiB", minimum=64)
     output_kb: int = _key(256, "what the student's code may print, in KiB; the rest is counted, not kept", minimum=1)
+    # Who runs the student's code where no namespaces can be made and the grader is root
+    # (isolation unprivileged-user): each sandbox running at once gets a uid of its own from this range.
+    student_uid_first: int = _key(64000, "the first uid (and gid) the sandboxes may run students' code as where "
+                                         "namespaces are unavailable and the grader is root; uids a user or group "
+                                         "of the machine has are skipped", minimum=1000)
+    student_uids: int = _key(1000, "how many uids from student_uid_first: at least the number of sandboxes "
+                                   "running at once on one machine", minimum=1)
 
 
 @dataclass(frozen=True)

@@ -375,11 +375,19 @@ def _require_callable(name: str, found: dict) -> None:
                       f"function or class. Expected: def {name}(...) or class {name}.")
 
 
+EXTRA_RESTARTS = 3   # a notebook's process is restarted at most once per exercise plus this, whatever the cause
+
+
+def restart_limit(exercises: int) -> int:
+    """The most restarts of a notebook's process with `exercises` graded exercises (docs/threat-model.md)."""
+    return exercises + EXTRA_RESTARTS
+
+
 class RemoteBackend:
     """The student's definitions in a sandboxed process, reached through the plain-data channel.
 
     If the process dies or times out, the notebook's cells are run again in a fresh one for
-    the next check, at most `max_restarts` times.
+    the next check, at most `max_restarts` times in all (`restart_limit`).
     """
 
     def __init__(self, start_sandbox, run_cells, max_restarts: int = 3, *, max_cell_restarts: int = 0,
@@ -403,8 +411,9 @@ class RemoteBackend:
         A cell that breaks the process makes `run_cells` skip it and raise; the cells are then
         run again in a fresh process, so each bad cell costs one restart and only what it defines:
         at most one restart per cell (`max_cell_restarts`), all runs sharing the notebook's one
-        `notebook_timeout`. A call that stops the process costs one of `max_restarts` (its
-        function is not called again).
+        `notebook_timeout`. A call that stops the process costs one restart too (its function is
+        not called again). Restarts of either cause count against one `max_restarts`: a notebook
+        of many cells that stop the process cannot buy itself a start-up per cell.
 
         Raises:
             SandboxError: the process stopped more often than those bounds allow.
@@ -415,15 +424,16 @@ class RemoteBackend:
         while True:
             if self.sandbox is not None:
                 self.sandbox.close()
+                if self.restarts + self.cell_restarts >= self.max_restarts:
+                    raise SandboxError(f"your notebook's process stopped {self.restarts + self.cell_restarts + 1} "
+                                       f"times, and is restarted at most {self.max_restarts} times (once per exercise "
+                                       f"plus {EXTRA_RESTARTS}); the remaining checks were not run")
                 if cell_failed:
                     if self.cell_restarts >= self.max_cell_restarts:
                         raise SandboxError("your notebook's cells stopped its process too many times; the remaining "
                                            "checks were not run")
                     self.cell_restarts += 1
                 else:
-                    if self.restarts >= self.max_restarts:
-                        raise SandboxError("your notebook's process stopped too many times; the remaining checks "
-                                           "were not run")
                     self.restarts += 1
             self.generation += 1
             self.sandbox = self._start()

@@ -215,6 +215,13 @@ def _become_user(spec):
             path._path[:] = [through_descriptor(p) for p in path._path]
     sys.path_importer_cache.clear()
     uid = int(spec["run_as"])
+    if spec.get("max_processes"):
+        # counted per uid, and the uid is this sandbox's own: one student's processes only
+        import resource
+
+        limit = int(spec["max_processes"])
+        resource.setrlimit(resource.RLIMIT_NPROC, (limit, limit))
+    os.umask(0o077)   # what it writes in the machine's shared /tmp is its own to read
     os.setgroups([])
     os.setgid(uid)
     os.setuid(uid)
@@ -231,6 +238,18 @@ def _after_isolation(spec):
         limit = int(spec["max_processes"])
         resource.setrlimit(resource.RLIMIT_NPROC, (limit, limit))
     _drop_privileges()
+    _no_network(spec)
+
+
+def _no_network(spec):
+    """The student's process and all it starts get no socket (`seccomp`): where no network
+    namespace was made, this is what keeps it from the machine's loopback and the world; under
+    namespaces it is a second wall, and a machine without the filter still has the first."""
+    try:
+        _seccomp.install()
+    except OSError as exc:
+        if not spec.get("root"):
+            raise OSError(exc.errno, f"the sandbox could not cut the student's code off the network ({exc})") from None
 
 
 SPEC = json.loads(sys.argv[1])
@@ -239,6 +258,7 @@ sys.path.extend(p for p in SPEC["site"] if p not in sys.path)
 
 import wire  # noqa: E402
 import protocol  # noqa: E402  (its audit hook sees every import from now on, the zygote's preloads too)
+import seccomp as _seccomp  # noqa: E402
 
 if SPEC.get("zygote_fd") is not None:
     import forkserver  # noqa: E402  (imported now: the runner's folder is out of sight once isolated)
@@ -246,7 +266,7 @@ if SPEC.get("zygote_fd") is not None:
 wire.MAX_MESSAGE = int(SPEC.get("max_message") or wire.MAX_MESSAGE)
 
 sys.path.remove(SPEC["runner_dir"])
-for _name in ("wire", "protocol"):
+for _name in ("wire", "protocol", "seccomp"):
     sys.modules.pop(_name, None)  # the student's code finds no channel module to patch by name
 if SPEC.get("root"):
     _isolate(SPEC)
@@ -254,6 +274,7 @@ else:
     os.chdir(SPEC["workdir"])
     if SPEC.get("run_as") is not None:
         _become_user(SPEC)
+    _no_network(SPEC)
 REQ, RESP = SPEC["request_fd"], SPEC["response_fd"]
 try:
     # A process group of its own, without `unshare`: the student's os.killpg(0, SIGKILL) killed
