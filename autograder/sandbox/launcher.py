@@ -129,7 +129,7 @@ class Sandbox:
         self._tmp = tempfile.mkdtemp(prefix="autograder-")
         runner = Path(self._tmp, "runner")
         runner.mkdir()
-        for name in ("worker.py", "wire.py", "protocol.py", "forkserver.py", "seccomp.py"):
+        for name in ("worker.py", "wire.py", "protocol.py", "shell.py", "forkserver.py", "seccomp.py"):
             shutil.copy(_HERE / name, runner / name)
         workdir = Path(self._tmp, "work")
         workdir.mkdir()
