@@ -21,7 +21,7 @@ import numpy as np
 from solutions import a07_keras_equivalence as ref
 
 from ..sandbox.launcher import StudentFailure
-from ..student import describe
+from ..student import ContractViolation, describe
 from .kit import CausedBy, CheckFailure, Mistake, exercise, expect, expect_close, fail, load_keras, load_tensorflow
 
 STEP_TOL = {"rtol": 1e-4, "atol": 1e-6}
@@ -230,8 +230,18 @@ def _new(NumpyMLP, arch, rate=0.0, seed=0):
 
 def _with_weights(NumpyMLP, arch, weights, rate=0.0):
     mlp, text = _new(NumpyMLP, arch, rate)
-    _call(mlp.set_weights, [w.copy() for w in weights], call=f"{text}.set_weights(weights)")
+    _set_weights(mlp, weights, text)
     return mlp, text
+
+
+def _set_weights(mlp, weights, text):
+    """`mlp.set_weights(weights)` for a check of another method: a set_weights that keeps the caller's
+    arrays (no copy) is charged once, in `test_set_weights_copies`; here the weights are set all the same."""
+    try:
+        _call(mlp.set_weights, [w.copy() for w in weights], call=f"{text}.set_weights(weights)")
+    except ContractViolation as exc:
+        if exc.rule != "kept":
+            raise
 
 
 def _weight_name(k):
@@ -438,10 +448,22 @@ def test_weights_round_trip_through_keras(NumpyMLP):
     X, y, weights = _data(arch)
     expect_close(_call(mlp.forward, X, call=f"{text}.forward(X)"), np.array(model(X, training=False)),
                  call=f"{text}.forward(X of shape {X.shape}) against model(X) with your initial weights", **STEP_TOL)
-    _call(mlp.set_weights, [w.copy() for w in weights], call=f"{text}.set_weights(weights)")
+    _set_weights(mlp, weights, text)
     _expect_weights(_call(mlp.get_weights, call=f"{text}.get_weights()"), weights,
                     call=f"{text}.set_weights(weights) then .get_weights()",
                     tol={"rtol": 1e-6, "atol": 0})  # exact, up to storing the weights in float32
+
+
+@exercise("NumpyMLP", method="set_weights")
+def test_set_weights_copies(NumpyMLP):
+    """set_weights stores copies of the arrays it is given, as the contract says (the caller's arrays and the network's stay apart)"""
+    arch = "tanh"
+    X, y, weights = _data(arch)
+    mlp, text = _new(NumpyMLP, arch)
+    # the call's capture sees a set_weights that keeps an argument (a ContractViolation naming it)
+    _call(mlp.set_weights, [w.copy() for w in weights], call=f"{text}.set_weights(weights)")
+    _expect_weights(_call(mlp.get_weights, call=f"{text}.get_weights()"), weights,
+                    call=f"{text}.set_weights(weights) then .get_weights()", tol={"rtol": 1e-6, "atol": 0})
 
 
 # -- predictions --------------------------------------------------------------------------------
@@ -767,7 +789,7 @@ def _probe(NumpyMLP, hidden_layers, rate, seed=7):
         weights += [np.eye(units), np.zeros(units)]
     text = _arch_text(sizes, activations, rate)
     mlp = _call(NumpyMLP, sizes, activations, dropout_rate=rate, seed=seed, call=text)
-    _call(mlp.set_weights, weights, call=f"{text}.set_weights(weights)")
+    _set_weights(mlp, weights, text)
     X = rng.normal(size=(50, 4))
     return mlp, text, X, np.tanh(X @ W1 + b1)
 

@@ -363,8 +363,12 @@ UPHILL = edit(("self.weights = [w - lr * g for w, g in zip(self.weights, grads)]
                "self.weights = [w + lr * g for w, g in zip(self.weights, grads)]"))
 LOSS_AFTER_STEP = edit(("self.weights = [w - lr * g for w, g in zip(self.weights, grads)]\n        return loss",
                         "self.weights = [w - lr * g for w, g in zip(self.weights, grads)]\n        return self.loss(X, y)"))
-# gradients' checks are 3 of the 25 weights of NumpyMLP's 20 points; train_step's 2
-GRADIENTS_ONLY, TRAIN_STEP_ONLY = 20 - 20 * 3 / 25, 20 - 20 * 2 / 25
+# gradients' checks are 3 of the 26 weights of NumpyMLP's 20 points; train_step's 2; set_weights' copy rule 1
+GRADIENTS_ONLY, TRAIN_STEP_ONLY, COPY_RULE_ONLY = 20 - 20 * 3 / 26, 20 - 20 * 2 / 26, 20 - 20 * 1 / 26
+KEEPS_ARRAYS = edit(("        self.weights = new\n", "        self.weights = list(weights)\n"),
+                    ("self.weights = [w - lr * g for w, g in zip(self.weights, grads)]",
+                     "for w, g in zip(self.weights, grads):\n            w -= lr * g"))
+MISTAKES.append(("NumpyMLP", "set_weights keeps the caller's arrays", KEEPS_ARRAYS, "not a copy"))
 
 FINDINGS = [
     Finding("NumpyMLP", "float32 throughout, probabilities clipped in float32 (Keras' own float32 value)",
@@ -380,6 +384,9 @@ FINDINGS = [
     # a wrong method that is the only bug is still charged, in its own checks
     Finding("NumpyMLP", "an uphill step: charged in train_step's check only (fit did its loop with it)", UPHILL,
             kept=(TRAIN_STEP_ONLY, TRAIN_STEP_ONLY), shows=("uphill",), mistake="uphill"),
+    # the contract's copy rule: before, 20/20 (the caller's arrays changed with each in-place step)
+    Finding("NumpyMLP", "set_weights keeps the caller's arrays, train_step updates them in place: charged once",
+            KEEPS_ARRAYS, kept=(COPY_RULE_ONLY, COPY_RULE_ONLY), shows=("kept the caller's weights[0] itself",)),
     Finding("NumpyMLP", "train_step returns the loss after the step: charged in train_step's check only",
             LOSS_AFTER_STEP, kept=(TRAIN_STEP_ONLY, TRAIN_STEP_ONLY), shows=("after the update",)),
 ]
