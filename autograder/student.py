@@ -27,7 +27,19 @@ class Missing(AssertionError):
 
 
 class ContractViolation(AssertionError):
-    """The call broke a general rule of the curriculum (a warning, a mutated input)."""
+    """The call broke a general rule of the curriculum (a warning, a mutated input, a kept argument).
+
+    Attributes:
+        rule: which one: "framework", "warning", "mutated" or "kept".
+    """
+
+    def __init__(self, message: str, rule: str = ""):
+        super().__init__(message)
+        self.rule = rule
+
+
+# Methods whose contract says they copy their argument (docs/curriculum.md): keeping it is a mistake.
+COPYING_METHODS = {"set_weights": "replaces the weights by copies of the arrays it is given"}
 
 
 def describe(value, limit: int = 160, digits: int = 6) -> str:
@@ -264,7 +276,7 @@ def _refuse_forbidden(forbidden: dict[str, str], label: str) -> None:
     its exercise's earlier checks too)."""
     owner = label.split(".")[0]
     if owner in forbidden:
-        raise ContractViolation(forbidden[owner])
+        raise ContractViolation(forbidden[owner], rule="framework")
 
 
 def judge_call(forbidden: dict[str, str], label: str, args, kwargs, captured: dict) -> None:
@@ -287,14 +299,14 @@ def judge_call(forbidden: dict[str, str], label: str, args, kwargs, captured: di
             f"Your {owner} used {protocol.FRAMEWORKS[name]} ({name}, {where}): the graded functions must use NumPy "
             "only, not TensorFlow, Keras, PyTorch, JAX, scipy or scikit-learn.\nHow to fix: rewrite it with NumPy "
             "operations (np.matmul, np.exp, np.maximum, ...); until then this exercise gets 0.")
-        raise ContractViolation(forbidden[owner])
+        raise ContractViolation(forbidden[owner], rule="framework")
     if tampered:
         forbidden[owner] = (
             f"Your {owner} switched off the profiler of its process ({tampered}): the grader watches every call "
             "to see that the graded functions use NumPy only, and a graded function must not turn that off.\n"
             "How to fix: remove the sys.setprofile, sys.settrace or threading.setprofile call; until then "
             "this exercise gets 0.")
-        raise ContractViolation(forbidden[owner])
+        raise ContractViolation(forbidden[owner], rule="framework")
     warnings_seen, mutated = _texts(captured.get("warnings")), _texts(captured.get("mutated"))
     runtime = [w for w in warnings_seen if w.startswith("RuntimeWarning")]
     if runtime:
@@ -304,6 +316,14 @@ def judge_call(forbidden: dict[str, str], label: str, args, kwargs, captured: di
             "How to fix: rewrite the formula so that no intermediate value overflows, for example by "
             "treating positive and negative inputs separately or by clipping."
         )
+    kept, method = _texts(captured.get("kept")), label.rsplit(".", 1)[-1]
+    if kept and method in COPYING_METHODS and "." in label:
+        argument = kept[0].replace("#1", "weights", 1)
+        raise ContractViolation(
+            f"{call_text(label, args, kwargs)} kept the caller's {argument} itself, not a copy.\nExpected: "
+            f"{method} {COPYING_METHODS[method]}: changing the caller's arrays afterwards, or updating yours in "
+            "place (W -= lr * dW), must not change the other.\n"
+            "How to fix: store a copy of each array (np.array(w, dtype=float)) in a new list.", rule="kept")
     if mutated:
         raise ContractViolation(
             f"{call_text(label, args, kwargs)} changed its argument {mutated[0]} in place.\nExpected: inputs left untouched.\n"
