@@ -8,6 +8,7 @@
     python -m autograder where EXERCISE
     python -m autograder gradescope-bundle ID [--out ZIP]
     python -m autograder nbgrader-config DIR
+    python -m autograder regrade ID --course DIR      (after course.yaml's points or tolerances change)
     python -m autograder time-reference [ID ...]
     python -m autograder demo
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -103,6 +105,21 @@ def cmd_nbgrader_config(args) -> int:
     return 0
 
 
+def cmd_regrade(args) -> int:
+    from .regrade import regrade
+
+    done = regrade(args.assignment, course_dir=args.course, progress=lambda line: print(line, flush=True))
+    for path in done.rebuilt:
+        print(f"  rebuilt {path}")
+    print(f"{done.assignment}: max score {done.max_before:g} -> {done.max_after:g} in the gradebook; "
+          f"{len(done.after)} submissions autograded again{' (feedback too)' if done.feedback else ''}")
+    for student in sorted(done.after):
+        before = done.before.get(student)
+        print(f"  {student}: {'-' if before is None else f'{before:g}'} -> {done.after[student]:g}")
+    print("nbgrader export now shows these scores.")
+    return 0
+
+
 def cmd_gradescope(args) -> int:
     from .gradescope import build_bundle
 
@@ -185,6 +202,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("directory")
     p.set_defaults(run=cmd_nbgrader_config)
 
+    p = commands.add_parser("regrade", help="after course.yaml's points or tolerances change: build the assignment, "
+                                            "release it again in an nbgrader course (gradebook included) and "
+                                            "autograde every submission again")
+    p.add_argument("assignment", help="the assignment id, e.g. a01_perceptron")
+    p.add_argument("--course", required=True, metavar="COURSE_DIR", help="the nbgrader course directory")
+    p.set_defaults(run=cmd_regrade)
+
     p = commands.add_parser("gradescope-bundle", help="build the Gradescope autograder zip of an assignment")
     p.add_argument("assignment")
     p.add_argument("--out", default=None, help="the zip to write (default: out/gradescope/<assignment>.zip)")
@@ -213,3 +237,25 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"error: {printable(exc, newlines=False)}", file=sys.stderr)
         return 2
+    except Exception as exc:   # every error is one line (what, why, how to fix), never a traceback
+        from .report import printable
+
+        print(f"error: {printable(_one_line(exc, args.command), newlines=False)}", file=sys.stderr)
+        if os.environ.get("AUTOGRADER_TRACEBACK"):
+            raise
+        return 2
+
+
+def _one_line(exc: Exception, command: str) -> str:
+    """The message of an error the commands do not word themselves (a path, nbgrader, a bug)."""
+    from .release import ReleaseError
+
+    if isinstance(exc, ReleaseError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.filename:
+        why = {FileExistsError: "it exists and is not a directory", NotADirectoryError: "a part of it is not a directory",
+               FileNotFoundError: "it does not exist", IsADirectoryError: "it is a directory",
+               PermissionError: "permission denied"}.get(type(exc), exc.strerror or type(exc).__name__)
+        return f"{command}: cannot use {exc.filename}: {why}. Check the path (and its permissions) and run it again."
+    return (f"{command} failed: {type(exc).__name__}: {exc}. This is the grader's own error, not your input's: "
+            f"run it again with AUTOGRADER_TRACEBACK=1 to see where, and report it.")
