@@ -57,6 +57,23 @@ class NbgraderSettings:
     cell_timeout: int = _key(180, "nbgrader's per-cell execution timeout in seconds", minimum=1)
 
 
+# -- Gradescope: the bundle's settings (autograder/gradescope.py) --------------------------------
+GRADESCOPE_VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")   # Gradescope's own values
+
+
+@dataclass(frozen=True)
+class GradescopeSettings:
+    visibility: str = _key("after_due_date", "when students see each hidden check's result and feedback on "
+                                             "Gradescope: hidden (never), after_due_date, after_published (when "
+                                             "grades are published) or visible (at once); the total score and "
+                                             "the submission's summary show at once")
+
+    def __post_init__(self) -> None:
+        if self.visibility not in GRADESCOPE_VISIBILITIES:
+            raise ConfigError(f"gradescope.visibility: expected one of {', '.join(GRADESCOPE_VISIBILITIES)}. "
+                              f"Received: {self.visibility!r}.")
+
+
 @dataclass(frozen=True)
 class Exercise:
     name: str = _key("", "the graded function or class, as named in curriculum.md")
@@ -87,6 +104,7 @@ class Course:
     limits: Limits = _key(Limits(), "grading limits of the isolated path")
     tolerances: Tolerances = _key(Tolerances(), "numerical tolerances of the checks")
     nbgrader: NbgraderSettings = _key(NbgraderSettings(), "settings passed on to nbgrader")
+    gradescope: GradescopeSettings = _key(GradescopeSettings(), "settings of the Gradescope bundle")
     assignments: tuple[Assignment, ...] = _key((), "the course's assignments, in order")
 
     def assignment(self, assignment_id: str) -> Assignment:
