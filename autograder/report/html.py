@@ -41,8 +41,8 @@ def feedback_html(result: GradeResult) -> str:
                         f"<table>{''.join(rows)}</table>")
     output = ""
     if result.output:
-        lines = result.output.count("\n") + 1
-        output = (f"<details><summary>{OUTPUT_TITLE} ({lines} line{'s' if lines != 1 else ''}: what its cells "
+        lines = len(result.output.splitlines())
+        output = (f"<details><summary>{e(OUTPUT_TITLE)} ({lines} line{'s' if lines != 1 else ''}: what its cells "
                   f"printed)</summary><pre class=output>{html.escape(student_output(result))}</pre></details>")
     title = e(result.assignment or "unknown assignment")
     return f"""<!doctype html>

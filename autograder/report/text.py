@@ -73,7 +73,7 @@ def to_text(result: GradeResult) -> str:
 def _output_text(result: GradeResult) -> str:
     """The notebook's output, collapsed: its first lines, each marked as the notebook's ("| ")."""
     shown = student_output(result, limit=4000).split("\n")
-    total = result.output.count("\n") + 1
+    total = len(result.output.splitlines())
     lines = [f"{OUTPUT_TITLE} ({total} line{'s' if total != 1 else ''}; what its cells printed):"]
     lines += [f"  | {line}" for line in shown[:_TEXT_LINES]]
     if len(shown) > _TEXT_LINES or total > len(shown):
