@@ -125,6 +125,23 @@ def _parse_utc(text: str):
 # -- end of late work ----------------------------------------------------------------------------------
 
 
+# -- Gradescope: the bundle's settings (autograder/gradescope.py) --------------------------------
+GRADESCOPE_VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")   # Gradescope's own values
+
+
+@dataclass(frozen=True)
+class GradescopeSettings:
+    visibility: str = _key("after_due_date", "when students see each hidden check's result and feedback on "
+                                             "Gradescope: hidden (never), after_due_date, after_published (when "
+                                             "grades are published) or visible (at once); the total score and "
+                                             "the submission's summary show at once")
+
+    def __post_init__(self) -> None:
+        if self.visibility not in GRADESCOPE_VISIBILITIES:
+            raise ConfigError(f"gradescope.visibility: expected one of {', '.join(GRADESCOPE_VISIBILITIES)}. "
+                              f"Received: {self.visibility!r}.")
+
+
 @dataclass(frozen=True)
 class Exercise:
     name: str = _key("", "the graded function or class, as named in curriculum.md")
@@ -156,6 +173,9 @@ class Course:
     tolerances: Tolerances = _key(Tolerances(), "numerical tolerances of the checks")
     nbgrader: NbgraderSettings = _key(NbgraderSettings(), "settings passed on to nbgrader")
     late: LatePolicy = _key(LatePolicy(), "late work: due dates and the penalty (grade-all)")
+
+
+    gradescope: GradescopeSettings = _key(GradescopeSettings(), "settings of the Gradescope bundle")
     assignments: tuple[Assignment, ...] = _key((), "the course's assignments, in order")
 
     def assignment(self, assignment_id: str) -> Assignment:
