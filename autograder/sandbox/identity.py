@@ -7,9 +7,9 @@ processes or files, and RLIMIT_NPROC counts one student only. The claim is machi
 lock file per uid in a folder only root may enter (`UID_LOCKS`), held with flock(2) for the
 sandbox's life (grade-all's pool workers, nbgrader's workers and Dask workers on one machine
 each claim their own; a grader that dies drops its locks with its descriptors). Claiming and
-releasing a uid both sweep it: every process still running as it is killed and every file it
-owns in the machine's shared temporary places (SHARED_TMP) is removed, so the next student on
-that uid finds nothing of the last one's.
+releasing a uid both sweep it: every process still running as it is killed, and every file it
+owns in the machine's shared temporary places (SHARED_TMP) and every System V IPC object it
+owns is removed, so the next student on that uid finds nothing of the last one's.
 """
 from __future__ import annotations
 
@@ -102,9 +102,30 @@ class Identity:
     _fd: int | None = None
 
 
+def running(uid: int) -> bool:
+    """Whether any process runs as `uid` (its real, effective, saved or filesystem uid)."""
+    wanted = str(uid)
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as f:
+                for line in f:
+                    if line.startswith("Uid:"):
+                        if wanted in line.split()[1:]:
+                            return True
+                        break
+        except OSError:
+            continue
+    return False
+
+
 def kill_all(uid: int) -> None:
     """SIGKILL every process running as `uid`: kill(-1) from a child that became `uid`, which the
-    kernel sends to all of them in one pass (a fork loop cannot outrun a scan of /proc here)."""
+    kernel sends to all of them in one pass (a fork loop cannot outrun a scan of /proc here). The
+    fork is paid only where a scan of /proc finds one (the sandbox's own kill got them all, mostly)."""
+    if not running(uid):
+        return
     for _ in range(3):
         pid = os.fork()
         if pid == 0:
@@ -151,7 +172,29 @@ def remove_files(uid: int, places: tuple[str, ...] = SHARED_TMP) -> None:
                 todo.append(entry.path)
 
 
+def remove_ipc(uid: int) -> None:
+    """Remove every System V shared memory segment, message queue and semaphore set `uid` owns or
+    made: the machine's IPC is shared in this mode, and the next student on `uid` could open them."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    remove = {"shm": lambda i: libc.shmctl(i, 0, None), "msg": lambda i: libc.msgctl(i, 0, None),
+              "sem": lambda i: libc.semctl(i, 0, 0)}   # IPC_RMID
+    for kind, rm in remove.items():
+        try:
+            with open(f"/proc/sysvipc/{kind}") as f:
+                header, *rows = [line.split() for line in f]
+        except (OSError, ValueError):
+            continue
+        columns = [header.index(name) for name in ("uid", "cuid") if name in header]
+        for row in rows:
+            if any(row[c] == str(uid) for c in columns):
+                rm(int(row[1]))
+
+
 def sweep(uid: int) -> None:
-    """Nothing of `uid` left: its processes killed, then its files in the shared places removed."""
+    """Nothing of `uid` left: its processes killed, then its files in the shared places and its
+    System V IPC objects removed."""
     kill_all(uid)
     remove_files(uid)
+    remove_ipc(uid)

@@ -178,12 +178,17 @@ class Sandbox:
         }
         # a fork server runs no student code: each child it forks gets a memory cgroup of its own
         self.cgroups = Cgroups(None if zygote_fd is not None else self.limits.memory_mb)
-        self.proc = subprocess.Popen(
-            [*command, json.dumps(spec)], stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
-            pass_fds=(req_r, resp_w) + (() if zygote_fd is None else (zygote_fd,)), cwd=str(workdir), env=env,
-            start_new_session=True,
-            preexec_fn=set_limits(self.limits.memory_mb, self.cgroups),
-        )
+        try:
+            self.proc = subprocess.Popen(
+                [*command, json.dumps(spec)], stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
+                pass_fds=(req_r, resp_w) + (() if zygote_fd is None else (zygote_fd,)), cwd=str(workdir), env=env,
+                start_new_session=True,
+                preexec_fn=set_limits(self.limits.memory_mb, self.cgroups),
+            )
+        except BaseException:
+            self.close()   # its uid and cgroups go back; nothing was started
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            raise
         _LIVE.add(self)
         for fd in (req_r, resp_w, out_w):
             os.close(fd)

@@ -109,6 +109,8 @@ open('/tmp/{name}', 'w').write('answers')          # with the sandbox's umask
 open('/tmp/{name}-shared', 'w').write('answers')
 os.chmod('/tmp/{name}-shared', 0o644)               # left readable on purpose
 open(os.path.join(tempfile.gettempdir(), '{name}-mine'), 'w').write('answers')
+import ctypes
+assert ctypes.CDLL(None).shmget({key}, 4096, 0o1600) >= 0   # a System V segment, never removed
 """
 LOOK = """
 import os, signal, tempfile
@@ -148,19 +150,20 @@ def unprivileged_user(monkeypatch):
 def test_a_student_reads_nothing_another_left_in_the_shared_tmp(unprivileged_user):
     """While student A's sandbox runs, can student B (another sandbox at the same moment) read
     none of what A wrote in the shared /tmp or in A's own temporary folder, nor signal A's process;
-    and once A's sandbox is closed, is what A left in /tmp gone, even a file A made readable to all?"""
+    and once A's sandbox is closed, is what A left in /tmp gone, even a file A made readable to all,
+    and its System V shared memory too?"""
     import secrets
 
     from autograder.config import load_course
     from autograder.sandbox.launcher import Sandbox
 
     limits = load_course().limits
-    name = f"left-by-a-{secrets.token_hex(4)}"
+    name, key = f"left-by-a-{secrets.token_hex(4)}", secrets.randbelow(2**30) + 1
     a, b = Sandbox(limits), Sandbox(limits)
     try:
         a.start()
         assert a.isolation == "unprivileged-user"
-        reply = a.request({"op": "exec", "code": LEAVE.format(name=name), "index": 0}, 60)
+        reply = a.request({"op": "exec", "code": LEAVE.format(name=name, key=key), "index": 0}, 60)
         assert reply["ok"], reply
         with open(f"/proc/{a.proc.pid}/environ", "rb") as f:
             temp = dict(v.split(b"=", 1) for v in f.read().split(b"\0") if v).get(b"TMPDIR", b"/tmp").decode()
@@ -169,6 +172,8 @@ def test_a_student_reads_nothing_another_left_in_the_shared_tmp(unprivileged_use
         assert reply["ok"], reply["error"]
         a.close()
         assert not os.path.exists(f"/tmp/{name}") and not os.path.exists(f"/tmp/{name}-shared")
+        with open("/proc/sysvipc/shm") as f:
+            assert str(key) not in [line.split()[0] for line in f], "A's shared memory outlived its sandbox"
     finally:
         a.close()
         b.close()
