@@ -1,13 +1,14 @@
 """The command line: a thin wrapper over the package's functions.
 
     python -m autograder grade NOTEBOOK [--assignment ID] [--format json|text]
-    python -m autograder grade-all DIR [--assignment ID] [--jobs N | --scheduler ADDRESS [--tls-ca-file F --tls-cert F --tls-key F]] [--out DIR] [--gradebook COURSE_DIR]
+    python -m autograder grade-all DIR [--assignment ID] [--student ID] [--jobs N | --scheduler ADDRESS [--tls-ca-file F --tls-cert F --tls-key F]] [--out DIR] [--gradebook COURSE_DIR]
     python -m autograder build [ID ...] [--check] [--step sync|release|samples ...]
     python -m autograder sync [ID ...] [--check]      (build's sync step alone)
     python -m autograder release [ID ...]             (build's release step alone)
     python -m autograder where EXERCISE
     python -m autograder gradescope-bundle ID [--out ZIP]
     python -m autograder nbgrader-config DIR
+    python -m autograder regrade ID --course DIR      (after course.yaml's points or tolerances change)
     python -m autograder time-reference [ID ...]
     python -m autograder demo
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -37,22 +39,36 @@ def cmd_grade(args) -> int:
 
 
 def cmd_grade_all(args) -> int:
-    from .grade_all import grade_all
-    from .report import summary
+    from pathlib import Path
+
+    from .grade_all import ClassFolderError, grade_all
+    from .report import class_summary, printable
     from .results import GradeResult
 
-    results = grade_all(args.directory, out=args.out, assignment=args.assignment, jobs=args.jobs,
-                        progress=not args.no_progress, hide=(args.gradebook,) if args.gradebook else (),
-                        scheduler=SchedulerAddress.from_options(args.scheduler, ca_file=args.tls_ca_file, cert=args.tls_cert,
-                                                                key=args.tls_key, insecure=args.insecure_scheduler))
+    if args.gradebook and not (Path(args.gradebook) / "gradebook.db").is_file():
+        print(f"error: {printable(args.gradebook, newlines=False)} has no gradebook.db: expected an nbgrader course "
+              "folder whose assignments were released (python -m autograder release, or nbgrader "
+              "generate_assignment); nothing was graded.", file=sys.stderr)
+        return 2
+    try:
+        results = grade_all(args.directory, out=args.out, assignment=args.assignment, jobs=args.jobs,
+                            progress=not args.no_progress, hide=(args.gradebook,) if args.gradebook else (),
+                            scheduler=SchedulerAddress.from_options(args.scheduler, ca_file=args.tls_ca_file, cert=args.tls_cert,
+                                                                    key=args.tls_key, insecure=args.insecure_scheduler),
+                            student=args.student)
+    except ClassFolderError as exc:
+        print(f"error: {printable(exc, newlines=False)}", file=sys.stderr)
+        return 2
     if args.gradebook:
         from .gradebook import fill_gradebook
 
         filled = fill_gradebook(args.gradebook, results)
         print(f"gradebook filled: {args.gradebook} ({filled.recorded} submissions recorded)")
+        for note in filled.notes:
+            print(f"  {note}")
         for problem in filled.problems:
             print(f"  {problem}", file=sys.stderr)
-    print(summary([GradeResult.from_dict(data) for data in results]))
+    print(class_summary([GradeResult.from_dict(data) for data in results]))
     print(f"\nresults and feedback in {args.out}/<assignment>/, all grades in {args.out}/grades.csv")
     return 0
 
@@ -72,7 +88,7 @@ def cmd_build(args) -> int:
 
 
 def cmd_where(args) -> int:
-    from .registry import UnknownExercise, describe, exercise_places
+    from .where import UnknownExercise, describe, exercise_places
 
     try:
         print(describe(exercise_places(args.exercise)))
@@ -89,6 +105,21 @@ def cmd_nbgrader_config(args) -> int:
     return 0
 
 
+def cmd_regrade(args) -> int:
+    from .regrade import regrade
+
+    done = regrade(args.assignment, course_dir=args.course, progress=lambda line: print(line, flush=True))
+    for path in done.rebuilt:
+        print(f"  rebuilt {path}")
+    print(f"{done.assignment}: max score {done.max_before:g} -> {done.max_after:g} in the gradebook; "
+          f"{len(done.after)} submissions autograded again{' (feedback too)' if done.feedback else ''}")
+    for student in sorted(done.after):
+        before = done.before.get(student)
+        print(f"  {student}: {'-' if before is None else f'{before:g}'} -> {done.after[student]:g}")
+    print("nbgrader export now shows these scores.")
+    return 0
+
+
 def cmd_gradescope(args) -> int:
     from .gradescope import build_bundle
 
@@ -97,7 +128,7 @@ def cmd_gradescope(args) -> int:
 
 
 def cmd_time_reference(args) -> int:
-    from .timing import record_reference_timing
+    from .time_reference import record_reference_timing
 
     course = load_course()
     ids = [course.assignment(a).id for a in args.assignments] or [a.id for a in course.assignments]
@@ -124,8 +155,11 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=cmd_grade)
 
     p = commands.add_parser("grade-all", help="grade a folder of submissions in parallel")
-    p.add_argument("directory", help="nbgrader's submitted/<student>/<assignment>/ layout, or flat notebooks")
+    p.add_argument("directory", help="nbgrader's submitted/<student>/<assignment>/ layout, or flat notebooks, "
+                                     "or one student's folder")
     p.add_argument("--assignment", help="only this assignment (needed for flat folders without metadata)")
+    p.add_argument("--student", help="only this student (a late submission, a regrade): every other student's "
+                                     "results and grades.csv rows are kept")
     p.add_argument("--jobs", type=int, help="parallel workers (default: the number of cores)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="grade on a Dask cluster: a TLS scheduler's address (tls://host:8786), or local:N for N "
@@ -168,6 +202,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("directory")
     p.set_defaults(run=cmd_nbgrader_config)
 
+    p = commands.add_parser("regrade", help="after course.yaml's points or tolerances change: build the assignment, "
+                                            "release it again in an nbgrader course (gradebook included) and "
+                                            "autograde every submission again")
+    p.add_argument("assignment", help="the assignment id, e.g. a01_perceptron")
+    p.add_argument("--course", required=True, metavar="COURSE_DIR", help="the nbgrader course directory")
+    p.set_defaults(run=cmd_regrade)
+
     p = commands.add_parser("gradescope-bundle", help="build the Gradescope autograder zip of an assignment")
     p.add_argument("assignment")
     p.add_argument("--out", default=None, help="the zip to write (default: out/gradescope/<assignment>.zip)")
@@ -196,3 +237,25 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"error: {printable(exc, newlines=False)}", file=sys.stderr)
         return 2
+    except Exception as exc:   # every error is one line (what, why, how to fix), never a traceback
+        from .report import printable
+
+        print(f"error: {printable(_one_line(exc, args.command), newlines=False)}", file=sys.stderr)
+        if os.environ.get("AUTOGRADER_TRACEBACK"):
+            raise
+        return 2
+
+
+def _one_line(exc: Exception, command: str) -> str:
+    """The message of an error the commands do not word themselves (a path, nbgrader, a bug)."""
+    from .release import ReleaseError
+
+    if isinstance(exc, ReleaseError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.filename:
+        why = {FileExistsError: "it exists and is not a directory", NotADirectoryError: "a part of it is not a directory",
+               FileNotFoundError: "it does not exist", IsADirectoryError: "it is a directory",
+               PermissionError: "permission denied"}.get(type(exc), exc.strerror or type(exc).__name__)
+        return f"{command}: cannot use {exc.filename}: {why}. Check the path (and its permissions) and run it again."
+    return (f"{command} failed: {type(exc).__name__}: {exc}. This is the grader's own error, not your input's: "
+            f"run it again with AUTOGRADER_TRACEBACK=1 to see where, and report it.")

@@ -42,7 +42,7 @@ c.CourseDirectory.root = {root!r}
 {isolated}# Only nbgrader's own Execute uses this (`nbgrader validate`, or a config without the lines above):
 # TensorFlow cells need more than its default 30 s per cell.
 c.Execute.timeout = {cell_timeout}
-c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
+{validate}c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Students' feedback shows each hidden cell's output (the checks' feedback), never its code.
 c.GenerateFeedback.preprocessors = [
@@ -51,6 +51,24 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 c.ClearHiddenTests.enforce_metadata = False
+'''
+
+# `nbgrader validate` and Jupyter's Validate button read these lines (students' Jupyter must see them too:
+# docs/authoring.md, "The Validate button").
+VALIDATE = '''# Validate: the released hidden test cells are comments (their checks run only when grading), so
+# nbgrader's default, which judges the graded cells alone, passes every notebook. Judge every cell: a
+# visible check that fails raises CheckFailed, and validate shows its message. A cell of the student's
+# own that raises fails validation too: the Validate button runs the notebook from the top as the
+# grader does, and an error there is worth the student's attention (the warning below says so).
+c.Validator.validate_all = True
+c.Validator.failed_warning = (
+    "VALIDATION FAILED ON {num_failed} CELL(S): each cell below raised an error (or wrote to stderr) when "
+    "your notebook ran from the top, as the grader runs it. A failed visible check means the grader's "
+    "checks of that exercise fail too: as it is, your notebook WILL NOT receive full credit. An error in "
+    "a cell of your own costs nothing by itself, but fix or delete that cell.")
+# validate_all counts any output on stderr as a failure: native libraries' start-up logs (TensorFlow's)
+# go to the kernel's own stderr (the terminal or Jupyter's log), not into the cell.
+c.Execute.extra_arguments = ["--IPKernelApp.capture_fd_output=False"]
 '''
 
 
@@ -65,7 +83,7 @@ def render(course: Course, root: str | Path, *, stock: bool = False) -> str:
     """
     isolated = "" if stock else ISOLATED.format(project=str(COURSE_ROOT))
     return TEMPLATE.format(course_id=course.course_id, root=str(Path(root).resolve()), isolated=isolated,
-                           cell_timeout=int(course.nbgrader.cell_timeout))
+                           validate=VALIDATE, cell_timeout=int(course.nbgrader.cell_timeout))
 
 
 def write(course: Course, root: str | Path, *, stock: bool = False) -> Path:

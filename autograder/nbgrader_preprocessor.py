@@ -93,6 +93,13 @@ class IsolatedGrading(Preprocessor):
                 text, score = preamble, 0.0
             elif name in exercises:
                 result = exercises[name]
+                recorded = meta.get("points")
+                if recorded is not None and float(recorded) != float(result.points):
+                    # a config without SubmissionExporter, which refuses this before nbgrader begins
+                    raise RuntimeError(
+                        f"{info['assignment']}: course.yaml gives {name} {result.points:g} points, this course's "
+                        f"gradebook {float(recorded):g}; run: python -m autograder regrade {info['assignment']} "
+                        f"--course {Path(coursedir.root).resolve()}")
                 text, score = exercise_feedback(result), result.score
                 if first and preamble:
                     text = preamble + "\n\n" + text
@@ -185,6 +192,52 @@ def _graded_ahead(preprocessor: IsolatedGrading, coursedir, course: Course, hide
     return _AHEAD["futures"]
 
 
+def stale_points(coursedir, course: Course, assignment_ids) -> list[str]:
+    """Where course.yaml's points differ from the max points the course's gradebook records (its
+    release predates the change): one message per exercise, empty when they agree.
+
+    nbgrader's SaveAutoGrades refuses a score above the gradebook's max ("partial credit cannot be
+    greater than maximum points"), and autograde --force has removed the student's autograded copy
+    by then; a lower max would be recorded silently against the old total.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    problems = []
+    with Gradebook(coursedir.db_url) as gradebook:
+        for assignment_id in sorted(set(assignment_ids)):
+            known = {a.id: a for a in course.assignments}
+            try:
+                record = gradebook.find_assignment(assignment_id)
+            except MissingEntry:
+                continue
+            if assignment_id not in known:
+                continue
+            recorded = {cell.name: cell.max_score for notebook in record.notebooks for cell in notebook.grade_cells}
+            for exercise in known[assignment_id].exercises:
+                cell = f"{exercise.name}_hidden"
+                if cell in recorded and float(recorded[cell]) != float(exercise.points):
+                    problems.append(
+                        f"{assignment_id}: course.yaml gives {exercise.name} {exercise.points:g} points, this course's "
+                        f"gradebook {recorded[cell]:g} (its release predates the change); nothing was autograded or "
+                        f"removed. Release and regrade it in one step: python -m autograder regrade {assignment_id} "
+                        f"--course {Path(coursedir.root).resolve()}")
+    return problems
+
+
+def _refuse_stale_points(exporter, converter) -> None:
+    """Stop the autograde run, before it removes anything, when course.yaml's points changed since
+    the release (`stale_points`): nbgrader ends with exit 1, naming the command that fixes it."""
+    from nbgrader.converters import NbGraderException
+
+    coursedir = _course_directory(exporter)
+    assignment_ids = {Path(n).parent.name for notebooks in dict(converter.assignments).values() for n in notebooks}
+    problems = stale_points(coursedir, _course(), assignment_ids)
+    for problem in problems:
+        exporter.log.error(problem)
+    if problems:
+        raise NbGraderException(problems[0])
+
+
 def grade_cell_outputs(text: str, score: float) -> list:
     """A hidden test cell's outputs as nbgrader reads them: the feedback on stdout (never stderr,
     which nbgrader scores as zero) and the points as the cell's result (partial credit)."""
@@ -249,8 +302,11 @@ class SubmissionExporter(NotebookExporter):
         super().__init__(*args, **kwargs)
         # nbgrader builds its exporter once per run, when it knows the run's submissions: their
         # grading starts here, while nbgrader still prepares the first student
-        if _find(self, "assignments") is None:
+        converter = _find(self, "assignments")
+        if converter is None:
             return
+        # before nbgrader's loop, which removes each autograded copy (--force) before grading it again
+        _refuse_stale_points(self, converter)
         try:
             coursedir = _course_directory(self)
             _graded_ahead(IsolatedGrading(parent=self), coursedir, _course(), _hidden_paths(coursedir))

@@ -12,7 +12,13 @@ from .config import COURSE_ROOT, Course, load_course
 
 
 class ReleaseError(RuntimeError):
-    """nbgrader could not generate the student version."""
+    """An nbgrader command failed: the message is one line (nbgrader's last error); `log` is its stderr."""
+
+    def __init__(self, message: str, log: str = "") -> None:
+        super().__init__(message)
+        self.log = log
+        if log:   # shown by a traceback (a test's), not by the command line's one-line error
+            self.add_note(log[-3000:])
 
 
 def nbgrader(args: list[str], course_dir: Path, timeout: float = 1800) -> subprocess.CompletedProcess:
@@ -21,8 +27,19 @@ def nbgrader(args: list[str], course_dir: Path, timeout: float = 1800) -> subpro
     result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir, env=env,
                             capture_output=True, text=True, timeout=timeout)
     if result.returncode != 0:
-        raise ReleaseError(f"nbgrader {' '.join(args)} failed (exit {result.returncode}):\n{result.stderr[-3000:]}")
+        raise ReleaseError(f"nbgrader {' '.join(args)} failed in {course_dir} (exit {result.returncode}): "
+                           f"{_last_error(result.stderr)}. Run that command there to see its whole log.",
+                           result.stderr)
     return result
+
+
+def _last_error(log: str) -> str:
+    """nbgrader's last error line of a log (its own "[App | ERROR] ..." lines first), without the prefix."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    errors = [line for line in lines if "| ERROR]" in line and "Traceback" not in line
+              and not line.endswith("above failures.") and "error processing assignment" not in line]
+    line = (errors or lines or ["no message"])[-1]
+    return line.split("] ", 1)[1] if line.startswith("[") and "] " in line else line
 
 
 def _env() -> dict:
