@@ -26,7 +26,7 @@ from autograder.submissions import Submission
 distributed = pytest.importorskip("distributed")
 pytest.importorskip("cryptography")
 from autograder.cluster.executor import ClusterExecutor  # noqa: E402
-from autograder.cluster.worker import code_fingerprint, grade_remote, worker_status  # noqa: E402
+from autograder.cluster.worker import SandboxPlugin, code_fingerprint, grade_remote, worker_status  # noqa: E402
 
 DASK = [sys.executable, "-m", "dask"]   # this interpreter: the workers' sandboxes see what the local pool's do
 A = "a01_perceptron"
@@ -240,17 +240,20 @@ def test_a_root_worker_without_user_namespaces_grades_on_a_tls_cluster(cluster, 
     cluster.wait_for_workers(2)
     before = set(cluster.client.scheduler_info()["workers"])
     # No `unshare` on its PATH: this worker cannot create namespaces (and was not told it may do without).
-    worker = cluster.add_worker(PATH=str(tmp_path / "empty"))
+    # Its TMPDIR is /tmp, as on a real host: the student's uid must pass through it to its scratch
+    # folder, and pytest's folders are root's only.
+    worker = cluster.add_worker(PATH=str(tmp_path / "empty"), TMPDIR="/tmp")
     try:
         cluster.wait_for_workers(3)
         address, = set(cluster.client.scheduler_info()["workers"]) - before
+        cluster.client.register_plugin(SandboxPlugin(), name=PLUGIN_NAME)   # as grade-all does (idempotent)
         assert cluster.client.run(worker_status, fingerprint=code_fingerprint(), workers=[address])[address] is None
         notebook = sample_notebook(A, "ada_perfect")
         task = cluster.client.submit(grade_remote, _grade_one, "ada", A, notebook.name, notebook.read_bytes(),
                                      load_course(), (), str(notebook), code_fingerprint(), workers=[address],
                                      pure=False)
         result = task.result(timeout=STARTUP)
-        assert result["score"] == 12 and result["isolation"] == "unprivileged-user", result.get("error")
+        assert result["score"] == 12 and result["isolation"] == "unprivileged-user", json.dumps(result)[:3000]
     finally:
         _stop(worker)
 
