@@ -256,7 +256,10 @@ class LocalGradingCluster:
                                   "distributed.worker.http.routes": ["distributed.http.health"]}):
                 self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                              memory_limit=0, dashboard_address=None, host="127.0.0.1",
-                                             protocol="tls://", security=security)
+                                             protocol="tls://", security=security,
+                                             # on a free port: Dask's default 8787, taken by another
+                                             # cluster, printed a warning on the instructor's terminal
+                                             scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
         except BaseException:
             self._credentials.close()
             raise
