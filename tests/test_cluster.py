@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.cluster import PLUGIN_NAME, ClusterError, SchedulerAddress
+from autograder.cluster import PLUGIN_NAME, SchedulerAddress
 from autograder.cluster.credentials import write_credentials
 from autograder.config import COURSE_ROOT, load_course
 from autograder.grade_all import _grade_one, grade_all
@@ -26,6 +26,7 @@ from autograder.submissions import Submission
 distributed = pytest.importorskip("distributed")
 pytest.importorskip("cryptography")
 from autograder.cluster.executor import ClusterExecutor  # noqa: E402
+from autograder.cluster.worker import SandboxPlugin, code_fingerprint, grade_remote, worker_status  # noqa: E402
 
 DASK = [sys.executable, "-m", "dask"]   # this interpreter: the workers' sandboxes see what the local pool's do
 A = "a01_perceptron"
@@ -232,19 +233,27 @@ def test_a_notebook_that_kills_two_workers_is_an_error_and_the_class_goes_on(clu
 
 
 @pytest.mark.slow
-def test_a_worker_without_user_namespaces_refuses_to_grade(cluster, tmp_path):
-    """Does a worker on a host without user namespaces refuse to grade, saying why, instead of grading weaker?"""
+@pytest.mark.skipif(os.geteuid() != 0, reason="unprivileged-user isolation needs a root grader")
+def test_a_root_worker_without_user_namespaces_grades_on_a_tls_cluster(cluster, tmp_path):
+    """Does a root worker that cannot create user namespaces (Docker's and Kubernetes' default) grade on a
+    TLS cluster, with the student's code as another user, and does the result say which isolation graded?"""
     cluster.wait_for_workers(2)
+    before = set(cluster.client.scheduler_info()["workers"])
     # No `unshare` on its PATH: this worker cannot create namespaces (and was not told it may do without).
-    worker = cluster.add_worker(PATH=str(tmp_path / "empty"))
+    # Its TMPDIR is /tmp, as on a real host: the student's uid must pass through it to its scratch
+    # folder, and pytest's folders are root's only.
+    worker = cluster.add_worker(PATH=str(tmp_path / "empty"), TMPDIR="/tmp")
     try:
         cluster.wait_for_workers(3)
-        nbformat.write(submission(A, {}), tmp_path / "ada.ipynb")
-        with pytest.raises(ClusterError) as refused:
-            grade_all(tmp_path, out=tmp_path / "out", assignment=A, progress=False, scheduler=cluster.scheduler)
-        assert "refuse to grade" in str(refused.value) and "cannot create Linux user namespaces" in str(refused.value)
-        assert "AUTOGRADER_ISOLATION=process" in str(refused.value)
-        assert not (tmp_path / "out" / "ada").exists()
+        address, = set(cluster.client.scheduler_info()["workers"]) - before
+        cluster.client.register_plugin(SandboxPlugin(), name=PLUGIN_NAME)   # as grade-all does (idempotent)
+        assert cluster.client.run(worker_status, fingerprint=code_fingerprint(), workers=[address])[address] is None
+        notebook = sample_notebook(A, "ada_perfect")
+        task = cluster.client.submit(grade_remote, _grade_one, "ada", A, notebook.name, notebook.read_bytes(),
+                                     load_course(), (), str(notebook), code_fingerprint(), workers=[address],
+                                     pure=False)
+        result = task.result(timeout=STARTUP)
+        assert result["score"] == 12 and result["isolation"] == "unprivileged-user", json.dumps(result)[:3000]
     finally:
         _stop(worker)
 

@@ -2,6 +2,8 @@
 credentials' folder, and the rules for a remote scheduler's address."""
 import os
 import stat
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -19,6 +21,7 @@ import dask.config  # noqa: E402
 from distributed.security import Security  # noqa: E402
 
 from autograder.cluster.executor import ClusterExecutor  # noqa: E402
+from autograder.cluster.worker import worker_refusal  # noqa: E402
 
 A = "a01_perceptron"
 
@@ -46,12 +49,18 @@ def test_a_local_cluster_admits_only_the_grader(tmp_path):
         assert address.startswith("tls://127.0.0.1:")   # loopback only, and encrypted
         plain = _refused(address.replace("tls://", "tcp://", 1), None)
         stranger = _refused(address, Security.temporary())   # a self-signed certificate, not the run's CA
-        assert plain and stranger
+        # refused at the handshake, not left waiting: a timeout would prove nothing
+        assert "Timed out" not in plain and "Timed out" not in stranger, (plain, stranger)
+        assert "certificate" in stranger, stranger
         tls = pool.scheduler.tls
         folder = os.path.dirname(tls.key)
         assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
         for path in (tls.ca_file, tls.cert, tls.key):
             assert os.path.dirname(path) == folder and stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        # Dask's plain-HTTP pages (they list the task keys, which name students) are not served
+        port = pool.client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.http_server.port)
+        with pytest.raises(urllib.error.HTTPError, match="404"):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/info/main/workers.html", timeout=30)
         result = pool.submit(_grade_one, Submission("ada", A, notebook), load_course(), ()).result()
     assert result["score"] == 12 and not result.get("error"), result.get("error")
     assert not os.path.exists(folder)
@@ -114,3 +123,20 @@ def test_credentials_are_never_overwritten(tmp_path):
     with pytest.raises(FileExistsError, match="exists already"):
         write_credentials(tmp_path / "tls")
     assert open(first.key, "rb").read() == before
+
+
+@pytest.mark.parametrize("isolation, secured, forced, grades", [
+    ("namespaces", False, False, True),
+    ("unprivileged-user", True, False, True),    # Docker's or Kubernetes' root worker, on a TLS cluster
+    ("unprivileged-user", False, False, False),  # ... on a plain-TCP one: the student's code could reach it
+    ("unprivileged-user", False, True, True),    # the instructor said so (AUTOGRADER_ISOLATION=process)
+    ("process", True, False, False),             # not root: the student's code would run as the worker's user
+    ("process", True, True, True),
+])
+def test_which_workers_grade(isolation, secured, forced, grades):
+    """Does a worker grade only with namespaces, as a root worker on a TLS cluster, or when the instructor forced it?"""
+    reason = worker_refusal(nthreads=1, isolation=isolation, secured=secured, forced=forced)
+    assert (reason is None) == grades, reason
+    if reason and isolation == "unprivileged-user":
+        assert "not TLS-only" in reason and "docs/cluster.md" in reason
+    assert "threads" in worker_refusal(nthreads=2, isolation="namespaces", secured=True)

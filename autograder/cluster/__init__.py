@@ -23,14 +23,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .credentials import TLSFiles
-
 PLUGIN_NAME = "autograder-sandbox"
 KILLS_ALLOWED = 1   # a worker may die once under a submission; a second death in a row is the submission's
 
 
 class ClusterError(RuntimeError):
     """The cluster cannot grade: no scheduler or worker, or workers that refuse to (the message says why)."""
+
+
+@dataclass(frozen=True)
+class TLSFiles:
+    """The three files a Dask endpoint needs: the CA's certificate, its own certificate, its key."""
+    ca_file: str
+    cert: str
+    key: str
+
+    def security(self):
+        """Dask's `Security` for every role (scheduler, worker, client), encryption required."""
+        from distributed.security import Security
+
+        roles = {f"tls_{role}_{part}": path for role in ("scheduler", "worker", "client")
+                 for part, path in (("cert", self.cert), ("key", self.key))}
+        return Security(tls_ca_file=self.ca_file, require_encryption=True, **roles)
 
 
 INSECURE_OPTION = "--insecure-scheduler"

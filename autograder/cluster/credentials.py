@@ -17,26 +17,11 @@ import os
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
+from . import TLSFiles
+
 CA_FILE, CERT_FILE, KEY_FILE = "ca.pem", "cert.pem", "key.pem"
-
-
-@dataclass(frozen=True)
-class TLSFiles:
-    """The three files a Dask endpoint needs: the CA's certificate, its own certificate, its key."""
-    ca_file: str
-    cert: str
-    key: str
-
-    def security(self):
-        """Dask's `Security` for every role (scheduler, worker, client), encryption required."""
-        from distributed.security import Security
-
-        roles = {f"tls_{role}_{part}": path for role in ("scheduler", "worker", "client")
-                 for part, path in (("cert", self.cert), ("key", self.key))}
-        return Security(tls_ca_file=self.ca_file, require_encryption=True, **roles)
 
 
 def write_credentials(folder: str | Path, *, days: int = 1, name: str = "autograder grading cluster") -> TLSFiles:

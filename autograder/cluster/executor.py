@@ -14,6 +14,7 @@ import time
 import uuid
 from pathlib import Path
 
+import dask.config
 from distributed import Client, KilledWorker, LocalCluster
 from distributed.security import Security
 
@@ -248,9 +249,17 @@ class LocalGradingCluster:
             security = self._credentials.files.security()
             # The sandboxes enforce the memory limits; Dask's own (a share of the machine per worker,
             # counting TensorFlow in the worker) would restart workers that are within them.
-            self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=0,
-                                         dashboard_address=None, host="127.0.0.1", protocol="tls://",
-                                         security=security)
+            # Dask's HTTP servers (plain HTTP, no client certificate, even with the dashboard off)
+            # serve only their health check: their info pages list the workers' logs and the task
+            # keys, which name students, to anyone on this machine.
+            with dask.config.set({"distributed.scheduler.http.routes": ["distributed.http.health"],
+                                  "distributed.worker.http.routes": ["distributed.http.health"]}):
+                self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                             memory_limit=0, dashboard_address=None, host="127.0.0.1",
+                                             protocol="tls://", security=security,
+                                             # on a free port: Dask's default 8787, taken by another
+                                             # cluster, printed a warning on the instructor's terminal
+                                             scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
         except BaseException:
             self._credentials.close()
             raise

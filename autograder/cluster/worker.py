@@ -33,24 +33,44 @@ def code_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def _refusal(nthreads: int) -> str | None:
-    """Why this worker must not grade, or None.
+def worker_refusal(*, nthreads: int, isolation: str, secured: bool, forced: bool = False) -> str | None:
+    """Why a worker must not grade, or None.
 
     Args:
         nthreads: the worker's threads (the checks run one notebook at a time per process).
-    """
-    from ..sandbox.isolation import isolation_level
+        isolation: how this host isolates the student's code (`sandbox.isolation.isolation_level`).
+        secured: whether the worker's cluster is TLS-only, so that nobody without its
+            credentials (a student's code among them) can connect to the scheduler or a worker.
+        forced: the worker was started with AUTOGRADER_ISOLATION=process (the instructor's choice).
 
+    Returns:
+        None for namespaces; for `unprivileged-user` (the grader root, no namespaces: Docker's and
+        Kubernetes' default) on a secured cluster, where the student's code runs as another uid and
+        cannot talk to the cluster without its credentials; and for any isolation the instructor forced. Else the reason.
+    """
     if nthreads != 1:
         return (f"this worker has {nthreads} threads; the autograder grades one notebook at a time per "
                 "worker process. Start workers with `dask worker ADDRESS --nthreads 1 --nworkers N`.")
-    if isolation_level() != "namespaces" and os.environ.get("AUTOGRADER_ISOLATION") != "process":
-        return ("this host cannot create Linux user namespaces (`unshare --user --map-root-user --mount --net "
-                "--pid --fork true` fails or `unshare` is missing), so the student's code could read this "
-                "machine's files and use the network. Grade on hosts that allow unprivileged user namespaces "
-                "(e.g. sysctl kernel.unprivileged_userns_clone=1), or, knowingly, start this worker with "
-                "AUTOGRADER_ISOLATION=process to grade with process isolation only (docs/threat-model.md).")
-    return None
+    if isolation == "namespaces" or forced or (isolation == "unprivileged-user" and secured):
+        return None
+    if isolation == "unprivileged-user":
+        return ("this host cannot create Linux user namespaces, so the student's code runs as another user but "
+                "may use the network, and this worker's cluster is not TLS-only: that code could connect to the "
+                "scheduler and run code as root on every worker. Secure the cluster (`--protocol tls` and "
+                "--tls-ca-file/--tls-cert/--tls-key on the scheduler and the workers, docs/cluster.md), or grade on "
+                "hosts that allow unprivileged user namespaces (e.g. sysctl kernel.unprivileged_userns_clone=1).")
+    return ("this host cannot create Linux user namespaces (`unshare --user --map-root-user --mount --net "
+            "--pid --fork true` fails or `unshare` is missing) and the worker is not root, so the student's code "
+            "would run as the worker's user and could read this machine's files and use the network. Grade on "
+            "hosts that allow unprivileged user namespaces (e.g. sysctl kernel.unprivileged_userns_clone=1), or "
+            "run the worker as root on a TLS cluster (the student's code then runs as another user), or, "
+            "knowingly, start this worker with AUTOGRADER_ISOLATION=process to grade with process isolation only "
+            "(docs/threat-model.md).")
+
+
+def _secured(worker) -> bool:
+    """Is this worker's cluster TLS-only: its own address tls:// and encryption required of every peer?"""
+    return str(worker.address).startswith("tls://") and bool(getattr(worker.security, "require_encryption", False))
 
 
 class SandboxPlugin(WorkerPlugin):
@@ -72,7 +92,12 @@ class SandboxPlugin(WorkerPlugin):
             callback = worker.periodic_callbacks.pop(name, None)
             if callback is not None:
                 callback.stop()
-        self.refusal = _refusal(worker.state.nthreads)
+        from ..sandbox.isolation import isolation_level
+
+        self.isolation = isolation_level()
+        self.refusal = worker_refusal(nthreads=worker.state.nthreads, isolation=self.isolation,
+                                      secured=_secured(worker),
+                                      forced=os.environ.get("AUTOGRADER_ISOLATION") == "process")
         self.fingerprint = code_fingerprint()
         self.spool = tempfile.mkdtemp(prefix="autograder-spool-")
         self._zygotes: collections.OrderedDict = collections.OrderedDict()
@@ -110,11 +135,10 @@ class SandboxPlugin(WorkerPlugin):
 
     def zygote(self, limits, extra: tuple[str, ...]):
         """The warm zygote for these limits and hidden paths (started on first use), or None
-        where this host grades with process isolation (allowed by AUTOGRADER_ISOLATION=process)."""
-        from ..sandbox.isolation import isolation_level
+        where this host grades without namespaces (each notebook then gets a sandbox of its own)."""
         from ..sandbox.zygote import Zygote
 
-        if isolation_level() != "namespaces":
+        if self.isolation != "namespaces":
             return None
         key = (limits, self.hidden(extra))
         with self._lock:
