@@ -12,6 +12,7 @@ import json
 import os
 import resource
 import shutil
+import stat
 import signal
 import subprocess
 import sys
@@ -33,6 +34,18 @@ from .limits import MAX_PROCESSES, Cgroups, cpu_seconds, descendants, memory_cgr
 
 _HERE = Path(__file__).resolve().parent
 
+
+
+def _scratch_parent(isolation: str) -> str | None:
+    """Where the scratch folder is made: the grader's temporary folder, unless the student's own user
+    (unprivileged-user) could not pass through it (a TMPDIR under /root or a 0700 folder): then /tmp,
+    whose fresh entries `mkdtemp` makes the grader's own."""
+    if isolation != "unprivileged-user":
+        return None
+    folder = Path(tempfile.gettempdir()).resolve()
+    if all(os.stat(f).st_mode & stat.S_IXOTH for f in (folder, *folder.parents)):
+        return None
+    return "/tmp"
 
 class SandboxError(Exception):
     """The student's process died, timed out or broke the channel."""
@@ -126,7 +139,7 @@ class Sandbox:
     # -- lifecycle -------------------------------------------------------------------------
     def start(self, *, zygote_fd: int | None = None, preload: list[str] | None = None) -> None:
         """Start the student's process (or, with `zygote_fd`, a fork server answering on that socket)."""
-        self._tmp = tempfile.mkdtemp(prefix="autograder-")
+        self._tmp = tempfile.mkdtemp(prefix="autograder-", dir=_scratch_parent(self.isolation))
         runner = Path(self._tmp, "runner")
         runner.mkdir()
         for name in ("worker.py", "wire.py", "protocol.py", "shell.py", "forkserver.py", "seccomp.py"):

@@ -56,6 +56,22 @@ def test_process_isolation_as_root_runs_the_student_unprivileged(tmp_path):
     assert "unprivileged-user" in result["output"]
 
 
+
+def test_a_grader_whose_temporary_folder_is_private_still_grades(tmp_path):
+    """Does a grader whose TMPDIR the student's user cannot pass through (a folder under /root, a 0700
+    folder) still give a perfect notebook full marks (its sandboxes' scratch then lies in /tmp)?"""
+    private = tmp_path / "private-tmp"
+    private.mkdir(mode=0o700)
+    path = tmp_path / "a01_perceptron.ipynb"
+    nbformat.write(submission("a01_perceptron", {}), path)
+    env = {**os.environ, "PYTHONPATH": str(COURSE_ROOT), "AUTOGRADER_ISOLATION": "process", "TMPDIR": str(private)}
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(path), "--format", "json"],
+                          cwd=COURSE_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout)
+    assert result["isolation"] == "unprivileged-user"
+    assert result["score"] == result["max_score"], [t["output"][:300] for t in result["tests"] if t["score"] < t["max_score"]]
+
 KILL_CLASSMATES = """
 import os, signal, threading, time
 
