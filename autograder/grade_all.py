@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import multiprocessing
 import os
 import signal
+import sys
 from collections import deque
 from concurrent.futures import (FIRST_COMPLETED, BrokenExecutor, Executor, ProcessPoolExecutor, as_completed,
                                 ThreadPoolExecutor, wait)
@@ -171,11 +173,21 @@ def find_class(root: str | Path, *, assignment: str | None, student: str | None,
 
 
 def local_pool(jobs: int) -> Executor:
-    """The local pool of `jobs` worker processes, each of which dies with this one (`_die_with`)."""
-    return ProcessPoolExecutor(jobs, initializer=_die_with, initargs=(os.getpid(),))
+    """The local pool of `jobs` worker processes, each of which dies with this one (`_die_with`).
+
+    Workers are forked from this process, which is fast, unless TensorFlow is loaded here: its runtime
+    does not survive a fork (a worker forked after a Keras `fit` hung in its first Keras call, for
+    ever), so they then start from a fresh fork server instead (which imports this module once; as
+    with any fork server, a calling script guards its top level with `if __name__ == "__main__"`).
+    """
+    forked = "tensorflow" not in sys.modules
+    context = multiprocessing.get_context("fork" if forked else "forkserver")
+    if not forked:
+        context.set_forkserver_preload([__name__])
+    return ProcessPoolExecutor(jobs, mp_context=context, initializer=_die_with, initargs=(os.getpid(), forked))
 
 
-def _die_with(grader: int) -> None:
+def _die_with(grader: int, forked: bool = True) -> None:
     """A pool worker's first step: when the grader dies, even by SIGKILL, which leaves it no
     clean-up of its own, the kernel sends this worker SIGTERM (parent-death signal), and the worker
     kills its fork server and sandboxes, removes their files and exits. Without it, a killed
@@ -188,8 +200,18 @@ def _die_with(grader: int) -> None:
     gc.freeze()
     signal.signal(signal.SIGTERM, terminate)
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
-    if os.getppid() != grader:  # it died before the line above
+    # it died before the line above. A worker started by a fork server is that server's child: the
+    # server exits when the grader's end of its pipe closes, and its death signals the worker.
+    if (os.getppid() != grader) if forked else not _alive(grader):
         terminate(signal.SIGTERM, None)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 # What an executor raises for every task it held when one of its workers died.

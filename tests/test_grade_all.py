@@ -356,3 +356,35 @@ def test_two_real_notebooks_say_which_was_graded_or_refuse(tmp_path):
     assert results["ada"]["notes"] == [f"Only {A}.ipynb was graded; also found, not graded: {A} (1).ipynb."]
     assert results["bob"]["score"] == 0
     assert f"{A} (1).ipynb, {A} (2).ipynb" in results["bob"]["error"] and "none was graded" in results["bob"]["error"]
+
+
+AFTER_KERAS = """
+import sys
+import numpy as np, keras
+model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+model.compile("sgd", "mse")
+model.fit(np.ones((8, 2)), np.ones((8, 1)), verbose=0)
+from autograder.grade_all import grade_all
+if __name__ == "__main__":
+    results = grade_all(sys.argv[1], out=sys.argv[2], assignment="a05_sgd", jobs=2, progress=False)
+    print(sorted(r["score"] for r in results))
+"""
+
+
+@pytest.mark.slow
+def test_a_class_graded_from_a_process_that_ran_keras_does_not_hang(tmp_path):
+    """Does grade_all called where Keras has already trained (an instructor's notebook, a test process)
+    grade its class, rather than hang for ever in pool workers forked from a TensorFlow runtime?"""
+    script = tmp_path / "after_keras.py"
+    script.write_text(AFTER_KERAS)
+    run = subprocess.Popen([sys.executable, str(script), str(COURSE_ROOT / "samples" / "a05_sgd"), str(tmp_path / "out")],
+                           cwd=COURSE_ROOT, env={**os.environ, "PYTHONPATH": str(COURSE_ROOT)}, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = run.communicate(timeout=900)   # grading 2 notebooks takes seconds; a hang never ends
+    except subprocess.TimeoutExpired:
+        os.killpg(run.pid, 9)
+        pytest.fail("grade_all hung in pool workers forked after Keras had run")
+    assert run.returncode == 0, err[-3000:]
+    perfect = load_course().assignment("a05_sgd").max_score
+    assert out.strip().splitlines()[-1] == f"[0.0, {perfect:.1f}]"
