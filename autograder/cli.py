@@ -37,27 +37,21 @@ def cmd_grade(args) -> int:
 
 
 def cmd_grade_all(args) -> int:
-    from pathlib import Path
-
     from .grade_all import ClassFolderError, grade_all
+    from .gradebook import GradebookError, check_course, fill_gradebook
     from .report import class_summary, printable
     from .results import GradeResult
 
-    if args.gradebook and not (Path(args.gradebook) / "gradebook.db").is_file():
-        print(f"error: {printable(args.gradebook, newlines=False)} has no gradebook.db: expected an nbgrader course "
-              "folder whose assignments were released (python -m autograder release, or nbgrader "
-              "generate_assignment); nothing was graded.", file=sys.stderr)
-        return 2
     try:
+        if args.gradebook:   # before grading: a course that cannot be filled is said at once
+            check_course(args.gradebook)
         results = grade_all(args.directory, out=args.out, assignment=args.assignment, jobs=args.jobs,
                             progress=not args.no_progress, hide=(args.gradebook,) if args.gradebook else (),
                             scheduler=args.scheduler, student=args.student)
-    except ClassFolderError as exc:
+    except (ClassFolderError, GradebookError) as exc:
         print(f"error: {printable(exc, newlines=False)}", file=sys.stderr)
         return 2
     if args.gradebook:
-        from .gradebook import fill_gradebook
-
         filled = fill_gradebook(args.gradebook, results)
         print(f"gradebook filled: {args.gradebook} ({filled.recorded} submissions recorded)")
         for note in filled.notes:

@@ -24,11 +24,15 @@ from pathlib import Path
 import nbformat
 
 from . import late
-from .config import Course, LatePolicy, load_course, parse_timestamp
+from .config import load_course, parse_timestamp
 from .notebook import NotebookError, read_notebook
 from .report import exercise_feedback, printable
 from .results import GradeResult
 from .submissions import refusal
+
+
+class GradebookError(ValueError):
+    """The nbgrader course folder cannot be filled (no gradebook, a late plugin that cannot be started)."""
 
 
 @dataclass
@@ -104,42 +108,60 @@ def _autograded_notebook(course_dir: Path, result: GradeResult) -> nbformat.Note
     return notebook
 
 
-def late_plugin(course_dir: Path, policy: LatePolicy):
-    """The late-penalty plugin for this course, as nbgrader would choose it: the one the course's
-    nbgrader_config.py sets (`AssignLatePenalties.plugin_class`, `LateSubmissionPlugin.penalty_method`),
-    else course.yaml's `late` policy (`autograder.late.penalty`), as an nbgrader plugin.
+def late_plugin(course_dir: Path, course_file: str | Path | None = None):
+    """The late-penalty plugin for this course, as `nbgrader autograde` in `course_dir` would choose it:
+    the one the course's nbgrader_config.py sets (`AssignLatePenalties.plugin_class`,
+    `LateSubmissionPlugin.penalty_method`), else course.yaml's `late` policy
+    (`autograder.nbgrader_late.CourseLatePolicy`).
 
     Returns:
-        (an `AssignLatePenalties` preprocessor with its plugin started, a description of the policy)
+        (the started plugin, a description of the policy for messages)
     """
     import sys
 
-    from nbgrader.plugins import BasePlugin
     from nbgrader.preprocessors import AssignLatePenalties
     from traitlets.config import Config
     from traitlets.config.loader import PyFileConfigLoader
 
     config = Config()
     if (course_dir / "nbgrader_config.py").is_file():
-        config = PyFileConfigLoader("nbgrader_config.py", path=str(course_dir)).load_config()
-    own = ("plugin_class" in config.AssignLatePenalties or "penalty_method" in config.LateSubmissionPlugin)
+        try:
+            config = PyFileConfigLoader("nbgrader_config.py", path=str(course_dir)).load_config()
+        except Exception as exc:  # the instructor's file: whatever it raises is theirs to fix
+            raise GradebookError(f"{course_dir / 'nbgrader_config.py'} cannot be read ({type(exc).__name__}: "
+                                 f"{exc}): fix it, as nbgrader would not run with it either.") from None
+    own = "plugin_class" in config.AssignLatePenalties or "penalty_method" in config.LateSubmissionPlugin
     if not own:
-        class CoursePolicy(BasePlugin):
-            def late_submission_penalty(self, student_id, score, total_seconds_late):
-                return late.penalty(policy, score, total_seconds_late)
-
-        config.AssignLatePenalties.plugin_class = CoursePolicy
-    assign = AssignLatePenalties(config=config)
+        config.AssignLatePenalties.plugin_class = "autograder.nbgrader_late.CourseLatePolicy"
+        if course_file:
+            config.CourseLatePolicy.course_file = str(course_file)
     sys.path.insert(0, str(course_dir))   # nbgrader imports a plugin module ("late.SubMarks") from the course
     try:
+        assign = AssignLatePenalties(config=config)
         assign.init_plugin()
+    except Exception as exc:
+        raise GradebookError(f"the late-penalty plugin of {course_dir / 'nbgrader_config.py'} cannot be started "
+                             f"({type(exc).__name__}: {exc}): check c.AssignLatePenalties.plugin_class.") from None
     finally:
         sys.path.remove(str(course_dir))
-    described = ("nbgrader_config.py's" if own else f"course.yaml's late.penalty_method {policy.penalty_method!r}")
-    return assign, described
+    return assign.plugin_inst, ("the course's nbgrader_config.py" if own else "course.yaml's late block")
 
 
-def fill_gradebook(course_dir: str | Path, results: list[dict], *, course: Course | None = None) -> Filled:
+def check_course(course_dir: str | Path, course_file: str | Path | None = None) -> None:
+    """Whether `course_dir` can be filled, checked before any grading (so that nothing is graded in vain).
+
+    Raises:
+        GradebookError: no gradebook.db, or its late-penalty plugin cannot be started (one line each).
+    """
+    course_dir = Path(course_dir).resolve()
+    if not (course_dir / "gradebook.db").is_file():
+        raise GradebookError(f"{course_dir} has no gradebook.db: expected an nbgrader course folder whose "
+                             "assignments were released (python -m autograder release, or nbgrader "
+                             "generate_assignment); nothing was graded.")
+    late_plugin(course_dir, course_file)
+
+
+def fill_gradebook(course_dir: str | Path, results: list[dict], *, course_file: str | Path | None = None) -> Filled:
     """Record each result as the autograded submission of its student in nbgrader's gradebook.
 
     Writes what `nbgrader autograde` writes and keeps the rest (see the module's docstring). The late
@@ -154,17 +176,18 @@ def fill_gradebook(course_dir: str | Path, results: list[dict], *, course: Cours
         course_dir: an nbgrader course directory whose assignments were generated
             (`python -m autograder release` or `nbgrader generate_assignment`).
         results: what `grade_all` returned (`GradeResult.to_dict` data).
-        course: the configuration (course.yaml by default): its late policy.
+        course_file: the course.yaml whose late block applies where nbgrader_config.py sets no late
+            policy, and whose due dates fill the gradebook's where it has none (the repository's by default).
 
     Returns:
         How many submissions were recorded, the problems of those that were not, and notes.
     """
     from nbgrader.api import Gradebook
 
-    course = course or load_course()
+    course = load_course(course_file) if course_file else load_course()
     course_dir = Path(course_dir).resolve()
     filled = Filled()
-    assign, described = late_plugin(course_dir, course.late)
+    plugin, described = late_plugin(course_dir, course_file)
     # nbgrader's add_submission itself trips SQLAlchemy's autoflush warnings; they are not ours to fix.
     warnings.filterwarnings("ignore", module="nbgrader.api")
     with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gradebook:
@@ -178,7 +201,8 @@ def fill_gradebook(course_dir: str | Path, results: list[dict], *, course: Cours
                                        "nbgrader student id: rename the submission's folder)")
                 continue
             try:
-                _record(gradebook, result, assign, described, filled)
+                _due_date(gradebook, assignment, course.late.due_date(assignment), filled)
+                _record(gradebook, result, plugin, described, filled)
                 target = course_dir / "autograded" / student / assignment / f"{assignment}.ipynb"
                 target.parent.mkdir(parents=True, exist_ok=True)
                 nbformat.write(_autograded_notebook(course_dir, result), target)
@@ -190,7 +214,23 @@ def fill_gradebook(course_dir: str | Path, results: list[dict], *, course: Cours
     return filled
 
 
-def _record(gradebook, result: GradeResult, assign, described: str, filled: Filled) -> None:
+def _due_date(gradebook, assignment: str, due: str, filled: Filled) -> None:
+    """Give the gradebook's assignment course.yaml's due date where it has none (nbgrader's lateness
+    is then grade-all's); a different one of nbgrader's is kept, and the instructor told once."""
+    if not due:
+        return
+    recorded = gradebook.find_assignment(assignment).duedate
+    wanted = parse_timestamp(due)
+    if recorded is None:
+        gradebook.update_or_create_assignment(assignment, duedate=wanted)
+    elif recorded != wanted:
+        note = (f"{assignment}: nbgrader's due date {recorded} UTC was kept; course.yaml's late.due_dates says "
+                f"{wanted} UTC (nbgrader's decides lateness in the gradebook: make them agree)")
+        if note not in filled.notes:
+            filled.notes.append(note)
+
+
+def _record(gradebook, result: GradeResult, plugin, described: str, filled: Filled) -> None:
     """Write one result's scores, timestamp and late penalty as `nbgrader autograde` does, keeping the rest."""
     assignment, student = result.assignment, result.student
     gradebook.update_or_create_student(student)       # no keyword: the student's names are kept
@@ -209,7 +249,7 @@ def _record(gradebook, result: GradeResult, assign, described: str, filled: Fill
     notebook.late_submission_penalty = None
     seconds_late = submission.total_seconds_late
     if seconds_late > 0:
-        penalty = assign.plugin_inst.late_submission_penalty(student, notebook.score, seconds_late)
+        penalty = plugin.late_submission_penalty(student, notebook.score, seconds_late)
         if penalty is not None:   # AssignLatePenalties._check_late_penalty: 0 <= penalty <= score
             notebook.late_submission_penalty = min(max(penalty, 0.0), notebook.score)
         if not notebook.late_submission_penalty and kept_penalty > 0:

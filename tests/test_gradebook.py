@@ -278,3 +278,88 @@ def test_the_students_names_are_kept(regraded):
     """Are the student's names and email in the gradebook kept?"""
     for stage in ("kept", "recomputed"):
         assert regraded[0][stage]["kept"]["names"] == ("Ada", "Keep", "ada@uni.example")
+
+
+# -- course.yaml's late policy, the same on nbgrader's path and grade-all's -------------------------
+
+def _course_file(tmp_path, late: dict) -> Path:
+    import yaml
+
+    from autograder.config import COURSE_FILE
+
+    data = yaml.safe_load(COURSE_FILE.read_text())
+    data["late"] = late
+    path = tmp_path / "course.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_nbgrader_autograde_and_grade_all_charge_a_late_submission_the_same(tmp_path):
+    """With course.yaml's per_hour policy as nbgrader's plugin (autograder.nbgrader_late), do `nbgrader
+    autograde` and grade-all (and the gradebook it fills) both take 6 points (2 per started hour) off a
+    perfect notebook handed in 2 h 10 min late?"""
+    from nbgrader.api import Gradebook
+
+    from autograder.config import load_course
+
+    course_file = _course_file(tmp_path, {"penalty_method": "per_hour", "penalty_points": 2,
+                                          "due_dates": {A: "2026-12-02 00:00:00 UTC"}})
+    parent = Path(tempfile.mkdtemp(prefix=".autograder-test-course-", dir=Path.home()))
+    try:
+        course_dir = nbgrader_course.create(parent / "course", [A])
+        with open(course_dir / "nbgrader_config.py", "a") as f:
+            f.write('c.AssignLatePenalties.plugin_class = "autograder.nbgrader_late.CourseLatePolicy"\n'
+                    f'c.CourseLatePolicy.course_file = {str(course_file)!r}\n')
+        db = f"sqlite:///{course_dir / 'gradebook.db'}"
+        with Gradebook(db) as gradebook:   # nbgrader's own due date: its gradebook's
+            gradebook.update_or_create_assignment(A, duedate="2026-12-02 00:00:00 UTC")
+        nbformat.write(submission(A, {}), tmp_path / "perfect.ipynb")
+        folder = nbgrader_course.submit(course_dir, A, "ada", tmp_path / "perfect.ipynb").parent
+        (folder / "timestamp.txt").write_text("2026-12-02 02:10:00 UTC\n")
+        nbgrader_course.autograde(course_dir, A)
+        with open(course_dir / "grades.csv") as f:
+            row = next(csv.DictReader(f))
+        assert (float(row["raw_score"]), float(row["late_submission_penalty"]), float(row["score"])) == (12, 6, 6)
+        results = grade_all(course_dir, out=tmp_path / "out", jobs=1, progress=False,
+                            course=load_course(course_file))
+        assert [(d["score"], d["late_penalty"], d["final_score"]) for d in results] == [(12, 6, 6)]
+        fill_gradebook(course_dir, results, course_file=course_file)
+        with Gradebook(db) as gradebook:
+            sub = gradebook.find_submission(A, "ada")
+            assert (sub.score, sub.late_submission_penalty) == (12, 6)
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+def test_a_gradebook_without_a_due_date_gets_course_yamls(course_dir, tmp_path):
+    """Where nbgrader's gradebook has no due date, does grade-all --gradebook give it course.yaml's, so
+    that nbgrader's own lateness and export agree with grade-all's, and the penalty follows course.yaml's
+    late block (the course's nbgrader_config.py sets none)?"""
+    from nbgrader.api import Gradebook
+
+    course_file = _course_file(tmp_path, {"penalty_method": "zero", "due_dates": {A: "2026-12-02 00:00:00 UTC"}})
+    folder = tmp_path / "class" / "submitted" / "lea" / A
+    folder.mkdir(parents=True)
+    nbformat.write(submission(A, {}), folder / f"{A}.ipynb")
+    (folder / "timestamp.txt").write_text("2026-12-02 01:00:00 Europe/Berlin\n")   # midnight UTC: on time
+    folder = tmp_path / "class" / "submitted" / "max" / A
+    folder.mkdir(parents=True)
+    nbformat.write(submission(A, {}), folder / f"{A}.ipynb")
+    (folder / "timestamp.txt").write_text("2026-12-02 01:00:01 Europe/Berlin\n")   # a second late
+    db = f"sqlite:///{course_dir / 'gradebook.db'}"
+    with Gradebook(db) as gradebook:
+        assert gradebook.find_assignment(A).duedate is None
+    try:
+        from autograder.config import load_course
+
+        results = grade_all(tmp_path / "class", out=tmp_path / "out", jobs=2, progress=False,
+                            course=load_course(course_file))
+        assert {d["student"]: d["final_score"] for d in results} == {"lea": 12, "max": 0}
+        fill_gradebook(course_dir, results, course_file=course_file)
+        with Gradebook(db) as gradebook:
+            assert gradebook.find_assignment(A).duedate == datetime(2026, 12, 2)
+            scores = {s.student.id: (s.score, s.late_submission_penalty) for s in gradebook.assignment_submissions(A)}
+        assert scores["lea"] == (12, 0) and scores["max"] == (12, 12)
+    finally:
+        with Gradebook(db) as gradebook:
+            gradebook.update_or_create_assignment(A, duedate=None)
