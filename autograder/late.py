@@ -89,7 +89,9 @@ def apply(data: dict, folder: Path | None, policy: LatePolicy) -> dict:
                             f"(course.yaml late.penalty_method: {policy.penalty_method}), so "
                             f"{points_text(result.final_score)} of {points_text(result.max_score)} "
                             f"(raw score {points_text(result.score)}).")
-    return result.to_dict()
+    # only the late keys change: whatever else `data` holds is passed on as it came
+    return {**data, "notes": result.notes, **{key: value for key, value in result.to_dict().items()
+                                              if key in ("timestamp", "duedate", "late_penalty", "final_score")}}
 
 
 def points_text(value: float) -> str:
