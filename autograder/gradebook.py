@@ -3,6 +3,7 @@ formgrader, `nbgrader generate_feedback` and `nbgrader export` work on them unch
 
 Only what grading recomputes is written, as `nbgrader autograde` writes it: each grade cell's
 `auto_score` and `needs_manual_grade` (SaveAutoGrades: set where an instructor's manual score exists),
+each answer cell's `auto_comment` ("No response." for an answer left as released),
 the submission's timestamp where the class folder has a timestamp.txt, and the late penalty,
 recomputed on the new score as AssignLatePenalties does. An instructor's manual scores, extra
 credit and comments, the student's names and an earlier timestamp are kept.
@@ -203,6 +204,7 @@ def fill_gradebook(course_dir: str | Path, results: list[dict], *, course_file: 
             try:
                 _due_date(gradebook, assignment, course.late.due_date(assignment), filled)
                 _record(gradebook, result, plugin, described, filled)
+                _auto_comments(gradebook, result, _students_notebook(course_dir, result))
                 target = course_dir / "autograded" / student / assignment / f"{assignment}.ipynb"
                 target.parent.mkdir(parents=True, exist_ok=True)
                 nbformat.write(_autograded_notebook(course_dir, result), target)
@@ -228,6 +230,26 @@ def _due_date(gradebook, assignment: str, due: str, filled: Filled) -> None:
                 f"{wanted} UTC (nbgrader's decides lateness in the gradebook: make them agree)")
         if note not in filled.notes:
             filled.notes.append(note)
+
+
+def _auto_comments(gradebook, result: GradeResult, students: nbformat.NotebookNode) -> None:
+    """Each answer cell's automatic comment, as SaveAutoGrades._add_comment sets it: "No response." where
+    the cell is as released (its checksum unchanged), else none. A cell nbgrader cannot read keeps its comment."""
+    from nbgrader.utils import compute_checksum, is_task
+
+    cells = {_grade_id(c): c for c in students.cells if _nbgrader_meta(c).get("solution") or
+             _nbgrader_meta(c).get("task")}
+    notebook = gradebook.find_submission_notebook(result.assignment, result.assignment, result.student)
+    for comment in notebook.comments:
+        cell = cells.get(comment.name)
+        if cell is None:
+            continue
+        try:
+            unchanged = cell.metadata.nbgrader.get("checksum") == compute_checksum(cell) and not is_task(cell)
+        except Exception:  # a student's odd metadata: nbgrader's own check would have stopped at it
+            continue
+        comment.auto_comment = "No response." if unchanged else None
+    gradebook.db.commit()
 
 
 def _record(gradebook, result: GradeResult, plugin, described: str, filled: Filled) -> None:

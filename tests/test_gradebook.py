@@ -148,6 +148,7 @@ def _snapshot(course_dir) -> dict:
                 "extra_credit": {g.name: g.extra_credit for g in notebook.grades},
                 "needs_manual_grade": {g.name: g.needs_manual_grade for g in notebook.grades},
                 "manual_comment": {c.name: c.manual_comment for c in notebook.comments},
+                "auto_comment": {c.name: c.auto_comment for c in notebook.comments},
                 "names": (sub.student.first_name, sub.student.last_name, sub.student.email)}
         return rows
 
@@ -164,9 +165,9 @@ def regraded(tmp_path_factory):
         with Gradebook(db) as gradebook:
             gradebook.update_or_create_assignment(A, duedate=DUE)
             gradebook.update_or_create_student("kept", first_name="Ada", last_name="Keep", email="ada@uni.example")
-        for student, at in (("late", LATE_AT), ("kept", ON_TIME_AT)):
-            nbformat.write(submission(A, TYPO), tmp / "typo.ipynb")
-            folder = nbgrader_course.submit(course_dir, A, student, tmp / "typo.ipynb").parent
+        for student, at, cells in (("late", LATE_AT, TYPO), ("kept", ON_TIME_AT, TYPO), ("stub", ON_TIME_AT, None)):
+            nbformat.write(submission(A, cells), tmp / "first.ipynb")
+            folder = nbgrader_course.submit(course_dir, A, student, tmp / "first.ipynb").parent
             (folder / "timestamp.txt").write_text(at + "\n")
         nbgrader_course.autograde(course_dir, A, options=("--LateSubmissionPlugin.penalty_method=zero",))
         with Gradebook(db) as gradebook:   # the instructor, in formgrader
@@ -178,12 +179,12 @@ def regraded(tmp_path_factory):
                 comment.manual_comment = f"instructor's note on {comment.name}"
             gradebook.db.commit()
         snapshots = {"nbgrader": _snapshot(course_dir)}
-        # both resubmit, fixed; first regraded from a folder without timestamp.txt, no late policy in any file
-        for student in ("late", "kept"):
+        # all resubmit, fixed; first regraded from a folder without timestamp.txt, no late policy in any file
+        for student in ("late", "kept", "stub"):
             nbformat.write(submission(A, {}), course_dir / "submitted" / student / A / f"{A}.ipynb")
         flat = tmp / "resubmitted"
         flat.mkdir()
-        for student in ("late", "kept"):
+        for student in ("late", "kept", "stub"):
             shutil.copy(course_dir / "submitted" / student / A / f"{A}.ipynb", flat / f"{student}.ipynb")
         fill = fill_gradebook(course_dir, grade_all(flat, out=tmp / "out", assignment=A, jobs=2, progress=False))
         snapshots["kept"] = _snapshot(course_dir)
@@ -272,6 +273,16 @@ def test_an_instructors_comments_are_kept(regraded):
     assert before and all(before.values())
     for stage in ("kept", "recomputed"):
         assert regraded[0][stage]["kept"]["manual_comment"] == before
+
+
+def test_no_response_comments_follow_the_new_answers(regraded):
+    """Does a student who first handed in the untouched stub ("No response." on every answer, as
+    nbgrader comments it) and then answered lose those comments, as nbgrader's SaveAutoGrades would?"""
+    before = regraded[0]["nbgrader"]["stub"]["auto_comment"]
+    assert before and set(before.values()) == {"No response."}
+    for stage in ("kept", "recomputed"):
+        assert set(regraded[0][stage]["stub"]["auto_comment"].values()) == {None}, stage
+        assert set(regraded[0][stage]["kept"]["auto_comment"].values()) == {None}, stage
 
 
 def test_the_students_names_are_kept(regraded):
