@@ -37,7 +37,7 @@ def cmd_grade(args) -> int:
 
 
 def cmd_grade_all(args) -> int:
-    from .grade_all import ClassFolderError, grade_all
+    from .grade_all import ClassFolderError, grade_all, keep_results
     from .gradebook import GradebookError, check_course, fill_gradebook
     from .report import class_summary, printable
     from .results import GradeResult
@@ -58,6 +58,8 @@ def cmd_grade_all(args) -> int:
             print(f"  {note}")
         for problem in filled.problems:
             print(f"  {problem}", file=sys.stderr)
+        results = filled.results   # the gradebook's timestamps and late penalties, in --out too
+        keep_results(args.out, results)
     print(class_summary([GradeResult.from_dict(data) for data in results]))
     print(f"\nresults and feedback in {args.out}/<assignment>/, all grades in {args.out}/grades.csv")
     return 0

@@ -43,6 +43,7 @@ class Filled:
     recorded: int = 0                                    # submissions recorded
     problems: list[str] = field(default_factory=list)    # one line per student whose recording failed
     notes: list[str] = field(default_factory=list)       # what the instructor should know (a penalty kept)
+    results: list[dict] = field(default_factory=list)    # the results, with the gradebook's late values
 
 
 def _nbgrader_meta(cell) -> dict:
@@ -181,7 +182,8 @@ def fill_gradebook(course_dir: str | Path, results: list[dict], *, course_file: 
             policy, and whose due dates fill the gradebook's where it has none (the repository's by default).
 
     Returns:
-        How many submissions were recorded, the problems of those that were not, and notes.
+        How many submissions were recorded, the problems of those that were not, notes, and the
+        results with the timestamp, due date and late penalty the gradebook holds for each.
     """
     from nbgrader.api import Gradebook
 
@@ -192,8 +194,10 @@ def fill_gradebook(course_dir: str | Path, results: list[dict], *, course_file: 
     # nbgrader's add_submission itself trips SQLAlchemy's autoflush warnings; they are not ours to fix.
     warnings.filterwarnings("ignore", module="nbgrader.api")
     with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gradebook:
-        for result in map(GradeResult.from_dict, results):
+        for data in results:
+            result = GradeResult.from_dict(data)
             assignment, student = result.assignment, result.student
+            filled.results.append(data)
             if not assignment:
                 continue
             if student in ("", ".", "..") or "/" in student or "\0" in student:
@@ -203,12 +207,13 @@ def fill_gradebook(course_dir: str | Path, results: list[dict], *, course_file: 
                 continue
             try:
                 _due_date(gradebook, assignment, course.late.due_date(assignment), filled)
-                _record(gradebook, result, plugin, described, filled)
+                recorded = _record(gradebook, result, plugin, described, filled)
                 _auto_comments(gradebook, result, _students_notebook(course_dir, result))
                 target = course_dir / "autograded" / student / assignment / f"{assignment}.ipynb"
                 target.parent.mkdir(parents=True, exist_ok=True)
                 nbformat.write(_autograded_notebook(course_dir, result), target)
                 filled.recorded += 1
+                filled.results[-1] = late.as_recorded(data, *recorded)
             except Exception as exc:  # one student's odd data must not cost the others their grades
                 gradebook.db.rollback()
                 filled.problems.append(f"{printable(student, newlines=False)}: not recorded "
@@ -252,8 +257,12 @@ def _auto_comments(gradebook, result: GradeResult, students: nbformat.NotebookNo
     gradebook.db.commit()
 
 
-def _record(gradebook, result: GradeResult, plugin, described: str, filled: Filled) -> None:
-    """Write one result's scores, timestamp and late penalty as `nbgrader autograde` does, keeping the rest."""
+def _record(gradebook, result: GradeResult, plugin, described: str, filled: Filled) -> tuple:
+    """Write one result's scores, timestamp and late penalty as `nbgrader autograde` does, keeping the rest.
+
+    Returns:
+        (timestamp, due date with any extension, late penalty) as the gradebook now holds them.
+    """
     assignment, student = result.assignment, result.student
     gradebook.update_or_create_student(student)       # no keyword: the student's names are kept
     # Autograde.init_assignment: a timestamp.txt sets the submission's time; without one the recorded time stays
@@ -283,3 +292,4 @@ def _record(gradebook, result: GradeResult, plugin, described: str, filled: Fill
                 f"{described} gives none): set the policy in course.yaml's late block, or "
                 "c.LateSubmissionPlugin.penalty_method in the course's nbgrader_config.py, to recompute it")
     gradebook.db.commit()
+    return submission.timestamp, submission.duedate, notebook.late_submission_penalty or 0.0

@@ -197,6 +197,9 @@ def regraded(tmp_path_factory):
                               "--no-progress"], env=env, capture_output=True, text=True, timeout=900)
         assert run.returncode == 0, run.stderr
         snapshots["recomputed"] = _snapshot(course_dir)
+        with open(tmp / "out" / "grades.csv", newline="") as f:
+            snapshots["out"] = {r["student_id"]: r for r in csv.DictReader(f)}
+        snapshots["out_json"] = json.loads((tmp / "out" / A / "late.json").read_text())
         nbgrader(["export", "--to", str(tmp / "export.csv")], course_dir)
         with open(tmp / "export.csv") as f:
             snapshots["export"] = {r["student_id"]: r for r in csv.DictReader(f)}
@@ -241,6 +244,21 @@ def test_the_late_penalty_is_recomputed_on_the_new_score_as_nbgrader_does(regrad
     row = snapshots["export"]["late"]
     assert (float(row["raw_score"]), float(row["late_submission_penalty"]), float(row["score"])) == (12, 12, 0)
     assert snapshots["recomputed"]["kept"]["late_penalty"] == 0
+
+
+def test_grade_alls_own_files_and_console_say_what_the_gradebook_says(regraded):
+    """After --gradebook, do grade-all's grades.csv, the student's result and the console summary show the
+    gradebook's timestamp and late penalty (course.yaml has no due date here: nbgrader's gradebook has)?"""
+    snapshots, _, run = regraded
+    row = snapshots["out"]["late"]
+    assert {k: row[k] for k in ("timestamp", "duedate", "raw_score", "late_submission_penalty", "score")} == {
+        "timestamp": "2026-12-03 10:00:00", "duedate": "2026-12-02 00:00:00", "raw_score": "12.0",
+        "late_submission_penalty": "12.0", "score": "0.0"}
+    data = snapshots["out_json"]
+    assert (data["score"], data["late_penalty"], data["final_score"]) == (12, 12, 0)
+    assert any(n.startswith("Late work: submitted 2026-12-03 10:00:00 UTC, 1 day, 10 hours after the due date")
+               and "nbgrader's gradebook" in n for n in data["notes"]), data["notes"]
+    assert "1 late (after the due date): 12 points taken off" in run.stdout
 
 
 def test_the_autograders_scores_are_the_new_ones(regraded):
