@@ -39,35 +39,31 @@ def cmd_grade(args) -> int:
 
 
 def cmd_grade_all(args) -> int:
-    from pathlib import Path
-
-    from .grade_all import ClassFolderError, grade_all
+    from .grade_all import ClassFolderError, grade_all, keep_results
+    from .gradebook import GradebookError, check_course, fill_gradebook
     from .report import class_summary, printable
     from .results import GradeResult
 
-    if args.gradebook and not (Path(args.gradebook) / "gradebook.db").is_file():
-        print(f"error: {printable(args.gradebook, newlines=False)} has no gradebook.db: expected an nbgrader course "
-              "folder whose assignments were released (python -m autograder release, or nbgrader "
-              "generate_assignment); nothing was graded.", file=sys.stderr)
-        return 2
     try:
+        if args.gradebook:   # before grading: a course that cannot be filled is said at once
+            check_course(args.gradebook)
         results = grade_all(args.directory, out=args.out, assignment=args.assignment, jobs=args.jobs,
                             progress=not args.no_progress, hide=(args.gradebook,) if args.gradebook else (),
                             scheduler=SchedulerAddress.from_options(args.scheduler, ca_file=args.tls_ca_file, cert=args.tls_cert,
                                                                     key=args.tls_key, insecure=args.insecure_scheduler),
                             student=args.student)
-    except ClassFolderError as exc:
+    except (ClassFolderError, GradebookError) as exc:
         print(f"error: {printable(exc, newlines=False)}", file=sys.stderr)
         return 2
     if args.gradebook:
-        from .gradebook import fill_gradebook
-
         filled = fill_gradebook(args.gradebook, results)
         print(f"gradebook filled: {args.gradebook} ({filled.recorded} submissions recorded)")
         for note in filled.notes:
             print(f"  {note}")
         for problem in filled.problems:
             print(f"  {problem}", file=sys.stderr)
+        results = filled.results   # the gradebook's timestamps and late penalties, in --out too
+        keep_results(args.out, results)
     print(class_summary([GradeResult.from_dict(data) for data in results]))
     print(f"\nresults and feedback in {args.out}/<assignment>/, all grades in {args.out}/grades.csv")
     return 0

@@ -81,7 +81,10 @@ class LatePolicy:
                                        "nbgrader's LateSubmissionPlugin), 'per_hour' or 'per_day' (penalty_points for "
                                        "each started hour or day late, at most the score)")
     penalty_points: float = _key(1, "points per started hour or day late ('per_hour', 'per_day')", minimum=0)
-    due_dates: tuple[DueDate, ...] = _key((), "each assignment's due date; an assignment without one is never late")
+    # optional although empty by default (_build requires other empty defaults: ids, exercises)
+    due_dates: tuple[DueDate, ...] = field(default=(), metadata={
+        "description": "each assignment's due date; an assignment without one is never late", "minimum": None,
+        "optional": True})
 
     def due_date(self, assignment_id: str | None) -> str:
         """The assignment's due date as written in course.yaml ("" if it has none)."""
@@ -210,7 +213,7 @@ def _build(cls, data: Any, where: str):
     for name, f in fields.items():
         key = f"{where}.{name}" if where else name
         if name not in data:
-            if f.default in ("", ()):
+            if f.default in ("", ()) and not f.metadata.get("optional"):
                 raise ConfigError(f"{key}: missing. Expected {f.metadata['description']}.")
             continue
         values[name] = _convert(f, data[name], key)

@@ -307,6 +307,15 @@ def _grade_alone(submission: Submission, course: Course, hide: tuple[str, ...],
             return _zero(submission, course, f"internal error while grading: {type(exc).__name__}: {exc}")
 
 
+def keep_results(out: str | Path, results: list[dict]) -> None:
+    """Keep `results` again under `out` (each result and feedback page) and rebuild the tables: after
+    `--gradebook`, whose timestamps and late penalties are then grade-all's too."""
+    out = Path(out)
+    for data in results:
+        store.save(out, data, feedback_html(GradeResult.from_dict(data)))
+    write_tables(out)
+
+
 def write_tables(out: Path) -> None:
     """Rebuild the grades CSVs and summaries of `out` from every student's result kept there."""
     kept = [GradeResult.from_dict(data) for data in store.load_all(out)]

@@ -3,6 +3,7 @@ formgrader, `nbgrader generate_feedback` and `nbgrader export` work on them unch
 
 Only what grading recomputes is written, as `nbgrader autograde` writes it: each grade cell's
 `auto_score` and `needs_manual_grade` (SaveAutoGrades: set where an instructor's manual score exists),
+each answer cell's `auto_comment` ("No response." for an answer left as released),
 the submission's timestamp where the class folder has a timestamp.txt, and the late penalty,
 recomputed on the new score as AssignLatePenalties does. An instructor's manual scores, extra
 credit and comments, the student's names and an earlier timestamp are kept.
@@ -24,11 +25,15 @@ from pathlib import Path
 import nbformat
 
 from . import late
-from .config import Course, LatePolicy, load_course, parse_timestamp
+from .config import load_course, parse_timestamp
 from .notebook import NotebookError, read_notebook
 from .report import exercise_feedback, printable
 from .results import GradeResult
 from .submissions import refusal
+
+
+class GradebookError(ValueError):
+    """The nbgrader course folder cannot be filled (no gradebook, a late plugin that cannot be started)."""
 
 
 @dataclass
@@ -38,6 +43,7 @@ class Filled:
     recorded: int = 0                                    # submissions recorded
     problems: list[str] = field(default_factory=list)    # one line per student whose recording failed
     notes: list[str] = field(default_factory=list)       # what the instructor should know (a penalty kept)
+    results: list[dict] = field(default_factory=list)    # the results, with the gradebook's late values
 
 
 def _nbgrader_meta(cell) -> dict:
@@ -104,42 +110,60 @@ def _autograded_notebook(course_dir: Path, result: GradeResult) -> nbformat.Note
     return notebook
 
 
-def late_plugin(course_dir: Path, policy: LatePolicy):
-    """The late-penalty plugin for this course, as nbgrader would choose it: the one the course's
-    nbgrader_config.py sets (`AssignLatePenalties.plugin_class`, `LateSubmissionPlugin.penalty_method`),
-    else course.yaml's `late` policy (`autograder.late.penalty`), as an nbgrader plugin.
+def late_plugin(course_dir: Path, course_file: str | Path | None = None):
+    """The late-penalty plugin for this course, as `nbgrader autograde` in `course_dir` would choose it:
+    the one the course's nbgrader_config.py sets (`AssignLatePenalties.plugin_class`,
+    `LateSubmissionPlugin.penalty_method`), else course.yaml's `late` policy
+    (`autograder.nbgrader_late.CourseLatePolicy`).
 
     Returns:
-        (an `AssignLatePenalties` preprocessor with its plugin started, a description of the policy)
+        (the started plugin, a description of the policy for messages)
     """
     import sys
 
-    from nbgrader.plugins import BasePlugin
     from nbgrader.preprocessors import AssignLatePenalties
     from traitlets.config import Config
     from traitlets.config.loader import PyFileConfigLoader
 
     config = Config()
     if (course_dir / "nbgrader_config.py").is_file():
-        config = PyFileConfigLoader("nbgrader_config.py", path=str(course_dir)).load_config()
-    own = ("plugin_class" in config.AssignLatePenalties or "penalty_method" in config.LateSubmissionPlugin)
+        try:
+            config = PyFileConfigLoader("nbgrader_config.py", path=str(course_dir)).load_config()
+        except Exception as exc:  # the instructor's file: whatever it raises is theirs to fix
+            raise GradebookError(f"{course_dir / 'nbgrader_config.py'} cannot be read ({type(exc).__name__}: "
+                                 f"{exc}): fix it, as nbgrader would not run with it either.") from None
+    own = "plugin_class" in config.AssignLatePenalties or "penalty_method" in config.LateSubmissionPlugin
     if not own:
-        class CoursePolicy(BasePlugin):
-            def late_submission_penalty(self, student_id, score, total_seconds_late):
-                return late.penalty(policy, score, total_seconds_late)
-
-        config.AssignLatePenalties.plugin_class = CoursePolicy
-    assign = AssignLatePenalties(config=config)
+        config.AssignLatePenalties.plugin_class = "autograder.nbgrader_late.CourseLatePolicy"
+        if course_file:
+            config.CourseLatePolicy.course_file = str(course_file)
     sys.path.insert(0, str(course_dir))   # nbgrader imports a plugin module ("late.SubMarks") from the course
     try:
+        assign = AssignLatePenalties(config=config)
         assign.init_plugin()
+    except Exception as exc:
+        raise GradebookError(f"the late-penalty plugin of {course_dir / 'nbgrader_config.py'} cannot be started "
+                             f"({type(exc).__name__}: {exc}): check c.AssignLatePenalties.plugin_class.") from None
     finally:
         sys.path.remove(str(course_dir))
-    described = ("nbgrader_config.py's" if own else f"course.yaml's late.penalty_method {policy.penalty_method!r}")
-    return assign, described
+    return assign.plugin_inst, ("the course's nbgrader_config.py" if own else "course.yaml's late block")
 
 
-def fill_gradebook(course_dir: str | Path, results: list[dict], *, course: Course | None = None) -> Filled:
+def check_course(course_dir: str | Path, course_file: str | Path | None = None) -> None:
+    """Whether `course_dir` can be filled, checked before any grading (so that nothing is graded in vain).
+
+    Raises:
+        GradebookError: no gradebook.db, or its late-penalty plugin cannot be started (one line each).
+    """
+    course_dir = Path(course_dir).resolve()
+    if not (course_dir / "gradebook.db").is_file():
+        raise GradebookError(f"{course_dir} has no gradebook.db: expected an nbgrader course folder whose "
+                             "assignments were released (python -m autograder release, or nbgrader "
+                             "generate_assignment); nothing was graded.")
+    late_plugin(course_dir, course_file)
+
+
+def fill_gradebook(course_dir: str | Path, results: list[dict], *, course_file: str | Path | None = None) -> Filled:
     """Record each result as the autograded submission of its student in nbgrader's gradebook.
 
     Writes what `nbgrader autograde` writes and keeps the rest (see the module's docstring). The late
@@ -154,22 +178,26 @@ def fill_gradebook(course_dir: str | Path, results: list[dict], *, course: Cours
         course_dir: an nbgrader course directory whose assignments were generated
             (`python -m autograder release` or `nbgrader generate_assignment`).
         results: what `grade_all` returned (`GradeResult.to_dict` data).
-        course: the configuration (course.yaml by default): its late policy.
+        course_file: the course.yaml whose late block applies where nbgrader_config.py sets no late
+            policy, and whose due dates fill the gradebook's where it has none (the repository's by default).
 
     Returns:
-        How many submissions were recorded, the problems of those that were not, and notes.
+        How many submissions were recorded, the problems of those that were not, notes, and the
+        results with the timestamp, due date and late penalty the gradebook holds for each.
     """
     from nbgrader.api import Gradebook
 
-    course = course or load_course()
+    course = load_course(course_file) if course_file else load_course()
     course_dir = Path(course_dir).resolve()
     filled = Filled()
-    assign, described = late_plugin(course_dir, course.late)
+    plugin, described = late_plugin(course_dir, course_file)
     # nbgrader's add_submission itself trips SQLAlchemy's autoflush warnings; they are not ours to fix.
     warnings.filterwarnings("ignore", module="nbgrader.api")
     with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gradebook:
-        for result in map(GradeResult.from_dict, results):
+        for data in results:
+            result = GradeResult.from_dict(data)
             assignment, student = result.assignment, result.student
+            filled.results.append(data)
             if not assignment:
                 continue
             if student in ("", ".", "..") or "/" in student or "\0" in student:
@@ -178,11 +206,14 @@ def fill_gradebook(course_dir: str | Path, results: list[dict], *, course: Cours
                                        "nbgrader student id: rename the submission's folder)")
                 continue
             try:
-                _record(gradebook, result, assign, described, filled)
+                _due_date(gradebook, assignment, course.late.due_date(assignment), filled)
+                recorded = _record(gradebook, result, plugin, described, filled)
+                _auto_comments(gradebook, result, _students_notebook(course_dir, result))
                 target = course_dir / "autograded" / student / assignment / f"{assignment}.ipynb"
                 target.parent.mkdir(parents=True, exist_ok=True)
                 nbformat.write(_autograded_notebook(course_dir, result), target)
                 filled.recorded += 1
+                filled.results[-1] = late.as_recorded(data, *recorded)
             except Exception as exc:  # one student's odd data must not cost the others their grades
                 gradebook.db.rollback()
                 filled.problems.append(f"{printable(student, newlines=False)}: not recorded "
@@ -190,8 +221,48 @@ def fill_gradebook(course_dir: str | Path, results: list[dict], *, course: Cours
     return filled
 
 
-def _record(gradebook, result: GradeResult, assign, described: str, filled: Filled) -> None:
-    """Write one result's scores, timestamp and late penalty as `nbgrader autograde` does, keeping the rest."""
+def _due_date(gradebook, assignment: str, due: str, filled: Filled) -> None:
+    """Give the gradebook's assignment course.yaml's due date where it has none (nbgrader's lateness
+    is then grade-all's); a different one of nbgrader's is kept, and the instructor told once."""
+    if not due:
+        return
+    recorded = gradebook.find_assignment(assignment).duedate
+    wanted = parse_timestamp(due)
+    if recorded is None:
+        gradebook.update_or_create_assignment(assignment, duedate=wanted)
+    elif recorded != wanted:
+        note = (f"{assignment}: nbgrader's due date {recorded} UTC was kept; course.yaml's late.due_dates says "
+                f"{wanted} UTC (nbgrader's decides lateness in the gradebook: make them agree)")
+        if note not in filled.notes:
+            filled.notes.append(note)
+
+
+def _auto_comments(gradebook, result: GradeResult, students: nbformat.NotebookNode) -> None:
+    """Each answer cell's automatic comment, as SaveAutoGrades._add_comment sets it: "No response." where
+    the cell is as released (its checksum unchanged), else none. A cell nbgrader cannot read keeps its comment."""
+    from nbgrader.utils import compute_checksum, is_task
+
+    cells = {_grade_id(c): c for c in students.cells if _nbgrader_meta(c).get("solution") or
+             _nbgrader_meta(c).get("task")}
+    notebook = gradebook.find_submission_notebook(result.assignment, result.assignment, result.student)
+    for comment in notebook.comments:
+        cell = cells.get(comment.name)
+        if cell is None:
+            continue
+        try:
+            unchanged = cell.metadata.nbgrader.get("checksum") == compute_checksum(cell) and not is_task(cell)
+        except Exception:  # a student's odd metadata: nbgrader's own check would have stopped at it
+            continue
+        comment.auto_comment = "No response." if unchanged else None
+    gradebook.db.commit()
+
+
+def _record(gradebook, result: GradeResult, plugin, described: str, filled: Filled) -> tuple:
+    """Write one result's scores, timestamp and late penalty as `nbgrader autograde` does, keeping the rest.
+
+    Returns:
+        (timestamp, due date with any extension, late penalty) as the gradebook now holds them.
+    """
     assignment, student = result.assignment, result.student
     gradebook.update_or_create_student(student)       # no keyword: the student's names are kept
     # Autograde.init_assignment: a timestamp.txt sets the submission's time; without one the recorded time stays
@@ -209,7 +280,7 @@ def _record(gradebook, result: GradeResult, assign, described: str, filled: Fill
     notebook.late_submission_penalty = None
     seconds_late = submission.total_seconds_late
     if seconds_late > 0:
-        penalty = assign.plugin_inst.late_submission_penalty(student, notebook.score, seconds_late)
+        penalty = plugin.late_submission_penalty(student, notebook.score, seconds_late)
         if penalty is not None:   # AssignLatePenalties._check_late_penalty: 0 <= penalty <= score
             notebook.late_submission_penalty = min(max(penalty, 0.0), notebook.score)
         if not notebook.late_submission_penalty and kept_penalty > 0:
@@ -221,3 +292,4 @@ def _record(gradebook, result: GradeResult, assign, described: str, filled: Fill
                 f"{described} gives none): set the policy in course.yaml's late block, or "
                 "c.LateSubmissionPlugin.penalty_method in the course's nbgrader_config.py, to recompute it")
     gradebook.db.commit()
+    return submission.timestamp, submission.duedate, notebook.late_submission_penalty or 0.0

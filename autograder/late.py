@@ -84,12 +84,34 @@ def apply(data: dict, folder: Path | None, policy: LatePolicy) -> dict:
     elif submitted and due and submitted > due:
         seconds = (submitted - due).total_seconds()
         result.late_penalty = penalty(policy, result.score, seconds)
-        result.notes.append(f"Late work: submitted {result.timestamp} UTC, {_duration(seconds)} after the due date "
-                            f"({result.duedate} UTC): late penalty {points_text(result.late_penalty)} "
-                            f"(course.yaml late.penalty_method: {policy.penalty_method}), so "
-                            f"{points_text(result.final_score)} of {points_text(result.max_score)} "
-                            f"(raw score {points_text(result.score)}).")
-    return result.to_dict()
+        result.notes.append(_note(result, seconds, f"course.yaml late.penalty_method: {policy.penalty_method}"))
+    return _with_late(data, result)
+
+
+def as_recorded(data: dict, submitted: datetime | None, due: datetime | None, taken: float) -> dict:
+    """`data` with the timestamp, due date (an extension included) and late penalty nbgrader's gradebook
+    holds for it (`gradebook.fill_gradebook`), so that grade-all's files say what the gradebook says.
+    The penalty is at most the raw score here (the gradebook's may count manual scores too)."""
+    result = GradeResult.from_dict(data)
+    result.timestamp = submitted.isoformat(sep=" ") if submitted else ""
+    result.duedate = due.isoformat(sep=" ") if due else ""
+    result.late_penalty = float(min(max(taken or 0.0, 0.0), result.score))
+    result.notes = [n for n in result.notes if not n.startswith("Late work: submitted")]
+    if submitted and due and submitted > due:
+        result.notes.append(_note(result, (submitted - due).total_seconds(), "nbgrader's gradebook"))
+    return _with_late(data, result)
+
+
+def _note(result: GradeResult, seconds: float, source: str) -> str:
+    return (f"Late work: submitted {result.timestamp} UTC, {_duration(seconds)} after the due date "
+            f"({result.duedate} UTC): late penalty {points_text(result.late_penalty)} ({source}), so "
+            f"{points_text(result.final_score)} of {points_text(result.max_score)} (raw score {points_text(result.score)}).")
+
+
+def _with_late(data: dict, result: GradeResult) -> dict:
+    """`data` with `result`'s late keys and notes; whatever else `data` holds is passed on as it came."""
+    keys = ("timestamp", "duedate", "late_penalty", "final_score")
+    return {**data, "notes": result.notes, **{k: v for k, v in result.to_dict().items() if k in keys}}
 
 
 def points_text(value: float) -> str:

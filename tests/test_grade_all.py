@@ -238,25 +238,32 @@ def _cli(capsys, *args) -> tuple[int, str, str]:
 
 
 @pytest.mark.parametrize("case", ["missing", "a file", "no notebooks", "unknown assignment", "unknown student",
-                                  "no gradebook"])
+                                  "no gradebook", "broken nbgrader config"])
 def test_bad_input_is_one_line_a_nonzero_exit_and_nothing_written(tmp_path, capsys, case):
     """Does a missing folder, a file, a folder without notebooks (only a Mac zip's junk), a mistyped
-    --assignment or --student, or a --gradebook that is no nbgrader course, give one line that says
+    --assignment or --student, or a --gradebook that is no nbgrader course or whose nbgrader_config.py
+    fails, give one line that says
     what to give, exit non-zero and write nothing (no empty grades.csv or summary)?"""
     root, out = tmp_path / "class", tmp_path / "out"
     (root / "__MACOSX").mkdir(parents=True)
     (root / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
     (root / "README.txt").write_text("the class")
+    broken = tmp_path / "course"
+    broken.mkdir()
+    (broken / "gradebook.db").write_bytes(b"")
+    (broken / "nbgrader_config.py").write_text("c = get_config()\nc.AssignLatePenalties.plugin_class = 'nowhere.Late'\n")
     args = {"missing": [tmp_path / "nowhere"], "a file": [root / "README.txt"], "no notebooks": [root],
             "unknown assignment": [SAMPLES, "--assignment", "a01_perceptro"],
             "unknown student": [SAMPLES, "--student", "zed"],
-            "no gradebook": [SAMPLES, "--gradebook", tmp_path]}[case]
+            "no gradebook": [SAMPLES, "--gradebook", tmp_path],
+            "broken nbgrader config": [SAMPLES, "--gradebook", broken]}[case]
     code, stdout, stderr = _cli(capsys, *args, "--out", out)
     assert code == 2 and stdout == ""
     assert stderr.startswith("error: ") and stderr.count("\n") == 1, stderr
     expected = {"missing": "does not exist", "a file": "python -m autograder grade", "no notebooks": "no notebook found",
                 "unknown assignment": ", ".join(a.id for a in load_course().assignments),
-                "unknown student": "ada_perfect, bob_stub, cem_slide_typo", "no gradebook": "no gradebook.db"}[case]
+                "unknown student": "ada_perfect, bob_stub, cem_slide_typo", "no gradebook": "no gradebook.db",
+                "broken nbgrader config": "check c.AssignLatePenalties.plugin_class"}[case]
     assert expected in stderr
     assert not out.exists()
 

@@ -148,6 +148,7 @@ def _snapshot(course_dir) -> dict:
                 "extra_credit": {g.name: g.extra_credit for g in notebook.grades},
                 "needs_manual_grade": {g.name: g.needs_manual_grade for g in notebook.grades},
                 "manual_comment": {c.name: c.manual_comment for c in notebook.comments},
+                "auto_comment": {c.name: c.auto_comment for c in notebook.comments},
                 "names": (sub.student.first_name, sub.student.last_name, sub.student.email)}
         return rows
 
@@ -164,9 +165,9 @@ def regraded(tmp_path_factory):
         with Gradebook(db) as gradebook:
             gradebook.update_or_create_assignment(A, duedate=DUE)
             gradebook.update_or_create_student("kept", first_name="Ada", last_name="Keep", email="ada@uni.example")
-        for student, at in (("late", LATE_AT), ("kept", ON_TIME_AT)):
-            nbformat.write(submission(A, TYPO), tmp / "typo.ipynb")
-            folder = nbgrader_course.submit(course_dir, A, student, tmp / "typo.ipynb").parent
+        for student, at, cells in (("late", LATE_AT, TYPO), ("kept", ON_TIME_AT, TYPO), ("stub", ON_TIME_AT, None)):
+            nbformat.write(submission(A, cells), tmp / "first.ipynb")
+            folder = nbgrader_course.submit(course_dir, A, student, tmp / "first.ipynb").parent
             (folder / "timestamp.txt").write_text(at + "\n")
         nbgrader_course.autograde(course_dir, A, options=("--LateSubmissionPlugin.penalty_method=zero",))
         with Gradebook(db) as gradebook:   # the instructor, in formgrader
@@ -178,12 +179,12 @@ def regraded(tmp_path_factory):
                 comment.manual_comment = f"instructor's note on {comment.name}"
             gradebook.db.commit()
         snapshots = {"nbgrader": _snapshot(course_dir)}
-        # both resubmit, fixed; first regraded from a folder without timestamp.txt, no late policy in any file
-        for student in ("late", "kept"):
+        # all resubmit, fixed; first regraded from a folder without timestamp.txt, no late policy in any file
+        for student in ("late", "kept", "stub"):
             nbformat.write(submission(A, {}), course_dir / "submitted" / student / A / f"{A}.ipynb")
         flat = tmp / "resubmitted"
         flat.mkdir()
-        for student in ("late", "kept"):
+        for student in ("late", "kept", "stub"):
             shutil.copy(course_dir / "submitted" / student / A / f"{A}.ipynb", flat / f"{student}.ipynb")
         fill = fill_gradebook(course_dir, grade_all(flat, out=tmp / "out", assignment=A, jobs=2, progress=False))
         snapshots["kept"] = _snapshot(course_dir)
@@ -196,6 +197,9 @@ def regraded(tmp_path_factory):
                               "--no-progress"], env=env, capture_output=True, text=True, timeout=900)
         assert run.returncode == 0, run.stderr
         snapshots["recomputed"] = _snapshot(course_dir)
+        with open(tmp / "out" / "grades.csv", newline="") as f:
+            snapshots["out"] = {r["student_id"]: r for r in csv.DictReader(f)}
+        snapshots["out_json"] = json.loads((tmp / "out" / A / "late.json").read_text())
         nbgrader(["export", "--to", str(tmp / "export.csv")], course_dir)
         with open(tmp / "export.csv") as f:
             snapshots["export"] = {r["student_id"]: r for r in csv.DictReader(f)}
@@ -242,6 +246,21 @@ def test_the_late_penalty_is_recomputed_on_the_new_score_as_nbgrader_does(regrad
     assert snapshots["recomputed"]["kept"]["late_penalty"] == 0
 
 
+def test_grade_alls_own_files_and_console_say_what_the_gradebook_says(regraded):
+    """After --gradebook, do grade-all's grades.csv, the student's result and the console summary show the
+    gradebook's timestamp and late penalty (course.yaml has no due date here: nbgrader's gradebook has)?"""
+    snapshots, _, run = regraded
+    row = snapshots["out"]["late"]
+    assert {k: row[k] for k in ("timestamp", "duedate", "raw_score", "late_submission_penalty", "score")} == {
+        "timestamp": "2026-12-03 10:00:00", "duedate": "2026-12-02 00:00:00", "raw_score": "12.0",
+        "late_submission_penalty": "12.0", "score": "0.0"}
+    data = snapshots["out_json"]
+    assert (data["score"], data["late_penalty"], data["final_score"]) == (12, 12, 0)
+    assert any(n.startswith("Late work: submitted 2026-12-03 10:00:00 UTC, 1 day, 10 hours after the due date")
+               and "nbgrader's gradebook" in n for n in data["notes"]), data["notes"]
+    assert "1 late (after the due date): 12 points taken off" in run.stdout
+
+
 def test_the_autograders_scores_are_the_new_ones(regraded):
     """Are the grade cells' auto scores the regraded notebook's (tanh_derivative now 2 of 2)?"""
     for stage in ("kept", "recomputed"):
@@ -274,7 +293,102 @@ def test_an_instructors_comments_are_kept(regraded):
         assert regraded[0][stage]["kept"]["manual_comment"] == before
 
 
+def test_no_response_comments_follow_the_new_answers(regraded):
+    """Does a student who first handed in the untouched stub ("No response." on every answer, as
+    nbgrader comments it) and then answered lose those comments, as nbgrader's SaveAutoGrades would?"""
+    before = regraded[0]["nbgrader"]["stub"]["auto_comment"]
+    assert before and set(before.values()) == {"No response."}
+    for stage in ("kept", "recomputed"):
+        assert set(regraded[0][stage]["stub"]["auto_comment"].values()) == {None}, stage
+        assert set(regraded[0][stage]["kept"]["auto_comment"].values()) == {None}, stage
+
+
 def test_the_students_names_are_kept(regraded):
     """Are the student's names and email in the gradebook kept?"""
     for stage in ("kept", "recomputed"):
         assert regraded[0][stage]["kept"]["names"] == ("Ada", "Keep", "ada@uni.example")
+
+
+# -- course.yaml's late policy, the same on nbgrader's path and grade-all's -------------------------
+
+def _course_file(tmp_path, late: dict) -> Path:
+    import yaml
+
+    from autograder.config import COURSE_FILE
+
+    data = yaml.safe_load(COURSE_FILE.read_text())
+    data["late"] = late
+    path = tmp_path / "course.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_nbgrader_autograde_and_grade_all_charge_a_late_submission_the_same(tmp_path):
+    """With course.yaml's per_hour policy as nbgrader's plugin (autograder.nbgrader_late), do `nbgrader
+    autograde` and grade-all (and the gradebook it fills) both take 6 points (2 per started hour) off a
+    perfect notebook handed in 2 h 10 min late?"""
+    from nbgrader.api import Gradebook
+
+    from autograder.config import load_course
+
+    course_file = _course_file(tmp_path, {"penalty_method": "per_hour", "penalty_points": 2,
+                                          "due_dates": {A: "2026-12-02 00:00:00 UTC"}})
+    parent = Path(tempfile.mkdtemp(prefix=".autograder-test-course-", dir=Path.home()))
+    try:
+        course_dir = nbgrader_course.create(parent / "course", [A])
+        with open(course_dir / "nbgrader_config.py", "a") as f:
+            f.write('c.AssignLatePenalties.plugin_class = "autograder.nbgrader_late.CourseLatePolicy"\n'
+                    f'c.CourseLatePolicy.course_file = {str(course_file)!r}\n')
+        db = f"sqlite:///{course_dir / 'gradebook.db'}"
+        with Gradebook(db) as gradebook:   # nbgrader's own due date: its gradebook's
+            gradebook.update_or_create_assignment(A, duedate="2026-12-02 00:00:00 UTC")
+        nbformat.write(submission(A, {}), tmp_path / "perfect.ipynb")
+        folder = nbgrader_course.submit(course_dir, A, "ada", tmp_path / "perfect.ipynb").parent
+        (folder / "timestamp.txt").write_text("2026-12-02 02:10:00 UTC\n")
+        nbgrader_course.autograde(course_dir, A)
+        with open(course_dir / "grades.csv") as f:
+            row = next(csv.DictReader(f))
+        assert (float(row["raw_score"]), float(row["late_submission_penalty"]), float(row["score"])) == (12, 6, 6)
+        results = grade_all(course_dir, out=tmp_path / "out", jobs=1, progress=False,
+                            course=load_course(course_file))
+        assert [(d["score"], d["late_penalty"], d["final_score"]) for d in results] == [(12, 6, 6)]
+        fill_gradebook(course_dir, results, course_file=course_file)
+        with Gradebook(db) as gradebook:
+            sub = gradebook.find_submission(A, "ada")
+            assert (sub.score, sub.late_submission_penalty) == (12, 6)
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+def test_a_gradebook_without_a_due_date_gets_course_yamls(course_dir, tmp_path):
+    """Where nbgrader's gradebook has no due date, does grade-all --gradebook give it course.yaml's, so
+    that nbgrader's own lateness and export agree with grade-all's, and the penalty follows course.yaml's
+    late block (the course's nbgrader_config.py sets none)?"""
+    from nbgrader.api import Gradebook
+
+    course_file = _course_file(tmp_path, {"penalty_method": "zero", "due_dates": {A: "2026-12-02 00:00:00 UTC"}})
+    folder = tmp_path / "class" / "submitted" / "lea" / A
+    folder.mkdir(parents=True)
+    nbformat.write(submission(A, {}), folder / f"{A}.ipynb")
+    (folder / "timestamp.txt").write_text("2026-12-02 01:00:00 Europe/Berlin\n")   # midnight UTC: on time
+    folder = tmp_path / "class" / "submitted" / "max" / A
+    folder.mkdir(parents=True)
+    nbformat.write(submission(A, {}), folder / f"{A}.ipynb")
+    (folder / "timestamp.txt").write_text("2026-12-02 01:00:01 Europe/Berlin\n")   # a second late
+    db = f"sqlite:///{course_dir / 'gradebook.db'}"
+    with Gradebook(db) as gradebook:
+        assert gradebook.find_assignment(A).duedate is None
+    try:
+        from autograder.config import load_course
+
+        results = grade_all(tmp_path / "class", out=tmp_path / "out", jobs=2, progress=False,
+                            course=load_course(course_file))
+        assert {d["student"]: d["final_score"] for d in results} == {"lea": 12, "max": 0}
+        fill_gradebook(course_dir, results, course_file=course_file)
+        with Gradebook(db) as gradebook:
+            assert gradebook.find_assignment(A).duedate == datetime(2026, 12, 2)
+            scores = {s.student.id: (s.score, s.late_submission_penalty) for s in gradebook.assignment_submissions(A)}
+        assert scores["lea"] == (12, 0) and scores["max"] == (12, 12)
+    finally:
+        with Gradebook(db) as gradebook:
+            gradebook.update_or_create_assignment(A, duedate=None)

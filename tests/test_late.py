@@ -75,6 +75,15 @@ def test_a_bad_late_block_names_the_key(tmp_path, late, words):
         load_course(path)
 
 
+def test_a_late_block_without_due_dates_loads(tmp_path):
+    """Does a late block that sets only the penalty (due dates to come) load, no assignment late?"""
+    path = tmp_path / "course.yaml"
+    path.write_text("assignments:\n  - id: a01_perceptron\n    title: t\n    exercises: [{name: sigmoid, points: 2}]\n"
+                    "late: {penalty_method: zero}\n")
+    late = load_course(path).late
+    assert late.penalty_method == "zero" and late.due_dates == () and late.due_date(A) == ""
+
+
 def test_grade_all_applies_the_late_policy_in_results_csv_and_summary(tmp_path):
     """With a due date and 2 points per started hour, does a perfect notebook 3 h late get raw 12,
     penalty 6, score 6 in its result, the CSV and the summary, the on-time and unstamped ones no
