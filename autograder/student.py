@@ -33,9 +33,27 @@ class ContractViolation(AssertionError):
         rule: which one: "framework", "warning", "mutated" or "kept".
     """
 
-    def __init__(self, message: str, rule: str = ""):
+    def __init__(self, message: str, rule: str = "", mistake: str | None = None):
         super().__init__(message)
-        self.rule = rule
+        self.rule, self.mistake = rule, mistake
+
+
+# The named mistake of a RuntimeWarning, by the warning's kind: one text per kind, so that the class
+# summary counts the students who made it (the call and its values are in the feedback, not here).
+WARNING_MISTAKES = {
+    "overflow": "a formula overflows for large inputs (RuntimeWarning: overflow), as the naive 1 / (1 + np.exp(-z)) "
+                "does for z below about -710 (-89 in float32): compute it so that no intermediate value overflows.",
+    "divide by zero": "a division by zero or a log(0) on saturated values (RuntimeWarning: divide by zero): "
+                      "simplify the formula (dJ/dz = (y_hat - y) / n needs no division) or use a stable form.",
+    "invalid value": "an invalid operation such as 0/0 or inf - inf on saturated values (RuntimeWarning: invalid "
+                     "value): simplify the formula or use a stable form.",
+}
+
+
+def warning_mistake(warning: str) -> str:
+    """The named mistake of a RuntimeWarning's text ("RuntimeWarning: overflow encountered in exp")."""
+    return next((text for kind, text in WARNING_MISTAKES.items() if kind in warning),
+                "a RuntimeWarning on finite inputs: the formula must avoid it, not silence it.")
 
 
 # Methods whose contract says they copy their argument (docs/curriculum.md): keeping it is a mistake.
@@ -313,8 +331,9 @@ def judge_call(forbidden: dict[str, str], label: str, args, kwargs, captured: di
         raise ContractViolation(
             f"{call_text(label, args, kwargs)} emitted {runtime[0]}.\nExpected: no RuntimeWarning for finite inputs "
             "(overflow, division by zero and invalid values must be avoided, not silenced).\n"
-            "How to fix: rewrite the formula so that no intermediate value overflows, for example by "
-            "treating positive and negative inputs separately or by clipping."
+            "How to fix: rewrite the formula so that no intermediate value overflows, divides by zero or takes "
+            "log(0), for example with np.exp(-np.abs(z)), which never overflows (treat z >= 0 and z < 0 "
+            "separately).", rule="warning", mistake=warning_mistake(runtime[0])
         )
     kept, method = _texts(captured.get("kept")), label.rsplit(".", 1)[-1]
     if kept and method in COPYING_METHODS and "." in label:
@@ -328,7 +347,7 @@ def judge_call(forbidden: dict[str, str], label: str, args, kwargs, captured: di
         raise ContractViolation(
             f"{call_text(label, args, kwargs)} changed its argument {mutated[0]} in place.\nExpected: inputs left untouched.\n"
             "How to fix: work on a copy (np.array(x, dtype=float)) or build new arrays instead of "
-            "using in-place operators (+=, *=, x[...] = ...) on the arguments."
+            "using in-place operators (+=, *=, x[...] = ...) on the arguments.", rule="mutated"
         )
 
 

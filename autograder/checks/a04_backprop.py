@@ -159,6 +159,23 @@ def test_perceptron_gradients_saturated(perceptron_gradients):
                   mistakes=variants)
 
 
+# Pre-activations that overflow a naive exp: exp(710) is inf in float64, exp(89) in float32.
+OVERFLOW_SCALE = {np.float64: 1000.0, np.float32: 100.0}
+
+
+@exercise("perceptron_gradients")
+def test_perceptron_gradients_large_pre_activations(perceptron_gradients):
+    """pre-activations of +/-1000 in float64 and +/-100 in float32 give dJ/dz = (y_hat - y) / n without RuntimeWarning (a naive exp(-z) overflows there)"""
+    for dtype in (np.float64, np.float32):
+        scale = OVERFLOW_SCALE[dtype]
+        X = np.array([[-1.0, 0.0], [1.0, 0.0], [0.5, 0.0], [0.0, -0.5], [0.001, 0.002]], dtype=dtype)
+        y, w = np.array([1.0, 0.0, 0.0, 1.0, 1.0], dtype=dtype), np.array([scale, scale], dtype=dtype)
+        z = X.astype(float) @ w.astype(float)
+        _expect_parts(perceptron_gradients(X, y, 0.0, w), ref.perceptron_gradients(X, y, 0.0, w),
+                      parts=("dJ/dw0", "dJ/dw"), mistakes=_perceptron_variants(X, y, 0.0, w),
+                      call=f"perceptron_gradients(X, y, 0.0, w) in {np.dtype(dtype)} with z = {describe(z)}")
+
+
 # -- dense_backward -----------------------------------------------------------------------------
 
 def _dense_variants(dA, X, W, b, activation):
@@ -410,6 +427,37 @@ def test_mlp_gradients_float32(mlp_gradients):
     X, y, weights, activations = _network(0, n=1)
     _check_mlp(mlp_gradients(X, y, weights, activations), ref.mlp_gradients(X, y, weights, activations),
                X, y, weights, activations, "mlp_gradients(X (1, 3), y (1,), weights for [3, 5, 4, 1], ...)")
+
+
+@exercise("dense_backward")
+def test_dense_backward_large_pre_activations(dense_backward):
+    """sigmoid and tanh layers with pre-activations of +/-1000 in float64 and +/-100 in float32: the derivative without RuntimeWarning"""
+    for dtype in (np.float64, np.float32):
+        scale = OVERFLOW_SCALE[dtype]
+        X = np.array([[1.0, -1.0], [-1.0, 0.5], [0.5, 1.0]], dtype=dtype)
+        W = (np.array([[1.0, -1.0, 0.5], [-0.5, 1.0, -1.0]]) * scale).astype(dtype)
+        b, dA = np.array([0.0, 0.5, -0.5], dtype=dtype), np.full((3, 3), 0.1, dtype=dtype)
+        for activation in ("sigmoid", "tanh"):
+            _check_dense(dense_backward, dA, X, W, b, activation,
+                         f'dense_backward(dA (3, 3), X (3, 2), W (2, 3), b (3,), "{activation}") in {np.dtype(dtype)} '
+                         f"with pre-activations up to +/-{scale:g}")
+
+
+@exercise("mlp_gradients")
+def test_mlp_gradients_large_pre_activations(mlp_gradients):
+    """a sigmoid network with pre-activations of +/-1000 in float64 and +/-100 in float32: gradients without RuntimeWarning"""
+    for dtype in (np.float64, np.float32):
+        scale = OVERFLOW_SCALE[dtype]
+        X = np.array([[1.0, -1.0], [-1.0, 0.5], [0.5, 1.0], [0.2, -0.3]], dtype=dtype)
+        y = np.array([1.0, 0.0, 0.0, 1.0], dtype=dtype)
+        weights = [(np.array([[1.0, -1.0, 0.5], [-0.5, 1.0, -1.0]]) * scale).astype(dtype),
+                   np.array([0.0, 0.5, -0.5], dtype=dtype),
+                   (np.array([[1.0], [-1.0], [0.5]]) * scale).astype(dtype), np.array([0.25], dtype=dtype)]
+        for activations in (["sigmoid", "sigmoid"], ["tanh", "sigmoid"]):
+            call = (f"mlp_gradients(X (4, 2) {np.dtype(dtype)}, y (4,), weights for layer sizes [2, 3, 1], {activations}) "
+                    f"with pre-activations up to +/-{scale:g}")
+            _check_mlp(mlp_gradients(X, y, weights, activations), ref.mlp_gradients(X, y, weights, activations),
+                       X, y, weights, activations, call)
 
 
 # -- numerical_gradient -------------------------------------------------------------------------

@@ -558,6 +558,28 @@ def test_loss_with_saturated_outputs(NumpyMLP):
              + ", within rtol 1e-4", received=f"{float(got):.8g}")
 
 
+@exercise("NumpyMLP", method="stability")
+def test_large_pre_activations(NumpyMLP):
+    """forward and gradients stay finite, without RuntimeWarning, for pre-activations of +/-1000 in float64 and +/-100 in float32 (a naive exp overflows there)"""
+    for activations in (("sigmoid", "sigmoid"), ("tanh", "sigmoid")):
+        for dtype, scale in ((np.float64, 1000.0), (np.float32, 100.0)):
+            sizes = (2, 3, 1)
+            X = np.array([[1.0, -1.0], [-1.0, 0.5], [0.5, 1.0], [0.2, -0.3]])
+            y = np.array([1.0, 0.0, 0.0, 1.0])
+            weights = [np.array([[1.0, -1.0, 0.5], [-0.5, 1.0, -1.0]]) * scale, np.array([0.0, 0.5, -0.5]),
+                       np.array([[1.0], [-1.0], [0.5]]) * scale, np.array([0.25])]
+            net = ref.NumpyMLP(list(sizes), list(activations))
+            net.set_weights(weights)
+            text = _arch_text(sizes, activations)
+            mlp = _call(NumpyMLP, list(sizes), list(activations), call=text)
+            _set_weights(mlp, [w.astype(dtype) for w in weights], text)
+            where = f"with pre-activations up to +/-{scale:g} in {np.dtype(dtype)}"
+            expect_close(_call(mlp.forward, X.astype(dtype), call=f"{text}.forward(X)"), net.forward(X),
+                         call=f"{text}.forward(X of shape {X.shape}) {where}", **STEP_TOL)
+            _expect_weights(_call(mlp.gradients, X.astype(dtype), y, call=f"{text}.gradients(X, y)"),
+                            net.gradients(X, y), call=f"{text}.gradients(X, y) {where}", what="gradient of")
+
+
 # -- gradients ----------------------------------------------------------------------------------
 
 @exercise("NumpyMLP", weight=3, method="gradients")
