@@ -15,7 +15,7 @@ import numpy as np
 from solutions import a02_dense as ref
 
 from ..student import ContractViolation, StudentFailure, StudentObject, describe
-from .kit import Mistake, exercise, expect, expect_close, fail, load_keras, raised_as_predicted
+from .kit import Mistake, exercise, expect, expect_close, fail, load_keras, raised_as_predicted, plural
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 
@@ -95,7 +95,7 @@ def _distinct(mistakes, correct):
 
 def _no_list(got, call, what):
     if isinstance(got, (list, tuple)):
-        fail(called=call, expected=f"one array, {what}", received=f"a {type(got).__name__} of {len(got)} items, "
+        fail(called=call, expected=f"one array, {what}", received=f"a {type(got).__name__} of {plural(len(got), 'item')}, "
              f"{describe(got)}")
 
 

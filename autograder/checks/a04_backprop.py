@@ -13,7 +13,7 @@ import numpy as np
 from solutions import a04_backprop as ref
 
 from ..student import StudentFailure, describe
-from .kit import Mistake, exercise, expect, expect_close, fail, load_keras, load_tensorflow
+from .kit import Mistake, exercise, expect, expect_close, fail, load_keras, load_tensorflow, plural
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 
@@ -33,7 +33,7 @@ def _expect_parts(got, expected, *, call, parts, mistakes=(), shape_hints=None, 
     if not isinstance(got, (tuple, list)) or len(got) != len(expected):
         kind = "nothing (None): did you forget to return?" if got is None else describe(got)
         if isinstance(got, (tuple, list)):
-            kind = f"a {type(got).__name__} of {len(got)} values"
+            kind = f"a {type(got).__name__} of {plural(len(got), 'value')}"
         fail(called=call, expected=f"{len(expected)} values ({', '.join(parts)})", received=kind)
     for i, part in enumerate(parts):
         expect_close(got[i], expected[i], call=f"{call}, its {part}",
@@ -366,7 +366,7 @@ def _check_mlp(got, expected, X, y, weights, activations, call, tolerances=None)
     if not isinstance(got, (list, tuple)) or len(got) != len(weights):
         kind = "nothing (None): did you forget to return?" if got is None else describe(got)
         if isinstance(got, (list, tuple)):
-            kind = f"a {type(got).__name__} of {len(got)} arrays"
+            kind = f"a {type(got).__name__} of {plural(len(got), 'array')}"
         fail(called=call, expected=f"a list of {len(weights)} arrays, one per weight, in the order of weights "
              "[dW1, db1, dW2, db2, ...]", received=kind)
     variants = {kind: _mlp_variant(X, y, weights, activations, kind) for kind in _MLP_MISTAKES}
@@ -615,7 +615,7 @@ def _check_descent(gradient_descent, grad, w_init, lr, n_steps, call):
         elif len(history) == len(expected) - 1:
             named = "one step too few (range(n_steps) runs n_steps times)."
         fail(called=call, expected=f"a history of {len(expected)} arrays, one per step",
-             received=f"a history of {len(history)} entries", mistake=named)
+             received=f"a history of {plural(len(history), 'entry', 'entries')}", mistake=named)
     _expect_distinct(history, expected, call)
     for i, (h, e) in enumerate(zip(history, expected)):
         expect_close(h, e, call=f"{call}, its history[{i}] (the weights after step {i + 1})",
@@ -655,7 +655,7 @@ def test_gradient_descent_no_steps(gradient_descent):
         fail(called=call, expected="a pair (w, history)", received=describe(got))
     history = _history_as_list(got[1], call)
     if history:
-        fail(called=call, expected="an empty history (no step taken)", received=f"a history of {len(history)} entries")
+        fail(called=call, expected="an empty history (no step taken)", received=f"a history of {plural(len(history), 'entry', 'entries')}")
     expect_close(got[0], w_init, call=f"{call}, its w (no step: w_init's values)")
 
 
@@ -680,7 +680,7 @@ def test_gradient_descent_tol(gradient_descent):
             named = "the gradient's norm ||grad(w)|| was compared with tol; compare the step's norm ||lr * grad(w)||."
         fail(called=call, expected=f"the descent to stop after step {len(expected)}, the first whose norm "
              f"||lr * grad(w)|| is below tol (a history of {len(expected)} arrays)",
-             received=f"a history of {len(history)} arrays", mistake=named)
+             received=f"a history of {plural(len(history), 'array')}", mistake=named)
     _expect_distinct(history, expected, call)
     for i, h in enumerate(history):
         expect_close(h, expected[i], call=f"{call}, its history[{i}]")
