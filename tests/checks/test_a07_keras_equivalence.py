@@ -395,6 +395,18 @@ FINDINGS = [
     # no RuntimeWarning on any finite input; before, 20/20 (the checks' logits stopped at +/-40)
     Finding("NumpyMLP", "a naive sigmoid: charged once, by the large pre-activations' check", NAIVE_SIGMOID,
             kept=(LARGE_ONLY, LARGE_ONLY), shows=("RuntimeWarning: overflow",), mistake="overflows"),
+    # a naive log of the sigmoid in the loss: charged by the saturated loss's check, not again by the
+    # gradients' RuntimeWarning at large pre-activations (its cause is the loss)
+    Finding("NumpyMLP", "a naive log of the sigmoid in the loss: charged once", edit(
+        ("return np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))",
+         "p = NumpyMLP._activate(z, 'sigmoid')\n        return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))"),
+    ), kept=(points_without(A, "NumpyMLP", "test_loss_with_saturated_outputs"),) * 2, shows=("RuntimeWarning",)),
+    # biases not added (a forward mistake): the loss of that forward is not charged again
+    Finding("NumpyMLP", "biases not added: loss_equals_keras passes given the student's forward", edit(
+        ("z = a @ self.weights[2 * i] + self.weights[2 * i + 1]", "z = a @ self.weights[2 * i]"),
+    ), kept=(points_without(A, "NumpyMLP", "test_forward_equals_keras", "test_forward_float32",
+                            "test_loss_with_saturated_outputs", "test_gradients_equal_gradient_tape",
+                            "test_dropout_training_statistics"),) * 2, shows=("biases are not added",)),
     Finding("NumpyMLP", "train_step returns the loss after the step: charged in train_step's check only",
             LOSS_AFTER_STEP, kept=(TRAIN_STEP_ONLY, TRAIN_STEP_ONLY), shows=("after the update",)),
 ]
