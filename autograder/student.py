@@ -126,6 +126,8 @@ def format_number(x, digits: int) -> str:
     if short.endswith(".0") and abs(float(x)) < 1e16:
         return short[:-2]
     mantissa = short.split("e")[0].replace("-", "").replace(".", "").lstrip("0")
+    if 0 < abs(float(x)) < 1e-100:   # an underflow's residue (4.476286e-309): its size is what matters
+        digits = min(digits, 3)
     return short if len(mantissa) <= digits else f"{float(x):.{digits}g}"
 
 

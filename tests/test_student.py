@@ -260,6 +260,7 @@ def test_a_python_scalar_failure_says_to_convert_it(path, request):
     (np.array(2.5), "2.5"),
     (2433.3333333333335, "2433.33"),                                                     # rounded: never looks exact
     (2433.0, "2433"),                                                                    # exact: a whole number
+    (4.476286e-309, "4.48e-309"),                                                        # an underflow's residue
     ([np.float32(0.1), 3], "[0.1, 3]"),
 ])
 def test_a_value_reads_at_a_glance(value, shown):
