@@ -78,11 +78,12 @@ class _CellRunner:
 
 def _cell_name(cell: Cell) -> str:
     """A cell as the student finds it in their notebook: by its first line of code ("the cell beginning
-    `def sigmoid(z):`"), not by a position that counts markdown cells from 0."""
+    `def sigmoid(z):`"), not only by a position that counts markdown cells from 0."""
     lines = [line.strip() for line in cell.source.splitlines()
              if line.strip() and not line.strip().startswith(("#", "%"))]
     first = (lines[0][:60] + ("..." if len(lines[0]) > 60 else "")) if lines else "(no code)"
-    return f"the cell beginning `{first}`"
+    # the position too, said the way the other notes and tracebacks ("at cell 2, line 1") count it
+    return f"the cell beginning `{first}` (cell {cell.index}, counting every cell from 0)"
 
 
 def _error_text(error: dict) -> str:
