@@ -15,7 +15,7 @@ import pytest
 from .config import Assignment
 from .results import CheckResult, ExerciseResult, exercise_score  # noqa: F401 (the model's home)
 from .sandbox.launcher import SandboxError, StudentFailure
-from .student import Missing
+from .student import ContractViolation, Missing
 
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
 
@@ -83,7 +83,8 @@ def _mistake_of(exc: BaseException) -> str | None:
     """The named mistake of a check's own failure; a student's exception never names one."""
     from .checks.kit import CheckFailure
 
-    mistake = getattr(exc, "mistake", None) if isinstance(exc, CheckFailure) else None
+    # the grader's own findings: a check's, or the curriculum's general rules (a RuntimeWarning's kind)
+    mistake = getattr(exc, "mistake", None) if isinstance(exc, (CheckFailure, ContractViolation)) else None
     return mistake if isinstance(mistake, str) else None
 
 

@@ -69,11 +69,32 @@ class _CellRunner:
                 self.costs.cell(cell.source, reply["cost"])
             if not reply.get("ok"):
                 error = reply.get("error", {})
-                self._note(f"cell {cell.index} raised {error.get('type')}: {error.get('message', '')[:300]}")
+                self._note(f"{_cell_name(cell)} raised {_error_text(error)}")
 
     def _note(self, text: str) -> None:
         if text not in self.notes:
             self.notes.append(text)
+
+
+def _cell_name(cell: Cell) -> str:
+    """A cell as the student finds it in their notebook: by its first line of code ("the cell beginning
+    `def sigmoid(z):`"), not only by a position that counts markdown cells from 0."""
+    lines = [line.strip() for line in cell.source.splitlines()
+             if line.strip() and not line.strip().startswith(("#", "%"))]
+    first = (lines[0][:60] + ("..." if len(lines[0]) > 60 else "")) if lines else "(no code)"
+    # the position too, said the way the other notes and tracebacks ("at cell 2, line 1") count it
+    return f"the cell beginning `{first}` (cell {cell.index}, counting every cell from 0)"
+
+
+def _error_text(error: dict) -> str:
+    """The error's type and message; an empty message is not left after a colon."""
+    kind, message = str(error.get("type") or "an error"), str(error.get("message") or "").strip()[:300]
+    if message:
+        return f"{kind}: {message}"
+    if kind == "NotImplementedError":
+        return ("NotImplementedError: a function it defines or calls is not written yet (its stub still raises "
+                "NotImplementedError)")
+    return f"{kind} (without a message)"
 
 
 def grade_notebook(path: str | Path, *, assignment: str | None = None, course: Course | None = None,

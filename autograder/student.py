@@ -19,7 +19,7 @@ from .sandbox import protocol, wire
 from .sandbox.launcher import CallTimeout, Sandbox, SandboxError, StudentFailure
 
 __all__ = ["Missing", "StudentCallable", "StudentObject", "LocalBackend", "RemoteBackend",
-           "StudentFailure", "SandboxError", "ContractViolation", "describe"]
+           "StudentFailure", "SandboxError", "ContractViolation", "describe", "format_number"]
 
 
 class Missing(AssertionError):
@@ -33,9 +33,27 @@ class ContractViolation(AssertionError):
         rule: which one: "framework", "warning", "mutated" or "kept".
     """
 
-    def __init__(self, message: str, rule: str = ""):
+    def __init__(self, message: str, rule: str = "", mistake: str | None = None):
         super().__init__(message)
-        self.rule = rule
+        self.rule, self.mistake = rule, mistake
+
+
+# The named mistake of a RuntimeWarning, by the warning's kind: one text per kind, so that the class
+# summary counts the students who made it (the call and its values are in the feedback, not here).
+WARNING_MISTAKES = {
+    "overflow": "a formula overflows for large inputs (RuntimeWarning: overflow), as the naive 1 / (1 + np.exp(-z)) "
+                "does for z below about -710 (-89 in float32): compute it so that no intermediate value overflows.",
+    "divide by zero": "a division by zero or a log(0) on saturated values (RuntimeWarning: divide by zero): "
+                      "simplify the formula (dJ/dz = (y_hat - y) / n needs no division) or use a stable form.",
+    "invalid value": "an invalid operation such as 0/0 or inf - inf on saturated values (RuntimeWarning: invalid "
+                     "value): simplify the formula or use a stable form.",
+}
+
+
+def warning_mistake(warning: str) -> str:
+    """The named mistake of a RuntimeWarning's text ("RuntimeWarning: overflow encountered in exp")."""
+    return next((text for kind, text in WARNING_MISTAKES.items() if kind in warning),
+                "a RuntimeWarning on finite inputs: the formula must avoid it, not silence it.")
 
 
 # Methods whose contract says they copy their argument (docs/curriculum.md): keeping it is a mistake.
@@ -43,27 +61,34 @@ COPYING_METHODS = {"set_weights": "replaces the weights by copies of the arrays 
 
 
 def describe(value, limit: int = 160, digits: int = 6) -> str:
-    """A short readable rendering of an argument or a result, for feedback.
+    """A short readable rendering of an argument or a result, for feedback: one line.
+
+    An array reads as its shape, then its values: "shape (2, 2): [[1, 2], [3, 4]]", or for more than
+    12 entries its first and last ones, "shape (4, 5): [0, 1, 2, ..., 19]"; a dtype other than float64
+    is named ("shape (3,) float32: ..."). Every number is shown once, without a NumPy wrapper
+    ("19.7384", not "np.float32(19.7384)"), integers as integers.
 
     Args:
         value: plain data (arrays, NumPy or Python numbers, lists, tuples, callables, anything else by repr).
         limit: the longest text returned; longer texts end in "...".
-        digits: digits shown per number (more when two values differ only far down).
+        digits: significant digits shown per number (more when two values differ only far down).
 
     Returns:
         The text, one line, numbers rounded for reading.
     """
     if isinstance(value, np.ndarray):
+        kind = "" if value.dtype == np.float64 else f" {value.dtype}"
+        if value.ndim == 0:
+            return _entry(value[()], digits)
         if value.size <= 12:
-            text = np.array2string(value, precision=digits, separator=", ", threshold=12)
-            return f"array({text}, dtype={value.dtype})" if value.dtype != np.float64 else f"array({text})"
-        return f"<array of shape {value.shape}, dtype {value.dtype}>"
-    if isinstance(value, np.generic):
-        # repr() of a NumPy 2 scalar is already "np.float32(0.5)": show the number once, rounded.
-        shown = _number(value, digits) if value.dtype.kind in "fc" else str(value.item())
-        return shown if isinstance(value, np.float64) else f"np.{type(value).__name__}({shown})"
-    if isinstance(value, float):
-        return _number(value, digits)
+            shown = _nested(value, digits)
+        else:
+            flat = value.ravel()
+            shown = "[" + ", ".join(_entry(v, digits) for v in flat[:3]) + ", ..., " + _entry(flat[-1], digits) + "]"
+        text = f"shape {value.shape}{kind}: {shown}"
+        return text if len(text) <= limit else text[:limit - 3] + "..."
+    if isinstance(value, (np.generic, float, int)) and not isinstance(value, bool):
+        return _entry(value, digits)
     if isinstance(value, (list, tuple)):
         inner = ", ".join(describe(v, 60, digits) for v in value[:6]) + (", ..." if len(value) > 6 else "")
         text = f"[{inner}]" if isinstance(value, list) else f"({inner}{',' if len(value) == 1 else ''})"
@@ -74,18 +99,53 @@ def describe(value, limit: int = 160, digits: int = 6) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-def _number(x, digits: int) -> str:
-    """A float (Python or NumPy) with `digits` significant digits, or its shortest exact form when shorter."""
+def _nested(array: np.ndarray, digits: int) -> str:
+    if array.ndim == 1:
+        return "[" + ", ".join(_entry(v, digits) for v in array) + "]"
+    return "[" + ", ".join(_nested(row, digits) for row in array) + "]"
+
+
+def _entry(x, digits: int) -> str:
+    """One number of any NumPy or Python kind, as plain text: booleans and integers exactly."""
+    if isinstance(x, (bool, np.bool_)):
+        return str(bool(x))
+    if isinstance(x, (int, np.integer)):
+        return str(int(x))
+    if isinstance(x, (float, np.floating, complex, np.complexfloating)):
+        return format_number(x, digits)
+    return repr(x)
+
+
+def format_number(x, digits: int) -> str:
+    """A float (Python or NumPy) with `digits` significant digits, or its shortest exact form when
+    shorter; a whole number below 1e16 without its ".0" only when it is exact ("3", but "2433.33")."""
     if isinstance(x, (complex, np.complexfloating)):
         return str(complex(x))
+    x = x.item() if isinstance(x, np.generic) and not isinstance(x, np.float32) else x
     short = str(x)   # the shortest text that reads back as x, in x's own precision
+    if short.endswith(".0") and abs(float(x)) < 1e16:
+        return short[:-2]
     mantissa = short.split("e")[0].replace("-", "").replace(".", "").lstrip("0")
+    if 0 < abs(float(x)) < 1e-100:   # an underflow's residue (4.476286e-309): its size is what matters
+        digits = min(digits, 3)
     return short if len(mantissa) <= digits else f"{float(x):.{digits}g}"
 
 
 def call_text(name: str, args, kwargs) -> str:
-    parts = [describe(a, 80) for a in args] + [f"{k}={describe(v, 80)}" for k, v in kwargs.items()]
+    """The call as the student would write it: a small array as `np.array([...])` (one line, which they
+    can paste), a large one by its shape."""
+    parts = [_argument(a) for a in args] + [f"{k}={_argument(v)}" for k, v in kwargs.items()]
     return f"{name}({', '.join(parts)})"
+
+
+def _argument(value) -> str:
+    if isinstance(value, np.ndarray) and value.ndim and value.size <= 12:
+        kind = "" if value.dtype in (np.float64, np.int64, np.bool_) else f", dtype=np.{value.dtype}"
+        return f"np.array({_nested(value, 6)}{kind})"
+    if isinstance(value, np.ndarray) and value.ndim:
+        kind = "" if value.dtype == np.float64 else f" {value.dtype}"
+        return f"<array of shape {value.shape}{kind}>"
+    return describe(value, 80)
 
 
 class StudentCallable:
@@ -313,8 +373,9 @@ def judge_call(forbidden: dict[str, str], label: str, args, kwargs, captured: di
         raise ContractViolation(
             f"{call_text(label, args, kwargs)} emitted {runtime[0]}.\nExpected: no RuntimeWarning for finite inputs "
             "(overflow, division by zero and invalid values must be avoided, not silenced).\n"
-            "How to fix: rewrite the formula so that no intermediate value overflows, for example by "
-            "treating positive and negative inputs separately or by clipping."
+            "How to fix: rewrite the formula so that no intermediate value overflows, divides by zero or takes "
+            "log(0), for example with np.exp(-np.abs(z)), which never overflows (treat z >= 0 and z < 0 "
+            "separately).", rule="warning", mistake=warning_mistake(runtime[0])
         )
     kept, method = _texts(captured.get("kept")), label.rsplit(".", 1)[-1]
     if kept and method in COPYING_METHODS and "." in label:
@@ -328,7 +389,7 @@ def judge_call(forbidden: dict[str, str], label: str, args, kwargs, captured: di
         raise ContractViolation(
             f"{call_text(label, args, kwargs)} changed its argument {mutated[0]} in place.\nExpected: inputs left untouched.\n"
             "How to fix: work on a copy (np.array(x, dtype=float)) or build new arrays instead of "
-            "using in-place operators (+=, *=, x[...] = ...) on the arguments."
+            "using in-place operators (+=, *=, x[...] = ...) on the arguments.", rule="mutated"
         )
 
 

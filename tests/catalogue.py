@@ -87,6 +87,14 @@ def full_marks(assignment_id: str, exercise: str) -> float:
     return load_course().assignment(assignment_id).exercise(exercise).points
 
 
+def points_without(assignment_id: str, exercise: str, *checks: str) -> float:
+    """The points an exercise keeps when these of its checks alone fail (by the checks' weights)."""
+    module = importlib.import_module(f"autograder.checks.{assignment_id}")
+    weights = {name: f.weight for name, f in vars(module).items() if getattr(f, "exercise", None) == exercise}
+    points = load_course().assignment(assignment_id).exercise(exercise).points
+    return points * (1 - sum(weights[name] for name in checks) / sum(weights.values()))
+
+
 def stub_code(assignment_id: str) -> str:
     """Every exercise as the released stub leaves it: raising NotImplementedError."""
     module = importlib.import_module(registry.solution_module(assignment_id))

@@ -68,3 +68,25 @@ test_setup_fails.exercise, test_setup_fails.weight = "relu", 1.0
     assert results["test_fails"].question == "sigmoid fails."
     assert not results["test_setup_fails"].passed
     assert "the fixture itself failed" in results["test_setup_fails"].feedback
+
+
+NAIVE_SIGMOID = "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n"   # overflows for z below about -710
+
+
+def test_a_failure_caused_by_a_runtime_warning_names_its_mistake_for_the_class_summary():
+    """Does an overflowing sigmoid (a01's key lesson) fail with a named mistake, so that the class
+    summary lists it among the mistakes worth re-teaching, counted once per student?"""
+    import numpy as np
+
+    from autograder.report.summary import summary
+    from autograder.results import GradeResult
+    from tests.catalogue import variant_namespace
+
+    namespace = variant_namespace("a01_perceptron", NAIVE_SIGMOID)
+    with np.errstate(all="ignore"):
+        exercises = run_checks(A01, LocalBackend(namespace), {"sigmoid"})
+    (sigmoid,) = exercises
+    warned = [c for c in sigmoid.checks if not c.passed and "RuntimeWarning" in c.feedback]
+    assert warned and all(c.mistake and "overflow" in c.mistake for c in warned), [(c.name, c.mistake) for c in warned]
+    text = summary([GradeResult(f"s{i}.ipynb", A01.id, exercises, student=f"s{i}") for i in range(2)])
+    assert "worth re-teaching" in text and "2 x sigmoid: a formula overflows for large inputs" in text, text

@@ -236,3 +236,17 @@ def test_restarts_and_cell_time_are_bounded_over_every_run(tmp_path):
     # the runs share one notebook_timeout: once it is used, no more killing cell is reached
     assert len(stopped) <= 10, result.notes
     assert any("used its 8 s (notebook_timeout" in note for note in result.notes), result.notes
+
+
+def test_a_cell_that_raised_is_named_as_the_student_finds_it(tmp_path):
+    """The released stub of a01: does the note name each unwritten cell by its first line (not by a
+    position counting markdown cells from 0) and say what NotImplementedError's empty message means?"""
+    path = tmp_path / "a01_perceptron.ipynb"
+    nbformat.write(submission("a01_perceptron", None), path)
+    notes = grade_notebook(path).notes
+    # the stub's cells that call sigmoid (its plot) raise; the cell defining it only defines it
+    assert any(note.startswith("the cell beginning `z = np.linspace(-6, 6, 401)` (cell ")
+               and "raised NotImplementedError: a function it defines or calls is not written yet" in note
+               for note in notes), notes
+    assert not any(note.rstrip().endswith(":") or "Error: \n" in note for note in notes), notes
+    assert not any(note.startswith("cell ") and " raised " in note for note in notes), notes

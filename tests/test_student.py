@@ -65,8 +65,11 @@ def test_an_array_changed_inside_a_list_argument_is_caught(path, request):
 def test_a_runtime_warning_fails_the_call_on_both_paths(path, request):
     """Does an overflow warning in the student's code fail the call on both paths?"""
     backend = local() if path == "local" else request.getfixturevalue("remote")
-    with pytest.raises(ContractViolation, match="RuntimeWarning: overflow"):
+    with pytest.raises(ContractViolation, match="RuntimeWarning: overflow") as caught:
         backend.lookup("overflow")(np.array([-1000.0]))
+    # a hint that fits every check, a03's "without clipping" ones too; the warning's kind named as the mistake
+    assert "clipping" not in str(caught.value) and "np.exp(-np.abs(z))" in str(caught.value)
+    assert caught.value.rule == "warning" and "overflows for large inputs" in caught.value.mistake
 
 
 @pytest.mark.parametrize("path", ["local", "remote"])
@@ -229,7 +232,7 @@ def test_a_students_exception_names_the_call_and_the_line(path, request):
     with pytest.raises(StudentFailure) as caught:
         backend.lookup("fails")(np.array([0.5]))
     text = feedback_for(caught.value)
-    assert "fails(array([0.5])) raised ValueError: my own message" in text, text
+    assert "fails(np.array([0.5])) raised ValueError: my own message" in text, text
     assert "at cell 0, line 21, in fails" in text, text
     assert not any(name in text for name in GRADER_NAMES), text
 
@@ -247,3 +250,25 @@ def test_a_python_scalar_failure_says_to_convert_it(path, request):
     text = feedback_for(caught.value)
     assert "for a Python float input, your function raised AttributeError" in text, text
     assert "np.asarray(z)" in text and not any(name in text for name in GRADER_NAMES), text
+
+
+@pytest.mark.parametrize("value, shown", [
+    (np.array([[1.0, 2.5], [3.0, 4.0]]), "shape (2, 2): [[1, 2.5], [3, 4]]"),            # one line, shape first
+    (np.arange(20.0).reshape(4, 5), "shape (4, 5): [0, 1, 2, ..., 19]"),                # a few values of many
+    (np.array([3e-39, 1.234567]), "shape (2,): [3e-39, 1.23457]"),                      # each number its own digits
+    (np.array([0.5, 0.25], np.float32), "shape (2,) float32: [0.5, 0.25]"),
+    (np.array([1, 2, 3]), "shape (3,) int64: [1, 2, 3]"),
+    (np.float32(19.73841), "19.7384"),                                                   # no np.float32(...) wrapper
+    (np.int64(7), "7"),
+    (np.array(2.5), "2.5"),
+    (2433.3333333333335, "2433.33"),                                                     # rounded: never looks exact
+    (2433.0, "2433"),                                                                    # exact: a whole number
+    (4.476286e-309, "4.48e-309"),                                                        # an underflow's residue
+    ([np.float32(0.1), 3], "[0.1, 3]"),
+])
+def test_a_value_reads_at_a_glance(value, shown):
+    """Is an argument or a result shown on one line: an array as its shape then a few values, a number
+    once, without a NumPy wrapper, and a whole number only when it is one?"""
+    from autograder.student import describe
+
+    assert describe(value) == shown

@@ -15,7 +15,7 @@ import numpy as np
 from solutions import a02_dense as ref
 
 from ..student import ContractViolation, StudentFailure, StudentObject, describe
-from .kit import Mistake, exercise, expect, expect_close, fail, load_keras, raised_as_predicted
+from .kit import Mistake, exercise, expect, expect_close, fail, load_keras, raised_as_predicted, plural
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 
@@ -95,7 +95,7 @@ def _distinct(mistakes, correct):
 
 def _no_list(got, call, what):
     if isinstance(got, (list, tuple)):
-        fail(called=call, expected=f"one array, {what}", received=f"a {type(got).__name__} of {len(got)} items, "
+        fail(called=call, expected=f"one array, {what}", received=f"a {type(got).__name__} of {plural(len(got), 'item')}, "
              f"{describe(got)}")
 
 
@@ -396,6 +396,36 @@ def test_denselayer_matches_keras(DenseLayer):
                  keras=True, mistakes=_layer_mistakes(X.astype(float), W.astype(float), b.astype(float), "relu"))
 
 
+# Pre-activations that overflow a naive exp: exp(710) is inf in float64, exp(89) in float32.
+OVERFLOW_SCALE = {np.float64: 1000.0, np.float32: 100.0}
+
+
+def _large_network(dtype):
+    """X and the weights of a 2-3-2 network whose pre-activations reach +/-OVERFLOW_SCALE in both layers."""
+    scale = OVERFLOW_SCALE[dtype]
+    X = np.array([[1.0, -1.0], [-1.0, 0.5], [0.5, 1.0]])
+    weights = [np.array([[1.0, -1.0, 0.5], [-0.5, 1.0, -1.0]]) * scale, np.array([0.0, 0.5, -0.5]),
+               np.array([[1.0, -1.0], [-1.0, 1.0], [0.5, -0.5]]) * scale, np.array([0.25, -0.25])]
+    return X.astype(dtype), [w.astype(dtype) for w in weights]
+
+
+@exercise("DenseLayer")
+def test_denselayer_large_pre_activations(DenseLayer):
+    """layer(X) with the default sigmoid is stable for pre-activations of +/-1000 in float64 and +/-100 in float32 (no RuntimeWarning)"""
+    for dtype in (np.float64, np.float32):
+        X, (W, b, _, _) = _large_network(dtype)
+        layer, call = _make_layer(DenseLayer, 2, 3, seed=0)
+        try:   # a set_weights that keeps the caller's arrays is charged once, in test_denselayer_call_and_weights
+            _call(_attribute(layer, "set_weights", call), [W, b], call="layer.set_weights([W, b])")
+        except ContractViolation as exc:
+            if exc.rule != "kept":
+                raise
+        expect_close(_call(layer, X, call=f"layer(X of shape {X.shape} {np.dtype(dtype)})"),
+                     ref.dense_forward(X, W, b, "sigmoid"),
+                     call=f"layer = {call}; layer.set_weights([W, b]); layer(X) with pre-activations up to "
+                          f"+/-{OVERFLOW_SCALE[dtype]:g} in {np.dtype(dtype)}")
+
+
 # -- mlp_forward ------------------------------------------------------------------------------
 
 def _network(sizes, dtype, seed):
@@ -493,3 +523,12 @@ def test_mlp_forward_depths_and_batches(mlp_forward):
         X = _random((1, 4), dtype, 122)
         weights = _network((4, 6, 5, 3, 2, 1), dtype, 123)
         _check_mlp(mlp_forward, X, weights, ["relu", "tanh", "relu", "linear", "sigmoid"])
+
+
+@exercise("mlp_forward")
+def test_mlp_forward_large_pre_activations(mlp_forward):
+    """sigmoid and tanh layers are stable for pre-activations of +/-1000 in float64 and +/-100 in float32 (no RuntimeWarning)"""
+    for dtype in (np.float64, np.float32):
+        X, weights = _large_network(dtype)
+        for activations in (["sigmoid", "sigmoid"], ["tanh", "sigmoid"]):
+            _check_mlp(mlp_forward, X, weights, activations)

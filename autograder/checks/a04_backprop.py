@@ -13,7 +13,7 @@ import numpy as np
 from solutions import a04_backprop as ref
 
 from ..student import StudentFailure, describe
-from .kit import Mistake, exercise, expect, expect_close, fail, load_keras, load_tensorflow
+from .kit import Mistake, exercise, expect, expect_close, fail, load_keras, load_tensorflow, plural
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 
@@ -33,7 +33,7 @@ def _expect_parts(got, expected, *, call, parts, mistakes=(), shape_hints=None, 
     if not isinstance(got, (tuple, list)) or len(got) != len(expected):
         kind = "nothing (None): did you forget to return?" if got is None else describe(got)
         if isinstance(got, (tuple, list)):
-            kind = f"a {type(got).__name__} of {len(got)} values"
+            kind = f"a {type(got).__name__} of {plural(len(got), 'value')}"
         fail(called=call, expected=f"{len(expected)} values ({', '.join(parts)})", received=kind)
     for i, part in enumerate(parts):
         expect_close(got[i], expected[i], call=f"{call}, its {part}",
@@ -157,6 +157,23 @@ def test_perceptron_gradients_saturated(perceptron_gradients):
     _expect_parts(perceptron_gradients(X, y, w0, w), ref.perceptron_gradients(X, y, w0, w), parts=("dJ/dw0", "dJ/dw"),
                   call=f"perceptron_gradients({describe(X)}, {describe(y)}, 0.0, {describe(w)}) (z = [-30, 30, -25, 25, 3, -2])",
                   mistakes=variants)
+
+
+# Pre-activations that overflow a naive exp: exp(710) is inf in float64, exp(89) in float32.
+OVERFLOW_SCALE = {np.float64: 1000.0, np.float32: 100.0}
+
+
+@exercise("perceptron_gradients")
+def test_perceptron_gradients_large_pre_activations(perceptron_gradients):
+    """pre-activations of +/-1000 in float64 and +/-100 in float32 give dJ/dz = (y_hat - y) / n without RuntimeWarning (a naive exp(-z) overflows there)"""
+    for dtype in (np.float64, np.float32):
+        scale = OVERFLOW_SCALE[dtype]
+        X = np.array([[-1.0, 0.0], [1.0, 0.0], [0.5, 0.0], [0.0, -0.5], [0.001, 0.002]], dtype=dtype)
+        y, w = np.array([1.0, 0.0, 0.0, 1.0, 1.0], dtype=dtype), np.array([scale, scale], dtype=dtype)
+        z = X.astype(float) @ w.astype(float)
+        _expect_parts(perceptron_gradients(X, y, 0.0, w), ref.perceptron_gradients(X, y, 0.0, w),
+                      parts=("dJ/dw0", "dJ/dw"), mistakes=_perceptron_variants(X, y, 0.0, w),
+                      call=f"perceptron_gradients(X, y, 0.0, w) in {np.dtype(dtype)} with z = {describe(z)}")
 
 
 # -- dense_backward -----------------------------------------------------------------------------
@@ -349,7 +366,7 @@ def _check_mlp(got, expected, X, y, weights, activations, call, tolerances=None)
     if not isinstance(got, (list, tuple)) or len(got) != len(weights):
         kind = "nothing (None): did you forget to return?" if got is None else describe(got)
         if isinstance(got, (list, tuple)):
-            kind = f"a {type(got).__name__} of {len(got)} arrays"
+            kind = f"a {type(got).__name__} of {plural(len(got), 'array')}"
         fail(called=call, expected=f"a list of {len(weights)} arrays, one per weight, in the order of weights "
              "[dW1, db1, dW2, db2, ...]", received=kind)
     variants = {kind: _mlp_variant(X, y, weights, activations, kind) for kind in _MLP_MISTAKES}
@@ -410,6 +427,37 @@ def test_mlp_gradients_float32(mlp_gradients):
     X, y, weights, activations = _network(0, n=1)
     _check_mlp(mlp_gradients(X, y, weights, activations), ref.mlp_gradients(X, y, weights, activations),
                X, y, weights, activations, "mlp_gradients(X (1, 3), y (1,), weights for [3, 5, 4, 1], ...)")
+
+
+@exercise("dense_backward")
+def test_dense_backward_large_pre_activations(dense_backward):
+    """sigmoid and tanh layers with pre-activations of +/-1000 in float64 and +/-100 in float32: the derivative without RuntimeWarning"""
+    for dtype in (np.float64, np.float32):
+        scale = OVERFLOW_SCALE[dtype]
+        X = np.array([[1.0, -1.0], [-1.0, 0.5], [0.5, 1.0]], dtype=dtype)
+        W = (np.array([[1.0, -1.0, 0.5], [-0.5, 1.0, -1.0]]) * scale).astype(dtype)
+        b, dA = np.array([0.0, 0.5, -0.5], dtype=dtype), np.full((3, 3), 0.1, dtype=dtype)
+        for activation in ("sigmoid", "tanh"):
+            _check_dense(dense_backward, dA, X, W, b, activation,
+                         f'dense_backward(dA (3, 3), X (3, 2), W (2, 3), b (3,), "{activation}") in {np.dtype(dtype)} '
+                         f"with pre-activations up to +/-{scale:g}")
+
+
+@exercise("mlp_gradients")
+def test_mlp_gradients_large_pre_activations(mlp_gradients):
+    """a sigmoid network with pre-activations of +/-1000 in float64 and +/-100 in float32: gradients without RuntimeWarning"""
+    for dtype in (np.float64, np.float32):
+        scale = OVERFLOW_SCALE[dtype]
+        X = np.array([[1.0, -1.0], [-1.0, 0.5], [0.5, 1.0], [0.2, -0.3]], dtype=dtype)
+        y = np.array([1.0, 0.0, 0.0, 1.0], dtype=dtype)
+        weights = [(np.array([[1.0, -1.0, 0.5], [-0.5, 1.0, -1.0]]) * scale).astype(dtype),
+                   np.array([0.0, 0.5, -0.5], dtype=dtype),
+                   (np.array([[1.0], [-1.0], [0.5]]) * scale).astype(dtype), np.array([0.25], dtype=dtype)]
+        for activations in (["sigmoid", "sigmoid"], ["tanh", "sigmoid"]):
+            call = (f"mlp_gradients(X (4, 2) {np.dtype(dtype)}, y (4,), weights for layer sizes [2, 3, 1], {activations}) "
+                    f"with pre-activations up to +/-{scale:g}")
+            _check_mlp(mlp_gradients(X, y, weights, activations), ref.mlp_gradients(X, y, weights, activations),
+                       X, y, weights, activations, call)
 
 
 # -- numerical_gradient -------------------------------------------------------------------------
@@ -567,7 +615,7 @@ def _check_descent(gradient_descent, grad, w_init, lr, n_steps, call):
         elif len(history) == len(expected) - 1:
             named = "one step too few (range(n_steps) runs n_steps times)."
         fail(called=call, expected=f"a history of {len(expected)} arrays, one per step",
-             received=f"a history of {len(history)} entries", mistake=named)
+             received=f"a history of {plural(len(history), 'entry', 'entries')}", mistake=named)
     _expect_distinct(history, expected, call)
     for i, (h, e) in enumerate(zip(history, expected)):
         expect_close(h, e, call=f"{call}, its history[{i}] (the weights after step {i + 1})",
@@ -607,7 +655,7 @@ def test_gradient_descent_no_steps(gradient_descent):
         fail(called=call, expected="a pair (w, history)", received=describe(got))
     history = _history_as_list(got[1], call)
     if history:
-        fail(called=call, expected="an empty history (no step taken)", received=f"a history of {len(history)} entries")
+        fail(called=call, expected="an empty history (no step taken)", received=f"a history of {plural(len(history), 'entry', 'entries')}")
     expect_close(got[0], w_init, call=f"{call}, its w (no step: w_init's values)")
 
 
@@ -632,7 +680,7 @@ def test_gradient_descent_tol(gradient_descent):
             named = "the gradient's norm ||grad(w)|| was compared with tol; compare the step's norm ||lr * grad(w)||."
         fail(called=call, expected=f"the descent to stop after step {len(expected)}, the first whose norm "
              f"||lr * grad(w)|| is below tol (a history of {len(expected)} arrays)",
-             received=f"a history of {len(history)} arrays", mistake=named)
+             received=f"a history of {plural(len(history), 'array')}", mistake=named)
     _expect_distinct(history, expected, call)
     for i, h in enumerate(history):
         expect_close(h, expected[i], call=f"{call}, its history[{i}]")

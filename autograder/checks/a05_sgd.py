@@ -12,7 +12,7 @@ import numpy as np
 from solutions import a05_sgd as ref
 
 from ..student import describe
-from .kit import Mistake, exercise, expect, expect_close, fail, load_keras
+from .kit import Mistake, exercise, expect, expect_close, fail, load_keras, plural
 
 # Keras in float64 still rounds lr, momentum and the betas to float32 (it casts them from float32
 # tensors); hyper-parameters exact in float32 (0.125, 0.875, 1 - 2**-10) make it agree to ~1e-12.
@@ -90,11 +90,11 @@ def _check_split(got, X, y, fractions, call):
     unique, times = np.unique(every, return_counts=True)
     if np.any(times > 1):
         fail(called=call, expected="disjoint sets, every row in exactly one of them",
-             received=f"{int(np.sum(times > 1))} rows in more than one set (or twice in one)",
+             received=f"{plural(int(np.sum(times > 1)), 'row')} in more than one set (or twice in one)",
              mistake="the sets overlap: split ONE permutation of the rows, or sample without replacement.")
     if len(unique) != n:
         fail(called=call, expected=f"together all {n} rows",
-             received=f"{len(unique)} rows; {n - len(unique)} rows are in no set",
+             received=f"{plural(len(unique), 'row')}; {plural(n - len(unique), 'row')} in no set",
              mistake="rows are lost: when the sizes are rounded, the last set must take the rows left over.")
     sizes, targets = [len(i) for i in ids], [f * n for f in fractions]
     # The sets' order is the likely cause only when the sizes are right but in another order.
@@ -103,7 +103,7 @@ def _check_split(got, X, y, fractions, call):
     for s in range(3):
         if abs(sizes[s] - targets[s]) > 1 + 1e-9:
             fail(called=call, expected=f"a {names[s]} set of {targets[s]:g} rows, within one row",
-                 received=f"{sizes[s]} rows",
+                 received=plural(int(sizes[s]), "row"),
                  hint=f"Hint: the order is training, validation, test, with fractions {fractions}." if reordered else None)
     classes, totals = np.unique(y, return_counts=True)
     for s in range(3):
@@ -113,7 +113,7 @@ def _check_split(got, X, y, fractions, call):
                 fail(called=call,
                      expected=f"the {names[s]} set to hold {target:g} rows of class {c} "
                               f"(its share {fractions[s]:g} of the {total} rows of that class), within one row",
-                     received=f"{have} rows of class {c}",
+                     received=f"{plural(int(have), 'row')} of class {c}",
                      mistake="the split is not stratified: each set must have the same class distribution as "
                              "the whole data set. Split every class separately, then put the pieces together.")
 
@@ -199,20 +199,20 @@ def _epoch_ids(got, X, y, batch_size, call):
                mistake="X and y are not paired: permute X and y with the same index array.")
         ids.append(np.round(Xb[:, 0]).astype(int))
     if not ids:
-        fail(called=call, expected=f"{-(-n // batch_size)} batches", received="nothing was yielded",
+        fail(called=call, expected=plural(-(-n // batch_size), "batch", "batches"), received="nothing was yielded",
              mistake=("when N < batch_size, the epoch is one smaller batch of all N rows; it must not be dropped."
                       if n < batch_size else None))
     order = np.concatenate(ids)
     unique, times = np.unique(order, return_counts=True)
     if np.any(times > 1):
         fail(called=call, expected="every row exactly once per epoch",
-             received=f"{int(np.sum(times > 1))} rows more than once",
+             received=f"{plural(int(np.sum(times > 1)), 'row')} more than once",
              mistake="rows are drawn with replacement: shuffle a permutation of the row numbers instead.")
     if len(unique) < n:
         dropped = len(unique) == n - n % batch_size
         fail(called=call, expected=f"every one of the {n} rows once per epoch",
-             received=f"{len(unique)} rows in {len(ids)} batches",
-             mistake=(f"the last, partial batch was dropped: the last batch holds the {n % batch_size} rows left over."
+             received=f"{plural(len(unique), 'row')} in {plural(len(ids), 'batch', 'batches')}",
+             mistake=(f"the last, partial batch was dropped: the last batch holds the {plural(n % batch_size, 'row')} left over."
                       if dropped else None),
              hint=None if dropped else "Hint: loop over the starts range(0, N, batch_size).")
     sizes = [len(i) for i in ids]
@@ -584,7 +584,7 @@ def test_adam_equals_keras(adam_init, adam_update):
 
 @exercise("adam_update")
 def test_adam_where_epsilon_matters(adam_init, adam_update):
-    """where sqrt(v) is comparable to epsilon (gradients near 1e-8; epsilon=1e-4), the steps still equal Keras' Adam"""
+    """where sqrt(v) is comparable to epsilon (gradients near 1e-8 with epsilon=1e-7, and epsilon=1e-4), the steps still equal Keras' Adam"""
     _adam_steps(adam_init, adam_update, "float64", EXACT_ADAM, scale=1e-8, label=", gradients about 1e-8")
     _adam_steps(adam_init, adam_update, "float64",
                 {"learning_rate": 0.0625, "beta_1": 0.75, "beta_2": 0.984375, "epsilon": 1e-4})

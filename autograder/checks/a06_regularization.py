@@ -15,7 +15,7 @@ from solutions import a06_regularization as ref
 
 from ..sandbox.wire import Rng
 from ..student import describe
-from .kit import Mistake, exercise, expect, expect_close, fail, load_keras
+from .kit import Mistake, exercise, expect, expect_close, fail, load_keras, plural
 
 SIGMAS = 5.0
 VARIANCE_BAND = (0.5, 1.6)
@@ -473,7 +473,7 @@ def _losses_text(val_losses):
 def _expect_epoch(got, expected, val_losses, patience, shown=None):
     call = f"early_stopping_epoch({shown or _losses_text(val_losses)}, patience={patience})"
     best, stop = _stop_trace(list(val_losses), patience)
-    how = (f"Keras stops after epoch {stop} ({patience} epochs without a strict improvement since epoch {best}) "
+    how = (f"Keras stops after epoch {stop} ({plural(patience, 'epoch')} without a strict improvement since epoch {best}) "
            f"and restores epoch {best}." if stop is not None else
            f"Keras never stops early here, and at the end restores the best epoch, {best}.")
     # Any whole number is an epoch: a Python or NumPy int, a float such as 3.0, or a 0-d array of one.

@@ -307,10 +307,11 @@ def _caused_by(causes, method, what, failure):
 
 
 def _own(compute):
-    """What the student's own methods give (`compute()`), or None when they fail or raise."""
+    """What the student's own methods give (`compute()`), or None when they fail, raise or break a
+    general rule (a RuntimeWarning)."""
     try:
         return compute()
-    except (CheckFailure, StudentFailure, TypeError, ValueError):
+    except (CheckFailure, ContractViolation, StudentFailure, TypeError, ValueError):
         return None
 
 
@@ -335,6 +336,27 @@ def _train_step_causes(NumpyMLP, arch, got_weights, got_loss):
     causes = (("gradients",) if not _matches(grads, keras_grads) else ()) + (
         ("loss",) if not _matches([loss], [keras_loss]) else ())
     return causes or None
+
+
+def _loss_causes(NumpyMLP, arch, labels, got):
+    """("forward",) when a failed loss is the mean BCE of your own forward's output (probabilities
+    clipped to [1e-7, 1 - 1e-7], which equals Keras' value from the logits at these logits) and that
+    output differs from Keras'; None otherwise."""
+    X, _, weights = _data(arch)
+    keras_output, _, _ = _keras_eval(arch)
+
+    def own():
+        mlp, text = _with_weights(NumpyMLP, arch, weights)
+        return np.asarray(_call(mlp.forward, X, call=f"{text}.forward(X)"), dtype=float)
+
+    output = _own(own)
+    if output is None or output.shape != keras_output.shape or _matches([output], [keras_output]):
+        return None
+    p = np.clip(output, 1e-7, 1 - 1e-7)
+    t = np.asarray(labels, dtype=float).reshape(p.shape)
+    with np.errstate(all="ignore"):
+        bce = -np.mean(t * np.log(p) + (1 - t) * np.log(1 - p))
+    return ("forward",) if _matches([got], [bce]) else None
 
 
 def _own_fit(NumpyMLP, arch, epochs):
@@ -518,15 +540,17 @@ def test_loss_equals_keras(NumpyMLP):
             got = _call(mlp.loss, X, labels, call=call)
             expect(np.ndim(got) == 0, called=call, expected="one number, the mean loss over the batch",
                    received=f"{describe(got)} of shape {np.shape(got)}")
-            expect_close(got, expected, call=call, **STEP_TOL, mistakes=[
-                Mistake("the losses are summed instead of averaged: J is the mean over the batch "
-                        "(the 1/n is missing).", _variant_loss(weights, activations, X, labels, reduce="sum")),
-                Mistake("the sign is flipped: J = -mean(y log y_hat + (1 - y) log(1 - y_hat)).",
-                        _variant_loss(weights, activations, X, labels, reduce="sign")),
-                Mistake("labels of shape (n,) were broadcast against outputs of shape (n, 1), giving an "
-                        "(n, n) matrix of losses: reshape y to the output's shape first.",
-                        _variant_loss(weights, activations, X, labels, broadcast=True)),
-            ])
+            _caused_by(lambda: _loss_causes(NumpyMLP, arch, labels, got), "loss",
+                       "the mean binary cross-entropy of what your forward returned", lambda: expect_close(
+                got, expected, call=call, **STEP_TOL, mistakes=[
+                    Mistake("the losses are summed instead of averaged: J is the mean over the batch "
+                            "(the 1/n is missing).", _variant_loss(weights, activations, X, labels, reduce="sum")),
+                    Mistake("the sign is flipped: J = -mean(y log y_hat + (1 - y) log(1 - y_hat)).",
+                            _variant_loss(weights, activations, X, labels, reduce="sign")),
+                    Mistake("labels of shape (n,) were broadcast against outputs of shape (n, 1), giving an "
+                            "(n, n) matrix of losses: reshape y to the output's shape first.",
+                            _variant_loss(weights, activations, X, labels, broadcast=True)),
+                ]))
 
 
 @exercise("NumpyMLP", method="loss")
@@ -556,6 +580,36 @@ def test_loss_with_saturated_outputs(NumpyMLP):
     if not any(np.isclose(float(got), value, rtol=1e-4) for value in accepted.values()):
         fail(called=call, expected=" or ".join(f"{value:.8g} ({how})" for how, value in accepted.items())
              + ", within rtol 1e-4", received=f"{float(got):.8g}")
+
+
+@exercise("NumpyMLP", method="stability")
+def test_large_pre_activations(NumpyMLP):
+    """forward and gradients stay finite, without RuntimeWarning, for pre-activations of +/-1000 in float64 and +/-100 in float32 (a naive exp overflows there)"""
+    for activations in (("sigmoid", "sigmoid"), ("tanh", "sigmoid")):
+        for dtype, scale in ((np.float64, 1000.0), (np.float32, 100.0)):
+            sizes = (2, 3, 1)
+            X = np.array([[1.0, -1.0], [-1.0, 0.5], [0.5, 1.0], [0.2, -0.3]])
+            y = np.array([1.0, 0.0, 0.0, 1.0])
+            weights = [np.array([[1.0, -1.0, 0.5], [-0.5, 1.0, -1.0]]) * scale, np.array([0.0, 0.5, -0.5]),
+                       np.array([[1.0], [-1.0], [0.5]]) * scale, np.array([0.25])]
+            net = ref.NumpyMLP(list(sizes), list(activations))
+            net.set_weights(weights)
+            text = _arch_text(sizes, activations)
+            mlp = _call(NumpyMLP, list(sizes), list(activations), call=text)
+            _set_weights(mlp, [w.astype(dtype) for w in weights], text)
+            where = f"with pre-activations up to +/-{scale:g} in {np.dtype(dtype)}"
+            expect_close(_call(mlp.forward, X.astype(dtype), call=f"{text}.forward(X)"), net.forward(X),
+                         call=f"{text}.forward(X of shape {X.shape}) {where}", **STEP_TOL)
+            try:
+                got = _call(mlp.gradients, X.astype(dtype), y, call=f"{text}.gradients(X, y)")
+            except ContractViolation as exc:
+                # the loss's own warning (a naive log of the sigmoid), charged by the loss's checks
+                if exc.rule == "warning" and _own(lambda: mlp.loss(X.astype(dtype), y)) is None:
+                    raise CausedBy(CheckFailure(str(exc), mistake=exc.mistake), ("loss",), _note(
+                        "gradients", ("loss",), "what it should with the loss your loss computes (its own "
+                        "RuntimeWarning at these inputs)")) from None
+                raise
+            _expect_weights(got, net.gradients(X, y), call=f"{text}.gradients(X, y) {where}", what="gradient of")
 
 
 # -- gradients ----------------------------------------------------------------------------------

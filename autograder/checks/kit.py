@@ -16,7 +16,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from ..config import load_course
-from ..student import StudentObject, describe
+from ..student import StudentObject, describe, format_number
 
 
 class CheckFailure(AssertionError):
@@ -294,8 +294,8 @@ def expect_close(got, expected, *, call: str | Callable[[], str], rtol: float | 
     shown, back = describe(expected, digits=digits), describe(got, digits=digits)
     if shown == back:   # large arrays are summarised alike: show the first entry that differs
         index, e, g, entry_digits = _first_difference(got_arr, expected_arr, rtol, atol)
-        shown, back = (f"{shown[:-1]}, whose entry {index} is {e:.{entry_digits}g}>",
-                       f"{back[:-1]}, whose entry {index} is {g:.{entry_digits}g}>")
+        shown, back = (f"{shown}, whose entry {index} is {_plain(e, entry_digits)}",
+                       f"{back}, whose entry {index} is {_plain(g, entry_digits)}")
     fail(called=called(), expected=shown, received=f"{back}\n{_difference(got_arr, expected_arr, rtol, atol)}",
          mistake=mistake)
 
@@ -307,21 +307,39 @@ def _first_difference(got, expected, rtol: float, atol: float):
     return index, expected[index], got[index], shown_digits(got[index], expected[index])
 
 
+def _plain(x, digits: int) -> str:
+    """A number as `describe` shows it: whole numbers without ".0" ("3"), no NumPy wrapper."""
+    return format_number(float(x), digits)
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """ "1 row", "2 rows"; `words` for an irregular plural ("1 batch", "3 batches")."""
+    return f"{count} {word if count == 1 else words or word + 's'}"
+
+
 def _difference(got, expected, rtol: float, atol: float) -> str:
-    """Where the first difference is and how large, rounded for reading (no relative error against 0)."""
+    """Where the first difference is and how large, rounded for reading (no relative error against 0);
+    whole numbers that must be equal (an epoch, a count) are compared as whole numbers."""
     bad = ~np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
     index, e, g, digits = _first_difference(got, expected, rtol, atol)
     where = f"at index {index}" if got.ndim else "in the value"
-    count = f"{int(bad.sum())} of {bad.size} entries differ; " if got.ndim else ""
+    count = f"{int(bad.sum())} of {plural(bad.size, 'entry', 'entries')} differ; " if got.ndim else ""
+    whole = rtol == 0 and atol == 0 and bool(np.all(np.isfinite(expected)) and np.all(expected == np.round(expected)))
+    if whole:
+        exact = f"expected {_plain(e, 17)}, received {_plain(g, 17)}" + ("" if not got.ndim else f" ({count[:-2]})")
+        return f"First difference {where}: {exact}; they must be equal" if got.ndim else f"Expected exactly {_plain(e, 17)}."
     with np.errstate(all="ignore"):
         size = f"absolute error {abs(g - e):.3g}" + (f", relative error {abs(g - e) / abs(e):.3g}" if e else "")
     if not (np.isfinite(g) and np.isfinite(e)):
         size = "not a finite number" if not np.isfinite(g) else "expected a non-finite value"
-    return (f"First difference {where}: expected {e:.{digits}g}, received {g:.{digits}g} ({count}{size}; "
+    return (f"First difference {where}: expected {_plain(e, digits)}, received {_plain(g, digits)} ({count}{size}; "
             f"tolerance rtol={rtol:g}, atol={atol:g})")
 
 
 def _shape_hint(got, expected) -> str:
+    if expected == () and np.prod(got, dtype=int) == 1:
+        return (f"Hint: one number is expected, not an array of shape {got}: return the value itself "
+                "(for example float(value), or the 0-d result of np.sum or np.mean without keepdims).")
     if len(got) == len(expected) == 2 and got == expected[::-1]:
         return "Hint: the shape is transposed."
     if got == expected + (1,) or got + (1,) == expected:

@@ -1,5 +1,5 @@
 """The catalogue of a02 mistakes and correct alternatives, graded by the real hidden checks."""
-from tests.catalogue import Catalogue, Finding
+from tests.catalogue import Catalogue, Finding, points_without
 
 A = "a02_dense"
 
@@ -275,15 +275,38 @@ KEEPS_ARRAYS = _layer(set_="""
         self.W, self.b = weights
 """)
 MISTAKES.append(("DenseLayer", "set_weights keeps the caller's arrays", KEEPS_ARRAYS, "not a copy"))
+NAIVE_MLP = """
+def mlp_forward(X, weights, activations):
+    A = X
+    for k, act in enumerate(activations):
+        Z = A @ weights[2 * k] + weights[2 * k + 1]
+        A = {"sigmoid": lambda z: 1 / (1 + np.exp(-z)), "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0),
+             "linear": lambda z: z}[act](Z)
+    return A
+"""
+NAIVE_LAYER = _layer(call="""
+        Z = X @ self.W + self.b
+        return 1 / (1 + np.exp(-Z)) if self.activation == "sigmoid" else dense_forward(X, self.W, self.b, self.activation)
+""")
+MISTAKES += [("mlp_forward", "its own naive sigmoid 1 / (1 + np.exp(-z))", NAIVE_MLP, "RuntimeWarning: overflow"),
+             ("DenseLayer", "its own naive sigmoid 1 / (1 + np.exp(-z))", NAIVE_LAYER, "RuntimeWarning: overflow")]
 
 FINDINGS = [
     # docs/curriculum.md: the bias is (output_dim,), as Keras'; the lecture's (1, d) row is charged once,
     # by the attributes check (weight 1 of 7); before, 3 of 5 checks (0.86/3), Glorot's among them
     Finding("DenseLayer", "the lecture's (1, output_dim) bias: charged by the attributes check alone", ROW_BIAS,
-            kept=(3 - 3 / 7, 3 - 3 / 7), shows=("one-dimensional",), hides=("Glorot",), mistake="one-dimensional"),
+            kept=(points_without(A, "DenseLayer", "test_denselayer_attributes"),) * 2, shows=("one-dimensional",), hides=("Glorot",), mistake="one-dimensional"),
     # the contract's copy rule, charged once by the check of set_weights (weight 2 of 7)
     Finding("DenseLayer", "set_weights keeps the caller's arrays: charged once", KEEPS_ARRAYS,
-            kept=(3 - 6 / 7, 3 - 6 / 7), shows=("not a copy",)),
+            kept=(points_without(A, "DenseLayer", "test_denselayer_call_and_weights"),) * 2, shows=("not a copy",)),
+    # no RuntimeWarning on any finite input: pre-activations of +/-1000 (float64) and +/-100 (float32); before,
+    # mlp_forward's own naive sigmoid kept every point (its inputs stopped at |z| = 30)
+    Finding("mlp_forward", "its own naive sigmoid: charged once, by the large-input check", NAIVE_MLP,
+            kept=(points_without(A, "mlp_forward", "test_mlp_forward_large_pre_activations"),) * 2,
+            shows=("RuntimeWarning: overflow",), mistake="overflows"),
+    Finding("DenseLayer", "its own naive sigmoid: charged once, by the large-input check", NAIVE_LAYER,
+            kept=(points_without(A, "DenseLayer", "test_denselayer_large_pre_activations"),) * 2,
+            shows=("RuntimeWarning: overflow",), mistake="overflows"),
     Finding("dense_forward", "its own sigmoid clipped to +/-500 overflows in float32", """
 def dense_forward(X, W, b, activation):
     Z = X @ W + b

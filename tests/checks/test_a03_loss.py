@@ -289,7 +289,7 @@ def mean_squared_error(y_true, y_pred):
     if y_true.ndim == y_pred.ndim + 1:
         y_true = y_true[..., 0]
     return np.sum((y_true - y_pred) ** 2)
-""", kept=(0, 0.5), hides=("np.float32(np.float32", "e+300"), shows=("np.float32(",), mistake="sum"),
+""", kept=(0, 0.5), hides=("np.float32(", "e+300"), mistake="sum"),
 ]
 
 

@@ -1,5 +1,5 @@
 """The catalogue of a04 mistakes and correct alternatives, graded by the real hidden checks."""
-from tests.catalogue import Catalogue, Finding
+from tests.catalogue import Catalogue, Finding, points_without
 
 A = "a04_backprop"
 
@@ -278,21 +278,12 @@ def gradient_descent(grad, w_init, lr, n_steps, tol=None):
 
 # (exercise, how it differs from the reference, the student's cell)
 ALTERNATIVES = [
-    ("perceptron_gradients", "the literal chain rule dJ/dy_hat * dy_hat/dz * dz/dw", """
-def perceptron_gradients(X, y, w0, w):
-    z = w0 + X @ w
-    y_hat = sigmoid(z)
-    dJ_dyhat = (-(y / y_hat) + (1 - y) / (1 - y_hat)) / len(y)
-    dyhat_dz = y_hat * (1 - y_hat)
-    dz = dJ_dyhat * dyhat_dz
-    return np.sum(dz), dz @ X
-"""),
-    ("perceptron_gradients", "a loop over the examples", """
+    ("perceptron_gradients", "a loop over the examples, with the notebook's stable sigmoid", """
 def perceptron_gradients(X, y, w0, w):
     n, m = X.shape
     dw0, dw = 0.0, np.zeros(m)
     for i in range(n):
-        err = 1 / (1 + np.exp(-(w0 + X[i] @ w))) - y[i]
+        err = sigmoid(w0 + X[i] @ w) - y[i]
         dw0 += err / n
         dw += err * X[i] / n
     return dw0, dw
@@ -307,7 +298,7 @@ def dense_backward(dA, X, W, b, activation):
     Z = np.einsum("nm,md->nd", X, W) + b
     derivative = {
         "sigmoid": lambda z: np.exp(-np.abs(z)) / (1 + np.exp(-np.abs(z))) ** 2,
-        "tanh": lambda z: 1 / np.cosh(np.clip(z, -300, 300)) ** 2,
+        "tanh": lambda z: 1 - np.tanh(z) ** 2,
         "relu": lambda z: np.where(z > 0, 1.0, 0.0),
         "linear": lambda z: np.ones_like(z),
     }[activation]
@@ -329,16 +320,17 @@ def dense_backward(dA, X, W, b, activation):
     dZ = dA * g
     return np.dot(dZ, W.T), np.dot(X.T, dZ), np.sum(dZ, axis=0)
 """),
-    ("mlp_gradients", "dense_backward per layer, from the literal BCE derivative", """
+    ("mlp_gradients", "dense_backward per hidden layer, from dJ/dz of the sigmoid output", """
 def mlp_gradients(X, y, weights, activations):
     A, cache = X, []
     for k, act in enumerate(activations):
         cache.append(A)
         A = activate(A @ weights[2 * k] + weights[2 * k + 1], act)
-    y = y.reshape(-1, 1)
-    dA = (A - y) / (A * (1 - A)) / len(y)
-    grads = []
-    for k in reversed(range(len(activations))):
+    dZ = (A - np.reshape(y, A.shape)) / len(A)
+    last = len(activations) - 1
+    grads = [cache[last].T @ dZ, dZ.sum(axis=0)]
+    dA = dZ @ weights[2 * last].T
+    for k in reversed(range(last)):
         dA, dW, db = dense_backward(dA, cache[k], weights[2 * k], weights[2 * k + 1], activations[k])
         grads = [dW, db] + grads
     return grads
@@ -411,6 +403,22 @@ def gradient_descent(grad, w_init, lr, n_steps, tol=None):
 ]
 
 
+MISTAKES.append(("perceptron_gradients", "a naive 1 / (1 + np.exp(-z)) inside, in a loop over the examples", """
+def perceptron_gradients(X, y, w0, w):
+    n, m = X.shape
+    dw0, dw = 0.0, np.zeros(m)
+    for i in range(n):
+        err = 1 / (1 + np.exp(-(w0 + X[i] @ w))) - y[i]
+        dw0 += err / n
+        dw += err * X[i] / n
+    return dw0, dw
+""", "RuntimeWarning: overflow"))
+
+
+PERCEPTRON_BUT_LARGE, DENSE_BUT_LARGE, MLP_BUT_LARGE = (
+    points_without(A, name, f"test_{name}_large_pre_activations")
+    for name in ("perceptron_gradients", "dense_backward", "mlp_gradients"))
+
 FINDINGS = [
     Finding("gradient_descent", "history returned as one stacked array keeps every point", """
 _right_descent = gradient_descent
@@ -427,13 +435,55 @@ def perceptron_gradients(X, y, w0, w):
     dz = -(y / c - (1 - y) / (1 - c)) * p * (1 - p) / len(y)
     return dz.sum(), X.T @ dz
 """, kept=(0, 2.99), shows=("clipped to [1e-10",), mistake="inside the chain"),
-    Finding("perceptron_gradients", "the explicit chain without clipping keeps every point", """
+    # no RuntimeWarning on any finite input: at pre-activations of +/-1000 (+/-100 in float32) y_hat is exactly
+    # 0 or 1, and the literal chain rule divides 0 by 0 there (NaN): charged once, by the large-input check,
+    # with the warning's mistake named (it kept every point before: its z stopped at +/-30)
+    Finding("perceptron_gradients", "the explicit chain without clipping: charged once, at saturation", """
 def perceptron_gradients(X, y, w0, w):
     X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
     p = sigmoid(w0 + X @ w)
     dz = -(y / p - (1 - y) / (1 - p)) * p * (1 - p) / len(y)
     return dz.sum(), X.T @ dz
-""", kept=(3, 3)),
+""", kept=(PERCEPTRON_BUT_LARGE, PERCEPTRON_BUT_LARGE),
+            shows=("RuntimeWarning",), mistake="RuntimeWarning: "),
+    Finding("perceptron_gradients", "the literal chain rule: charged once, at saturation", """
+def perceptron_gradients(X, y, w0, w):
+    z = w0 + X @ w
+    y_hat = sigmoid(z)
+    dJ_dyhat = (-(y / y_hat) + (1 - y) / (1 - y_hat)) / len(y)
+    dyhat_dz = y_hat * (1 - y_hat)
+    dz = dJ_dyhat * dyhat_dz
+    return np.sum(dz), dz @ X
+""",
+            kept=(PERCEPTRON_BUT_LARGE, PERCEPTRON_BUT_LARGE), shows=("RuntimeWarning",), mistake="RuntimeWarning: "),
+    Finding("dense_backward", "tanh' as 1 / cosh(clip(z, -300, 300))**2: cosh overflows in float32", """
+def dense_backward(dA, X, W, b, activation):
+    Z = np.einsum("nm,md->nd", X, W) + b
+    derivative = {
+        "sigmoid": lambda z: np.exp(-np.abs(z)) / (1 + np.exp(-np.abs(z))) ** 2,
+        "tanh": lambda z: 1 / np.cosh(np.clip(z, -300, 300)) ** 2,
+        "relu": lambda z: np.where(z > 0, 1.0, 0.0),
+        "linear": lambda z: np.ones_like(z),
+    }[activation]
+    dZ = dA * derivative(Z)
+    return np.einsum("nd,md->nm", dZ, W), np.einsum("nm,nd->md", X, dZ), np.einsum("nd->d", dZ)
+""",
+            kept=(DENSE_BUT_LARGE, DENSE_BUT_LARGE), shows=("RuntimeWarning: overflow",), mistake="overflow"),
+    Finding("mlp_gradients", "the literal BCE derivative (A - y) / (A (1 - A)): 0/0 at saturation", """
+def mlp_gradients(X, y, weights, activations):
+    A, cache = X, []
+    for k, act in enumerate(activations):
+        cache.append(A)
+        A = activate(A @ weights[2 * k] + weights[2 * k + 1], act)
+    y = y.reshape(-1, 1)
+    dA = (A - y) / (A * (1 - A)) / len(y)
+    grads = []
+    for k in reversed(range(len(activations))):
+        dA, dW, db = dense_backward(dA, cache[k], weights[2 * k], weights[2 * k + 1], activations[k])
+        grads = [dW, db] + grads
+    return grads
+""",
+            kept=(MLP_BUT_LARGE, MLP_BUT_LARGE), shows=("RuntimeWarning",), mistake="RuntimeWarning: "),
     Finding("mlp_gradients", "central differences (off by ~1e-7): no transposed kernel, no shape hint", """
 def mlp_gradients(X, y, weights, activations):
     def J():

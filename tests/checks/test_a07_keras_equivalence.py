@@ -13,7 +13,7 @@ from solutions import a07_keras_equivalence as ref
 from autograder.config import load_course
 from autograder.engine import run_checks
 from autograder.student import LocalBackend
-from tests.catalogue import Catalogue, Finding, results, variant_namespace
+from tests.catalogue import Catalogue, Finding, points_without, results, variant_namespace
 
 A = "a07_keras_equivalence"
 REFERENCE = inspect.getsource(ref.NumpyMLP)
@@ -363,12 +363,17 @@ UPHILL = edit(("self.weights = [w - lr * g for w, g in zip(self.weights, grads)]
                "self.weights = [w + lr * g for w, g in zip(self.weights, grads)]"))
 LOSS_AFTER_STEP = edit(("self.weights = [w - lr * g for w, g in zip(self.weights, grads)]\n        return loss",
                         "self.weights = [w - lr * g for w, g in zip(self.weights, grads)]\n        return self.loss(X, y)"))
-# gradients' checks are 3 of the 26 weights of NumpyMLP's 20 points; train_step's 2; set_weights' copy rule 1
-GRADIENTS_ONLY, TRAIN_STEP_ONLY, COPY_RULE_ONLY = 20 - 20 * 3 / 26, 20 - 20 * 2 / 26, 20 - 20 * 1 / 26
+# the points NumpyMLP keeps when only gradients' check fails, only train_step's, only set_weights' copy rule,
+# only the large pre-activations'
+GRADIENTS_ONLY, TRAIN_STEP_ONLY, COPY_RULE_ONLY, LARGE_ONLY = (points_without(A, "NumpyMLP", f"test_{name}") for name in (
+    "gradients_equal_gradient_tape", "train_step_equals_keras_sgd", "set_weights_copies", "large_pre_activations"))
+NAIVE_SIGMOID = edit(("            e = np.exp(-np.abs(z))  # never overflows\n            return np.where(z >= 0, 1 / (1 + e), e / (1 + e))",
+                      "            return 1 / (1 + np.exp(-z))"))
 KEEPS_ARRAYS = edit(("        self.weights = new\n", "        self.weights = list(weights)\n"),
                     ("self.weights = [w - lr * g for w, g in zip(self.weights, grads)]",
                      "for w, g in zip(self.weights, grads):\n            w -= lr * g"))
-MISTAKES.append(("NumpyMLP", "set_weights keeps the caller's arrays", KEEPS_ARRAYS, "not a copy"))
+MISTAKES += [("NumpyMLP", "set_weights keeps the caller's arrays", KEEPS_ARRAYS, "not a copy"),
+             ("NumpyMLP", "a naive sigmoid 1 / (1 + np.exp(-z))", NAIVE_SIGMOID, "RuntimeWarning: overflow")]
 
 FINDINGS = [
     Finding("NumpyMLP", "float32 throughout, probabilities clipped in float32 (Keras' own float32 value)",
@@ -387,6 +392,21 @@ FINDINGS = [
     # the contract's copy rule: before, 20/20 (the caller's arrays changed with each in-place step)
     Finding("NumpyMLP", "set_weights keeps the caller's arrays, train_step updates them in place: charged once",
             KEEPS_ARRAYS, kept=(COPY_RULE_ONLY, COPY_RULE_ONLY), shows=("kept the caller's weights[0] itself",)),
+    # no RuntimeWarning on any finite input; before, 20/20 (the checks' logits stopped at +/-40)
+    Finding("NumpyMLP", "a naive sigmoid: charged once, by the large pre-activations' check", NAIVE_SIGMOID,
+            kept=(LARGE_ONLY, LARGE_ONLY), shows=("RuntimeWarning: overflow",), mistake="overflows"),
+    # a naive log of the sigmoid in the loss: charged by the saturated loss's check, not again by the
+    # gradients' RuntimeWarning at large pre-activations (its cause is the loss)
+    Finding("NumpyMLP", "a naive log of the sigmoid in the loss: charged once", edit(
+        ("return np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))",
+         "p = NumpyMLP._activate(z, 'sigmoid')\n        return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))"),
+    ), kept=(points_without(A, "NumpyMLP", "test_loss_with_saturated_outputs"),) * 2, shows=("RuntimeWarning",)),
+    # biases not added (a forward mistake): the loss of that forward is not charged again
+    Finding("NumpyMLP", "biases not added: loss_equals_keras passes given the student's forward", edit(
+        ("z = a @ self.weights[2 * i] + self.weights[2 * i + 1]", "z = a @ self.weights[2 * i]"),
+    ), kept=(points_without(A, "NumpyMLP", "test_forward_equals_keras", "test_forward_float32",
+                            "test_loss_with_saturated_outputs", "test_gradients_equal_gradient_tape",
+                            "test_dropout_training_statistics"),) * 2, shows=("biases are not added",)),
     Finding("NumpyMLP", "train_step returns the loss after the step: charged in train_step's check only",
             LOSS_AFTER_STEP, kept=(TRAIN_STEP_ONLY, TRAIN_STEP_ONLY), shows=("after the update",)),
 ]
