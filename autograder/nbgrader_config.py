@@ -21,11 +21,14 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "autograder.nbgrader_metadata.CheckCellMetadata",
 ]
-# nbgrader's own sanitizing list, with its metadata check's schema compiled once per run (same checks).
+# nbgrader's own sanitizing list, with its metadata check's schema compiled once per run (same checks),
+# and the untouched hidden test cells restored before OverwriteCells checks them: it warned "checksum
+# has changed" for every one (autograder/nbgrader_hidden.py), and now only for cells a student changed.
 c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
+    "autograder.nbgrader_hidden.RestoreHiddenTests",
     "nbgrader.preprocessors.OverwriteCells",
     "autograder.nbgrader_metadata.CheckCellMetadata",
 ]
