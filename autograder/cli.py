@@ -1,7 +1,7 @@
 """The command line: a thin wrapper over the package's functions.
 
     python -m autograder grade NOTEBOOK [--assignment ID] [--format json|text]
-    python -m autograder grade-all DIR [--assignment ID] [--jobs N | --scheduler ADDRESS] [--out DIR] [--gradebook COURSE_DIR]
+    python -m autograder grade-all DIR [--assignment ID] [--student ID] [--jobs N | --scheduler ADDRESS [--tls-ca-file F --tls-cert F --tls-key F]] [--out DIR] [--gradebook COURSE_DIR]
     python -m autograder build [ID ...] [--check] [--step sync|release|samples ...]
     python -m autograder sync [ID ...] [--check]      (build's sync step alone)
     python -m autograder release [ID ...]             (build's release step alone)
@@ -22,7 +22,7 @@ import signal
 import sys
 import threading
 
-from .cluster import ClusterError
+from .cluster import ClusterError, SchedulerAddress
 from .config import ConfigError, load_course
 from .notebook import NotebookError
 
@@ -40,21 +40,36 @@ def cmd_grade(args) -> int:
 
 
 def cmd_grade_all(args) -> int:
-    from .grade_all import grade_all
-    from .report import summary
+    from pathlib import Path
+
+    from .grade_all import ClassFolderError, grade_all
+    from .report import class_summary, printable
     from .results import GradeResult
 
-    results = grade_all(args.directory, out=args.out, assignment=args.assignment, jobs=args.jobs,
-                        progress=not args.no_progress, hide=(args.gradebook,) if args.gradebook else (),
-                        scheduler=args.scheduler)
+    if args.gradebook and not (Path(args.gradebook) / "gradebook.db").is_file():
+        print(f"error: {printable(args.gradebook, newlines=False)} has no gradebook.db: expected an nbgrader course "
+              "folder whose assignments were released (python -m autograder release, or nbgrader "
+              "generate_assignment); nothing was graded.", file=sys.stderr)
+        return 2
+    try:
+        results = grade_all(args.directory, out=args.out, assignment=args.assignment, jobs=args.jobs,
+                            progress=not args.no_progress, hide=(args.gradebook,) if args.gradebook else (),
+                            scheduler=SchedulerAddress.from_options(args.scheduler, ca_file=args.tls_ca_file, cert=args.tls_cert,
+                                                                    key=args.tls_key, insecure=args.insecure_scheduler),
+                            student=args.student)
+    except ClassFolderError as exc:
+        print(f"error: {printable(exc, newlines=False)}", file=sys.stderr)
+        return 2
     if args.gradebook:
         from .gradebook import fill_gradebook
 
         filled = fill_gradebook(args.gradebook, results)
         print(f"gradebook filled: {args.gradebook} ({filled.recorded} submissions recorded)")
+        for note in filled.notes:
+            print(f"  {note}")
         for problem in filled.problems:
             print(f"  {problem}", file=sys.stderr)
-    print(summary([GradeResult.from_dict(data) for data in results]))
+    print(class_summary([GradeResult.from_dict(data) for data in results]))
     print(f"\nresults and feedback in {args.out}/<assignment>/, all grades in {args.out}/grades.csv")
     return 0
 
@@ -87,7 +102,7 @@ def cmd_new_assignment(args) -> int:
 
 
 def cmd_where(args) -> int:
-    from .registry import UnknownExercise, describe, exercise_places
+    from .where import UnknownExercise, describe, exercise_places
 
     try:
         print(describe(exercise_places(args.exercise)))
@@ -127,7 +142,7 @@ def cmd_gradescope(args) -> int:
 
 
 def cmd_time_reference(args) -> int:
-    from .timing import record_reference_timing
+    from .time_reference import record_reference_timing
 
     course = load_course()
     ids = [course.assignment(a).id for a in args.assignments] or [a.id for a in course.assignments]
@@ -154,12 +169,21 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=cmd_grade)
 
     p = commands.add_parser("grade-all", help="grade a folder of submissions in parallel")
-    p.add_argument("directory", help="nbgrader's submitted/<student>/<assignment>/ layout, or flat notebooks")
+    p.add_argument("directory", help="nbgrader's submitted/<student>/<assignment>/ layout, or flat notebooks, "
+                                     "or one student's folder")
     p.add_argument("--assignment", help="only this assignment (needed for flat folders without metadata)")
+    p.add_argument("--student", help="only this student (a late submission, a regrade): every other student's "
+                                     "results and grades.csv rows are kept")
     p.add_argument("--jobs", type=int, help="parallel workers (default: the number of cores)")
     p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="grade on a Dask cluster: a scheduler's address (tcp://host:8786), or local:N for N "
-                        "worker processes on this machine (see docs/cluster.md)")
+                   help="grade on a Dask cluster: a TLS scheduler's address (tls://host:8786), or local:N for N "
+                        "worker processes on this machine, secured for the run (see docs/cluster.md)")
+    for option, what in (("ca-file", "the CA's certificate"), ("cert", "the grader's certificate"),
+                         ("key", "the grader's private key")):
+        p.add_argument(f"--tls-{option}", metavar="PEM", help=f"for a tls:// scheduler: {what} (default: Dask's "
+                                                              "distributed.comm.tls configuration)")
+    p.add_argument("--insecure-scheduler", action="store_true",
+                   help="allow a plain tcp:// scheduler (anyone who reaches it can read and change the grades)")
     p.add_argument("--out", default="out/grades", help="where to write results, feedback and grades.csv")
     p.add_argument("--gradebook", help="an nbgrader course directory whose gradebook to fill")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -87,6 +87,13 @@ def _mistake_of(exc: BaseException) -> str | None:
     return mistake if isinstance(mistake, str) else None
 
 
+def _caused_by(exc: BaseException) -> tuple | None:
+    """(causes, note) of a check's `CausedBy` failure, else None."""
+    from .checks.kit import CausedBy
+
+    return (exc.causes, exc.note) if isinstance(exc, CausedBy) else None
+
+
 class _Collector:
     def __init__(self, namespace: StudentNamespace, exercises: set[str] | None, names: set[str] | None = None):
         self.namespace = namespace
@@ -95,6 +102,8 @@ class _Collector:
         self.results: list[CheckResult] = []
         self.unfinished: set[str] = set()   # checks whose function is missing, unwritten or stopped
         self.errors: list[str] = []          # why the checks module could not be collected
+        self.methods: dict[str, str] = {}    # check -> the method of a class it grades (its `method` tag)
+        self.causes: dict[str, tuple] = {}   # check -> (methods, note) of a `CausedBy` failure
 
     def pytest_collectreport(self, report):
         if report.failed:
@@ -132,6 +141,11 @@ class _Collector:
         mistake = _mistake_of(call.excinfo.value) if not passed else None
         if call.excinfo and _unfinished(call.excinfo.value):
             self.unfinished.add(item.name)
+        if getattr(function, "method", None):
+            self.methods[item.name] = function.method
+        caused = _caused_by(call.excinfo.value) if not passed else None
+        if caused:
+            self.causes.setdefault(item.name, caused)
         existing = [r for r in self.results if r.name == item.name]
         if existing:
             existing[0].passed = existing[0].passed and passed
@@ -191,6 +205,7 @@ def _charge_once(assignment: Assignment, backend, collector: "_Collector", exerc
     that one check, as a function the grader answers (`backend.substituted`), with the check's own
     bounds on the arguments. Nothing is retried for a function that is missing, unwritten or stopped.
     """
+    _charge_within(collector)
     order = [ex.name for ex in assignment.exercises]
     failed = {r.exercise for r in collector.results if not r.passed}
     retry = {r.name: r for r in collector.results
@@ -220,6 +235,23 @@ def _charge_once(assignment: Assignment, backend, collector: "_Collector", exerc
         check.passed, check.mistake = True, None
         check.feedback = (f"Passed with the reference {named} in place of yours: the failure came from your "
                           f"{named}, charged in {'its' if len(cause) == 1 else 'their'} own checks.")
+
+
+def _charge_within(collector: "_Collector") -> None:
+    """One mistake is charged once within a class: a check that failed only through another method
+    of the student's class (its `CausedBy` failure: train_step did what it should with the student's
+    own wrong gradients) passes, with its note, when a check of each such method failed before it
+    (in the checks' order, so that two checks never excuse each other). So a wrong method costs its
+    own checks, and a failure nothing else explains stays charged."""
+    failed_methods: set[str] = set()
+    for check in collector.results:   # in the order the checks ran
+        if check.passed:
+            continue
+        caused = collector.causes.get(check.name)
+        if caused and all(cause in failed_methods for cause in caused[0]):
+            check.passed, check.mistake, check.feedback = True, None, caused[1]
+        if collector.methods.get(check.name):
+            failed_methods.add(collector.methods[check.name])   # charged here, or through its causes
 
 
 def _reference_functions(assignment_id: str) -> dict:

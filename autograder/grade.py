@@ -11,7 +11,7 @@ from .engine import run_checks
 from .notebook import Cell, assignment_of, code_cells, read_notebook
 from .results import GradeResult
 from .sandbox.launcher import CallTimeout, Sandbox, SandboxError
-from .student import RemoteBackend
+from .student import RemoteBackend, restart_limit
 from .timing import Budgets, Costs, budgets_for
 
 
@@ -115,7 +115,7 @@ def grade_notebook(path: str | Path, *, assignment: str | None = None, course: C
         return sandbox
 
     # each exercise's function may stop the process once (it is not called again after that)
-    backend = RemoteBackend(start, runner, max_restarts=len(assignment_config.exercises) + 3,
+    backend = RemoteBackend(start, runner, max_restarts=restart_limit(len(assignment_config.exercises)),
                             max_cell_restarts=len(cells), budgets=budgets,
                             costs=costs)
     try:
@@ -127,7 +127,7 @@ def grade_notebook(path: str | Path, *, assignment: str | None = None, course: C
     notes = list(runner.notes)
     if isolation == "process":
         notes.insert(0, "isolation: process only (no Linux user namespaces on this machine): the limits and the "
-                        "plain-data channel hold, but the student's code could read the course's files and use "
-                        "the network; see docs/threat-model.md")
+                        "plain-data channel hold and the network is cut, but the student's code could read the "
+                        "course's files; see docs/threat-model.md")
     return GradeResult(str(path), assignment_id, exercises, notes, output, isolation,
                        round(time.monotonic() - started, 3))

@@ -14,14 +14,19 @@ from concurrent.futures import (FIRST_COMPLETED, BrokenExecutor, Executor, Proce
 from pathlib import Path
 from typing import Callable
 
-from . import store
+from . import late, store
 from .config import Course, load_course
 from .notebook import NotebookError
-from .report import csv_text, feedback_html, printable, summary
-from .results import ExerciseResult, GradeResult
+from .report import class_summary, csv_text, feedback_html, printable, summary
+from .results import GradeResult
 from .submissions import Submission, find_submissions, refusal
+from .ungraded import ungraded_result as _zero   # the cluster zeroes with it too
 
 _ZYGOTES: dict = {}
+
+
+class ClassFolderError(ValueError):
+    """The class folder, --assignment or --student names nothing to grade (nothing is written then)."""
 
 
 def _zygote(course: Course, hide: tuple[str, ...]):
@@ -68,18 +73,9 @@ def _grade_one(submission: Submission, course: Course, hide: tuple[str, ...], zy
     return result.to_dict()
 
 
-def _zero(submission: Submission, course: Course, reason: str) -> dict:
-    """The result of a submission that was not graded: every exercise of its assignment, no check run."""
-    assignment = submission.assignment
-    known = {a.id: a for a in course.assignments}
-    exercises = [ExerciseResult(e.name, e.points) for e in known[assignment].exercises] if assignment in known else []
-    return GradeResult(str(submission.path), assignment, exercises, isolation="none", student=submission.student,
-                       error=reason).to_dict()
-
-
 def grade_all(root: str | Path, *, out: str | Path, assignment: str | None = None, jobs: int | None = None,
               progress: bool = True, course: Course | None = None, hide: tuple[str | Path, ...] = (),
-              scheduler: str | None = None) -> list[dict]:
+              scheduler: str | None = None, student: str | None = None) -> list[dict]:
     """Grade every submission under `root` and keep the class's results under `out`.
 
     Each student's result is written (atomically) as soon as it is graded; the grades CSV and the
@@ -97,21 +93,33 @@ def grade_all(root: str | Path, *, out: str | Path, assignment: str | None = Non
             the class folder and `out` are always hidden.
         scheduler: grade on this Dask cluster (an address, or local:N) instead of a local pool
             (`cluster.executor.ClusterExecutor`).
+        student: only this student (the others' results under `out` are kept).
 
     Returns:
         This run's results, one per submission, as plain data (`GradeResult.to_dict`: student,
-        assignment, score, max_score, error, exercises and their checks, ...).
+        assignment, score (raw), late_penalty, final_score, timestamp, error, exercises and their
+        checks, ...). Each result's late penalty follows course.yaml's `late` block (`autograder.late`).
+
+    Raises:
+        ConfigError: `assignment` is not one of the course's (the message lists them).
+        ClassFolderError: `root` is not a folder, or holds no notebook to grade (of `assignment`,
+            of `student`); nothing is written then.
     """
     course = course or load_course()
+    if assignment:
+        course.assignment(assignment)   # an unknown id: its error lists the course's
     out = Path(out)
+    submissions = find_class(root, assignment=assignment, student=student, course=course, exclude=(out,))
     out.mkdir(parents=True, exist_ok=True)
-    submissions = find_submissions(root, assignment, exclude=(out,))
     hide = tuple(dict.fromkeys(str(Path(p).resolve()) for p in (root, out, *hide)))
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(submissions) or 1))
     results = []
     bar = _progress(len(submissions), progress)
 
+    folders = {str(s.path): s.folder for s in submissions}
+
     def keep(data: dict) -> None:
+        data = late.apply(data, folders.get(data["notebook"]), course.late)
         results.append(data)
         store.save(out, data, feedback_html(GradeResult.from_dict(data)))
         bar.update(1)
@@ -127,6 +135,39 @@ def grade_all(root: str | Path, *, out: str | Path, assignment: str | None = Non
         write_tables(out)
     results.sort(key=lambda d: (d["student"], d.get("assignment") or ""))
     return results
+
+
+def find_class(root: str | Path, *, assignment: str | None, student: str | None, course: Course,
+               exclude: tuple[Path, ...] = ()) -> list[Submission]:
+    """The submissions grade-all would grade (`find_submissions`), or a one-line reason why there are none.
+
+    Raises:
+        ClassFolderError: `root` is not a folder, or holds no notebook (of `assignment`, of `student`).
+    """
+    root = Path(root)
+    shown = printable(str(root), newlines=False)
+    if not root.is_dir():
+        what = "is a file, not a folder" if root.exists() else "does not exist"
+        hint = (f"to grade one notebook: python -m autograder grade {shown}" if root.is_file()
+                else "give the class folder (nbgrader's course folder or its submitted/)")
+        raise ClassFolderError(f"{shown} {what}: expected a class folder of submitted/<student>/<assignment>/"
+                               f"<assignment>.ipynb or of <student>.ipynb notebooks; {hint}.")
+    ids = tuple(a.id for a in course.assignments)
+    found = find_submissions(root, assignment, exclude=exclude, assignments=ids)
+    if not found:
+        only = f" of {assignment}" if assignment else ""
+        raise ClassFolderError(f"no notebook{only} found in {shown}: expected submitted/<student>/<assignment>/"
+                               f"<assignment>.ipynb or <student>.ipynb files; check the folder"
+                               f"{' and --assignment' if assignment else ''}.")
+    if student:
+        mine = [s for s in found if s.student == student]
+        if not mine:
+            known = sorted({s.student for s in found})
+            listed = ", ".join(printable(k, newlines=False) for k in known[:20]) + (", ..." if len(known) > 20 else "")
+            raise ClassFolderError(f"no submission of student {printable(student, newlines=False)!s} in {shown}"
+                                   f"{' for ' + assignment if assignment else ''}: the students found are {listed}.")
+        found = mine
+    return found
 
 
 def local_pool(jobs: int) -> Executor:
@@ -255,9 +296,7 @@ def write_tables(out: Path) -> None:
         store.write_atomic(folder / "grades.csv", csv_text(results))
         store.write_atomic(folder / "summary.txt", summary(results) + "\n")
     store.write_atomic(out / "grades.csv", csv_text(kept))
-    sections = [f"== {printable(a or 'unknown assignment', newlines=False)} ==\n{summary(r)}"
-                for a, r in by_assignment.items()]
-    store.write_atomic(out / "summary.txt", "\n\n".join(sections) + "\n")
+    store.write_atomic(out / "summary.txt", class_summary(kept) + "\n")
 
 
 def _progress(total: int, enabled: bool):

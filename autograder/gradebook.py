@@ -1,6 +1,12 @@
 """Filling nbgrader's gradebook with the fast path's results, through nbgrader's own API, so that
 formgrader, `nbgrader generate_feedback` and `nbgrader export` work on them unchanged.
 
+Only what grading recomputes is written, as `nbgrader autograde` writes it: each grade cell's
+`auto_score` and `needs_manual_grade` (SaveAutoGrades: set where an instructor's manual score exists),
+the submission's timestamp where the class folder has a timestamp.txt, and the late penalty,
+recomputed on the new score as AssignLatePenalties does. An instructor's manual scores, extra
+credit and comments, the student's names and an earlier timestamp are kept.
+
 The autograded copy of a submission is the student's notebook with its outputs cleared (as nbgrader's
 ClearOutput does: nothing the student stored reaches the feedback), the source's hidden test cells
 put back, and the grader's feedback as their outputs. A submission that was not graded (unreadable,
@@ -17,6 +23,8 @@ from pathlib import Path
 
 import nbformat
 
+from . import late
+from .config import Course, LatePolicy, load_course, parse_timestamp
 from .notebook import NotebookError, read_notebook
 from .report import exercise_feedback, printable
 from .results import GradeResult
@@ -29,6 +37,7 @@ class Filled:
 
     recorded: int = 0                                    # submissions recorded
     problems: list[str] = field(default_factory=list)    # one line per student whose recording failed
+    notes: list[str] = field(default_factory=list)       # what the instructor should know (a penalty kept)
 
 
 def _nbgrader_meta(cell) -> dict:
@@ -95,8 +104,48 @@ def _autograded_notebook(course_dir: Path, result: GradeResult) -> nbformat.Note
     return notebook
 
 
-def fill_gradebook(course_dir: str | Path, results: list[dict]) -> Filled:
+def late_plugin(course_dir: Path, policy: LatePolicy):
+    """The late-penalty plugin for this course, as nbgrader would choose it: the one the course's
+    nbgrader_config.py sets (`AssignLatePenalties.plugin_class`, `LateSubmissionPlugin.penalty_method`),
+    else course.yaml's `late` policy (`autograder.late.penalty`), as an nbgrader plugin.
+
+    Returns:
+        (an `AssignLatePenalties` preprocessor with its plugin started, a description of the policy)
+    """
+    import sys
+
+    from nbgrader.plugins import BasePlugin
+    from nbgrader.preprocessors import AssignLatePenalties
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = Config()
+    if (course_dir / "nbgrader_config.py").is_file():
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(course_dir)).load_config()
+    own = ("plugin_class" in config.AssignLatePenalties or "penalty_method" in config.LateSubmissionPlugin)
+    if not own:
+        class CoursePolicy(BasePlugin):
+            def late_submission_penalty(self, student_id, score, total_seconds_late):
+                return late.penalty(policy, score, total_seconds_late)
+
+        config.AssignLatePenalties.plugin_class = CoursePolicy
+    assign = AssignLatePenalties(config=config)
+    sys.path.insert(0, str(course_dir))   # nbgrader imports a plugin module ("late.SubMarks") from the course
+    try:
+        assign.init_plugin()
+    finally:
+        sys.path.remove(str(course_dir))
+    described = ("nbgrader_config.py's" if own else f"course.yaml's late.penalty_method {policy.penalty_method!r}")
+    return assign, described
+
+
+def fill_gradebook(course_dir: str | Path, results: list[dict], *, course: Course | None = None) -> Filled:
     """Record each result as the autograded submission of its student in nbgrader's gradebook.
+
+    Writes what `nbgrader autograde` writes and keeps the rest (see the module's docstring). The late
+    penalty is recomputed on the new score with the plugin `late_plugin` chooses; where that plugin
+    gives none but nbgrader had recorded one for a submission that is still late (a policy given on
+    nbgrader's command line, say), nbgrader's penalty is kept, at most the new score, and a note says so.
 
     One student whose recording fails (an odd notebook, a database error) is reported in
     `Filled.problems` and the others are still recorded.
@@ -105,14 +154,17 @@ def fill_gradebook(course_dir: str | Path, results: list[dict]) -> Filled:
         course_dir: an nbgrader course directory whose assignments were generated
             (`python -m autograder release` or `nbgrader generate_assignment`).
         results: what `grade_all` returned (`GradeResult.to_dict` data).
+        course: the configuration (course.yaml by default): its late policy.
 
     Returns:
-        How many submissions were recorded, and the problems of those that were not.
+        How many submissions were recorded, the problems of those that were not, and notes.
     """
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import Gradebook
 
+    course = course or load_course()
     course_dir = Path(course_dir).resolve()
     filled = Filled()
+    assign, described = late_plugin(course_dir, course.late)
     # nbgrader's add_submission itself trips SQLAlchemy's autoflush warnings; they are not ours to fix.
     warnings.filterwarnings("ignore", module="nbgrader.api")
     with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gradebook:
@@ -126,17 +178,7 @@ def fill_gradebook(course_dir: str | Path, results: list[dict]) -> Filled:
                                        "nbgrader student id: rename the submission's folder)")
                 continue
             try:
-                gradebook.update_or_create_student(student)
-                try:
-                    gradebook.remove_submission(assignment, student)
-                except MissingEntry:
-                    pass
-                gradebook.add_submission(assignment, student)
-                submission = gradebook.find_submission_notebook(assignment, assignment, student)
-                scores = {e.name: e.score for e in result.exercises}
-                for grade in submission.grades:
-                    grade.auto_score = scores.get(grade.name.removesuffix("_hidden"), 0.0)
-                gradebook.db.commit()
+                _record(gradebook, result, assign, described, filled)
                 target = course_dir / "autograded" / student / assignment / f"{assignment}.ipynb"
                 target.parent.mkdir(parents=True, exist_ok=True)
                 nbformat.write(_autograded_notebook(course_dir, result), target)
@@ -146,3 +188,36 @@ def fill_gradebook(course_dir: str | Path, results: list[dict]) -> Filled:
                 filled.problems.append(f"{printable(student, newlines=False)}: not recorded "
                                        f"({type(exc).__name__}: {printable(exc, newlines=False)[:300]})")
     return filled
+
+
+def _record(gradebook, result: GradeResult, assign, described: str, filled: Filled) -> None:
+    """Write one result's scores, timestamp and late penalty as `nbgrader autograde` does, keeping the rest."""
+    assignment, student = result.assignment, result.student
+    gradebook.update_or_create_student(student)       # no keyword: the student's names are kept
+    # Autograde.init_assignment: a timestamp.txt sets the submission's time; without one the recorded time stays
+    timestamp = {"timestamp": parse_timestamp(result.timestamp)} if result.timestamp else {}
+    submission = gradebook.update_or_create_submission(assignment, student, **timestamp)
+    notebook = gradebook.find_submission_notebook(assignment, assignment, student)
+    kept_penalty = notebook.late_submission_penalty or 0.0
+    scores = {e.name: e.score for e in result.exercises}
+    for grade in notebook.grades:
+        # SaveAutoGrades._add_score: the autograder's score; a manual score stays and is flagged for review
+        grade.auto_score = scores.get(grade.name.removesuffix("_hidden"), 0.0)
+        grade.needs_manual_grade = grade.manual_score is not None
+    gradebook.db.commit()
+    # AssignLatePenalties.preprocess, on the score just written (manual scores and extra credit included)
+    notebook.late_submission_penalty = None
+    seconds_late = submission.total_seconds_late
+    if seconds_late > 0:
+        penalty = assign.plugin_inst.late_submission_penalty(student, notebook.score, seconds_late)
+        if penalty is not None:   # AssignLatePenalties._check_late_penalty: 0 <= penalty <= score
+            notebook.late_submission_penalty = min(max(penalty, 0.0), notebook.score)
+        if not notebook.late_submission_penalty and kept_penalty > 0:
+            # nbgrader had a penalty this plugin cannot recompute: keeping it loses nothing, and is said
+            notebook.late_submission_penalty = min(kept_penalty, notebook.score)
+            filled.notes.append(
+                f"{printable(student, newlines=False)}: kept nbgrader's late penalty "
+                f"{late.points_text(notebook.late_submission_penalty)} ({late.points_text(seconds_late / 3600)} h late; "
+                f"{described} gives none): set the policy in course.yaml's late block, or "
+                "c.LateSubmissionPlugin.penalty_method in the course's nbgrader_config.py, to recompute it")
+    gradebook.db.commit()

@@ -77,10 +77,20 @@ class GradeResult:
     execution_time: float = 0.0
     student: str = ""                                    # set by grade-all
     error: str = ""                                      # why it was not graded (a zero)
+    # late work (set by grade-all from nbgrader's timestamp.txt and course.yaml's late policy)
+    timestamp: str = ""                                  # when it was submitted, UTC, ISO 8601 ("" unknown)
+    duedate: str = ""                                    # its assignment's due date, UTC, ISO 8601 ("" none)
+    late_penalty: float = 0.0                            # points taken off `score` (0 <= late_penalty <= score)
 
     @property
     def score(self) -> float:
+        """The raw score: the checks' points, before any late penalty."""
         return sum(e.score for e in self.exercises)
+
+    @property
+    def final_score(self) -> float:
+        """The score after the late penalty (nbgrader's `score`; its `raw_score` is `score` here)."""
+        return max(0.0, self.score - self.late_penalty)
 
     @property
     def max_score(self) -> float:
@@ -93,6 +103,8 @@ class GradeResult:
             "student": self.student, "assignment": self.assignment, "notebook": self.notebook,
             "score": self.score, "max_score": self.max_score, "error": self.error, "notes": list(self.notes),
             "output": self.output, "isolation": self.isolation, "execution_time": self.execution_time,
+            "timestamp": self.timestamp, "duedate": self.duedate, "late_penalty": self.late_penalty,
+            "final_score": self.final_score,
             "exercises": [{"name": e.name, "points": e.points, "score": e.score, "checks": [
                 {"name": c.name, "question": c.question, "weight": c.weight, "passed": c.passed,
                  "points": c.points, "feedback": c.feedback, "mistake": c.mistake} for c in e.checks]}
@@ -112,4 +124,5 @@ class GradeResult:
             for e in data["exercises"]]
         return cls(data["notebook"], data.get("assignment"), exercises, list(data.get("notes") or []),
                    data.get("output") or "", data.get("isolation") or "none",
-                   float(data.get("execution_time") or 0.0), data.get("student") or "", data.get("error") or "")
+                   float(data.get("execution_time") or 0.0), data.get("student") or "", data.get("error") or "",
+                   data.get("timestamp") or "", data.get("duedate") or "", float(data.get("late_penalty") or 0.0))

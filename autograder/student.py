@@ -27,7 +27,19 @@ class Missing(AssertionError):
 
 
 class ContractViolation(AssertionError):
-    """The call broke a general rule of the curriculum (a warning, a mutated input)."""
+    """The call broke a general rule of the curriculum (a warning, a mutated input, a kept argument).
+
+    Attributes:
+        rule: which one: "framework", "warning", "mutated" or "kept".
+    """
+
+    def __init__(self, message: str, rule: str = ""):
+        super().__init__(message)
+        self.rule = rule
+
+
+# Methods whose contract says they copy their argument (docs/curriculum.md): keeping it is a mistake.
+COPYING_METHODS = {"set_weights": "replaces the weights by copies of the arrays it is given"}
 
 
 def describe(value, limit: int = 160, digits: int = 6) -> str:
@@ -264,7 +276,7 @@ def _refuse_forbidden(forbidden: dict[str, str], label: str) -> None:
     its exercise's earlier checks too)."""
     owner = label.split(".")[0]
     if owner in forbidden:
-        raise ContractViolation(forbidden[owner])
+        raise ContractViolation(forbidden[owner], rule="framework")
 
 
 def judge_call(forbidden: dict[str, str], label: str, args, kwargs, captured: dict) -> None:
@@ -287,14 +299,14 @@ def judge_call(forbidden: dict[str, str], label: str, args, kwargs, captured: di
             f"Your {owner} used {protocol.FRAMEWORKS[name]} ({name}, {where}): the graded functions must use NumPy "
             "only, not TensorFlow, Keras, PyTorch, JAX, scipy or scikit-learn.\nHow to fix: rewrite it with NumPy "
             "operations (np.matmul, np.exp, np.maximum, ...); until then this exercise gets 0.")
-        raise ContractViolation(forbidden[owner])
+        raise ContractViolation(forbidden[owner], rule="framework")
     if tampered:
         forbidden[owner] = (
             f"Your {owner} switched off the profiler of its process ({tampered}): the grader watches every call "
             "to see that the graded functions use NumPy only, and a graded function must not turn that off.\n"
             "How to fix: remove the sys.setprofile, sys.settrace or threading.setprofile call; until then "
             "this exercise gets 0.")
-        raise ContractViolation(forbidden[owner])
+        raise ContractViolation(forbidden[owner], rule="framework")
     warnings_seen, mutated = _texts(captured.get("warnings")), _texts(captured.get("mutated"))
     runtime = [w for w in warnings_seen if w.startswith("RuntimeWarning")]
     if runtime:
@@ -304,6 +316,14 @@ def judge_call(forbidden: dict[str, str], label: str, args, kwargs, captured: di
             "How to fix: rewrite the formula so that no intermediate value overflows, for example by "
             "treating positive and negative inputs separately or by clipping."
         )
+    kept, method = _texts(captured.get("kept")), label.rsplit(".", 1)[-1]
+    if kept and method in COPYING_METHODS and "." in label:
+        argument = kept[0].replace("#1", "weights", 1)
+        raise ContractViolation(
+            f"{call_text(label, args, kwargs)} kept the caller's {argument} itself, not a copy.\nExpected: "
+            f"{method} {COPYING_METHODS[method]}: changing the caller's arrays afterwards, or updating yours in "
+            "place (W -= lr * dW), must not change the other.\n"
+            "How to fix: store a copy of each array (np.array(w, dtype=float)) in a new list.", rule="kept")
     if mutated:
         raise ContractViolation(
             f"{call_text(label, args, kwargs)} changed its argument {mutated[0]} in place.\nExpected: inputs left untouched.\n"
@@ -375,11 +395,19 @@ def _require_callable(name: str, found: dict) -> None:
                       f"function or class. Expected: def {name}(...) or class {name}.")
 
 
+EXTRA_RESTARTS = 3   # a notebook's process is restarted at most once per exercise plus this, whatever the cause
+
+
+def restart_limit(exercises: int) -> int:
+    """The most restarts of a notebook's process with `exercises` graded exercises (docs/threat-model.md)."""
+    return exercises + EXTRA_RESTARTS
+
+
 class RemoteBackend:
     """The student's definitions in a sandboxed process, reached through the plain-data channel.
 
     If the process dies or times out, the notebook's cells are run again in a fresh one for
-    the next check, at most `max_restarts` times.
+    the next check, at most `max_restarts` times in all (`restart_limit`).
     """
 
     def __init__(self, start_sandbox, run_cells, max_restarts: int = 3, *, max_cell_restarts: int = 0,
@@ -403,8 +431,9 @@ class RemoteBackend:
         A cell that breaks the process makes `run_cells` skip it and raise; the cells are then
         run again in a fresh process, so each bad cell costs one restart and only what it defines:
         at most one restart per cell (`max_cell_restarts`), all runs sharing the notebook's one
-        `notebook_timeout`. A call that stops the process costs one of `max_restarts` (its
-        function is not called again).
+        `notebook_timeout`. A call that stops the process costs one restart too (its function is
+        not called again). Restarts of either cause count against one `max_restarts`: a notebook
+        of many cells that stop the process cannot buy itself a start-up per cell.
 
         Raises:
             SandboxError: the process stopped more often than those bounds allow.
@@ -415,15 +444,16 @@ class RemoteBackend:
         while True:
             if self.sandbox is not None:
                 self.sandbox.close()
+                if self.restarts + self.cell_restarts >= self.max_restarts:
+                    raise SandboxError(f"your notebook's process stopped {self.restarts + self.cell_restarts + 1} "
+                                       f"times, and is restarted at most {self.max_restarts} times (once per exercise "
+                                       f"plus {EXTRA_RESTARTS}); the remaining checks were not run")
                 if cell_failed:
                     if self.cell_restarts >= self.max_cell_restarts:
                         raise SandboxError("your notebook's cells stopped its process too many times; the remaining "
                                            "checks were not run")
                     self.cell_restarts += 1
                 else:
-                    if self.restarts >= self.max_restarts:
-                        raise SandboxError("your notebook's process stopped too many times; the remaining checks "
-                                           "were not run")
                     self.restarts += 1
             self.generation += 1
             self.sandbox = self._start()

@@ -11,8 +11,14 @@ Rules (docs/grade-all.md):
 - Anything that is not a regular file (a FIFO named .ipynb, a device) is not read.
 - A folder with several notebooks: `<assignment>.ipynb` is graded and the result names the others,
   which are not; without `<assignment>.ipynb` none is chosen and the student gets a zero that says so.
-- Checkpoints (.ipynb_checkpoints) and the output folder, when it lies inside the class folder, are
-  not submissions.
+- Checkpoints (.ipynb_checkpoints), what a Mac's zip adds (a __MACOSX folder, "._" AppleDouble files
+  beside the notebook; .DS_Store is no notebook anyway) and the output folder, when it lies inside the
+  class folder, are not submissions.
+- A browser's second download ("a01_perceptron (1).ipynb") alone in its folder is graded as the
+  assignment's notebook; beside `<assignment>.ipynb`, the rule above applies (and the result says so).
+- One student's folder (`submitted/<student>`, holding assignment folders) or one assignment folder
+  (`submitted/<student>/<assignment>`, holding `<assignment>.ipynb`) may be given as the class folder:
+  that student alone is found.
 """
 from __future__ import annotations
 
@@ -22,6 +28,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 NOTEBOOK_SUFFIX = ".ipynb"
+# Folders that are never a student's or an assignment's: Jupyter's checkpoints, a Mac zip's resource forks.
+JUNK_FOLDERS = (".ipynb_checkpoints", "__MACOSX")
+APPLE_DOUBLE = "._"   # "._a01_perceptron.ipynb": a Mac's resource fork of the notebook, not a notebook
 
 
 @dataclass(frozen=True)
@@ -34,19 +43,22 @@ class Submission:
     refused: str = ""        # why it is not graded (a zero with this reason)
     note: str = ""           # what the student's result should also say (other notebooks ignored)
     links: int = 1           # names of its file known to be this class's submissions (hard links)
+    folder: Path | None = None   # where nbgrader keeps its timestamp.txt (None: a flat layout)
 
 
 def find_submissions(root: str | Path, assignment: str | None = None, *,
-                     exclude: tuple[Path, ...] = ()) -> list[Submission]:
+                     exclude: tuple[Path, ...] = (), assignments: tuple[str, ...] = ()) -> list[Submission]:
     """The submissions of a class folder, symbolic links never followed.
 
     Layouts: nbgrader's ``[submitted/]<student>/<assignment>/*.ipynb``, or flat ``<student>.ipynb``
-    files (the student is the file's stem; the assignment comes from `assignment` or the notebook).
+    files (the student is the file's stem; the assignment comes from `assignment` or the notebook);
+    or one student's folder of either kind (see the module's rules).
 
     Args:
         root: the class folder.
         assignment: only this assignment's folders (flat notebooks are all of it).
         exclude: folders that are not students' (the output folder).
+        assignments: the course's assignment ids (to recognise one student's folder).
 
     Returns:
         One `Submission` per student and assignment, sorted; refused ones carry their reason.
@@ -54,10 +66,17 @@ def find_submissions(root: str | Path, assignment: str | None = None, *,
     root = Path(root)
     if (root / "submitted").is_dir():
         root = root / "submitted"
+    student, its_assignment = one_student(root, assignments)
+    if its_assignment:
+        if assignment and assignment != its_assignment:
+            return []
+        return _name_shared_files(_one_notebook(student, its_assignment, root))
+    if student:
+        return _name_shared_files(_student_folder(student, root, assignment))
     excluded = {os.path.realpath(p) for p in exclude}
     found = []
     for entry in _entries(root):
-        if entry.name == ".ipynb_checkpoints" or os.path.realpath(entry.path) in excluded:
+        if _junk(entry) or os.path.realpath(entry.path) in excluded:
             continue
         path = Path(entry.path)
         if entry.name.endswith(NOTEBOOK_SUFFIX) and not entry.is_dir(follow_symlinks=False):
@@ -68,6 +87,30 @@ def find_submissions(root: str | Path, assignment: str | None = None, *,
             found += _student_folder(entry.name, path, assignment)
     # hard links within the class: say whose notebook each one shares its file with
     return _name_shared_files(found)
+
+
+def one_student(root: Path, assignments: tuple[str, ...]) -> tuple[str, str]:
+    """Whether `root` is one student's folder rather than a class folder.
+
+    `root` is one student's folder when it holds a folder named after an assignment of the course,
+    and one student's assignment folder when it is named after an assignment and holds
+    `<assignment>.ipynb` (the student is then its parent folder's name).
+
+    Returns:
+        (student, assignment): ("", "") for a class folder; (student, "") for a student's folder.
+    """
+    known = set(assignments)
+    name = root.resolve().name
+    if name in known and (root / f"{name}{NOTEBOOK_SUFFIX}").is_file():
+        return root.resolve().parent.name, name
+    if any(e.name in known and e.is_dir(follow_symlinks=False) for e in _entries(root)):
+        return name, ""
+    return "", ""
+
+
+def _junk(entry: os.DirEntry) -> bool:
+    """What a notebook server or a Mac's zip leaves beside the work: never a student, assignment or notebook."""
+    return entry.name in JUNK_FOLDERS or entry.name.startswith(APPLE_DOUBLE)
 
 
 def _entries(folder: Path) -> list[os.DirEntry]:
@@ -85,7 +128,7 @@ _LINKED_FOLDER = ("the folder {name} is a symbolic link, not a folder: it was no
 def _student_folder(student: str, folder: Path, assignment: str | None) -> list[Submission]:
     found = []
     for entry in _entries(folder):
-        if (assignment and entry.name != assignment) or entry.name == ".ipynb_checkpoints":
+        if (assignment and entry.name != assignment) or _junk(entry):
             continue
         path = Path(entry.path)
         if entry.is_symlink():
@@ -97,7 +140,7 @@ def _student_folder(student: str, folder: Path, assignment: str | None) -> list[
 
 def _one_notebook(student: str, assignment: str, folder: Path) -> list[Submission]:
     """The notebook graded for one student's assignment folder (see the module's rules)."""
-    names = [e.name for e in _entries(folder) if e.name.endswith(NOTEBOOK_SUFFIX)]
+    names = [e.name for e in _entries(folder) if e.name.endswith(NOTEBOOK_SUFFIX) and not _junk(e)]
     if not names:
         return []
     expected = f"{assignment}{NOTEBOOK_SUFFIX}"
@@ -109,9 +152,9 @@ def _one_notebook(student: str, assignment: str, folder: Path) -> list[Submissio
     else:
         return [Submission(student, assignment, folder / names[0],
                            f"found {len(names)} notebooks ({', '.join(names)}) and none named {expected}: none "
-                           f"was graded. Submit one notebook, named {expected}.")]
+                           f"was graded. Submit one notebook, named {expected}.", folder=folder)]
     path = folder / chosen
-    return [Submission(student, assignment, path, refusal(path), note)]
+    return [Submission(student, assignment, path, refusal(path), note, folder=folder)]
 
 
 def refusal(path: Path, links: int = 1) -> str:

@@ -1,8 +1,8 @@
 """Each cell's and each call's time budget, derived from the reference solution's own timing.
 
-`python -m autograder time-reference [ID ...]` grades each source notebook (the reference
-solutions) with only the ceilings of course.yaml and records, in `reference_timing.json` next
-to this file, the CPU seconds of every lesson cell (by a hash of its source) and the most that
+`python -m autograder time-reference [ID ...]` (`time_reference.py`) grades each source notebook
+(the reference solutions) with only the ceilings of course.yaml and records, in
+`reference_timing.json` next to this file, the CPU seconds of every lesson cell (by a hash of its source) and the most that
 one call of each graded name took. Grading then gives a cell or a call `reference_factor` times
 its reference CPU time, at least `cpu_floor`, and `WALL_PER_CPU` times that in wall-clock
 seconds, never more than course.yaml's `cell_timeout` and `call_timeout`. A cell the reference
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .config import Course, Limits, load_course
+from .config import Limits
 
 TIMING_FILE = Path(__file__).resolve().parent / "reference_timing.json"
 # A process sharing a core with two busy ones still gets a third of it: 4 leaves a margin.
@@ -96,7 +96,8 @@ class Budgets:
 
 
 @lru_cache(maxsize=1)
-def _reference_file() -> dict:
+def reference_timing() -> dict:
+    """The recorded reference timing, {assignment id: {"cells": ..., "calls": ...}} ({} without one)."""
     try:
         data = json.loads(TIMING_FILE.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -104,37 +105,14 @@ def _reference_file() -> dict:
     return data if isinstance(data, dict) else {}
 
 
+def write_reference_timing(data: dict) -> Path:
+    """Replace the recorded reference timing with `data`; returns the file's path."""
+    TIMING_FILE.write_text(json.dumps(dict(sorted(data.items())), indent=1) + "\n", encoding="utf-8")
+    reference_timing.cache_clear()
+    return TIMING_FILE
+
+
 def budgets_for(assignment_id: str, limits: Limits) -> Budgets:
     """The budgets of `assignment_id`; without a recorded reference timing, the ceilings."""
-    entry = _reference_file().get(assignment_id)
+    entry = reference_timing().get(assignment_id)
     return Budgets(limits, entry if isinstance(entry, dict) else None)
-
-
-def record_reference_timing(assignment_ids: list[str], *, course: Course | None = None) -> Path:
-    """Grade each assignment's source notebook and record its cells' and calls' CPU seconds.
-
-    Args:
-        assignment_ids: the assignments to (re)measure; the others keep their entries.
-        course: the configuration (course.yaml by default).
-
-    Returns:
-        The path of the timing file written.
-
-    Raises:
-        RuntimeError: a reference notebook did not get full marks (its timing would be wrong).
-    """
-    from .registry import source_notebook as source_path
-    from .grade import grade_notebook
-
-    course = course or load_course()
-    data = dict(_reference_file())
-    for assignment_id in assignment_ids:
-        costs = Costs()
-        result = grade_notebook(source_path(assignment_id), assignment=assignment_id, course=course, costs=costs)
-        if result.score != result.max_score:
-            raise RuntimeError(f"the reference of {assignment_id} got {result.score:g}/{result.max_score:g}: "
-                               "fix it before recording its timing")
-        data[assignment_id] = {"cells": dict(sorted(costs.cells.items())), "calls": dict(sorted(costs.calls.items()))}
-    TIMING_FILE.write_text(json.dumps(dict(sorted(data.items())), indent=1) + "\n", encoding="utf-8")
-    _reference_file.cache_clear()
-    return TIMING_FILE

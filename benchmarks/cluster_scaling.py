@@ -37,7 +37,7 @@ def timed(submitted: Path, out: Path, assignment: str, mode: str) -> list[tuple[
         from autograder.cluster.executor import local_cluster
 
         cluster = local_cluster(mode)
-        options = {"scheduler": cluster.scheduler_address}
+        options = {"scheduler": cluster.scheduler}   # its address and this run's TLS files
     timings = []
     try:
         for run in range(runs):

@@ -136,7 +136,7 @@ def main() -> int:
         started = time.perf_counter()
         cluster = local_cluster(args.scheduler)
         print(f"{args.scheduler}: LocalCluster started in {time.perf_counter() - started:.1f} s (not counted below)")
-        args.scheduler = cluster.scheduler_address
+        args.scheduler = cluster.scheduler   # its address and this run's TLS files
     rows, nbgrader_scores, fast_scores, isolated_scores = [], {}, {}, {}
     med = statistics.median
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:

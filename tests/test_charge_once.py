@@ -145,3 +145,24 @@ def test_a_lent_reference_gives_both_paths_the_same_scores(tmp_path, wrong, code
     points = {e.name: e.points for e in load_course().assignment("a05_sgd").exercises}
     assert isolated[wrong] < points[wrong]
     assert isolated[excused] == points[excused]
+
+
+A07 = "a07_keras_equivalence"
+
+
+@pytest.mark.slow
+def test_one_wrong_method_of_a_class_is_charged_once_on_both_paths(tmp_path):
+    """NumpyMLP with the slide's tanh-derivative typo, graded in the sandbox and in-kernel: is it
+    charged in gradients' check alone (17.6/20, not 10.4), with the same checks and notes on both?"""
+    import nbformat
+
+    from tests.checks.test_a07_keras_equivalence import GRADIENTS_ONLY, TANH_TYPO
+
+    path = tmp_path / f"{A07}.ipynb"
+    nbformat.write(submission(A07, {"NumpyMLP": TANH_TYPO}), path)
+    (isolated,) = grade_notebook(path).exercises
+    (local,) = run_checks(load_course().assignment(A07), LocalBackend(_namespace({"NumpyMLP": TANH_TYPO}, A07)))
+    assert isolated.score == local.score == pytest.approx(GRADIENTS_ONLY)
+    assert [(c.name, c.passed, c.feedback) for c in isolated.checks if c.passed and c.feedback] == \
+        [(c.name, c.passed, c.feedback) for c in local.checks if c.passed and c.feedback]
+    assert [c.name for c in isolated.checks if not c.passed] == ["test_gradients_equal_gradient_tape"]

@@ -1,5 +1,6 @@
 """Grading a class on a real Dask cluster: a `dask scheduler` and two `dask worker --nthreads 1`
-processes on 127.0.0.1, started and stopped here, against the local pool's grades."""
+processes on 127.0.0.1, secured with TLS as docs/cluster.md says, started and stopped here,
+against the local pool's grades."""
 import csv
 import json
 import os
@@ -13,14 +14,18 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.cluster import PLUGIN_NAME, ClusterError
-from autograder.config import COURSE_ROOT
-from autograder.grade_all import grade_all
+from autograder.cluster import PLUGIN_NAME, ClusterError, SchedulerAddress
+from autograder.cluster.credentials import write_credentials
+from autograder.config import COURSE_ROOT, load_course
+from autograder.grade_all import _grade_one, grade_all
 from autograder import store
 from autograder.registry import sample_class, sample_notebook
 from autograder.samples import submission
+from autograder.submissions import Submission
 
 distributed = pytest.importorskip("distributed")
+pytest.importorskip("cryptography")
+from autograder.cluster.executor import ClusterExecutor  # noqa: E402
 
 DASK = [sys.executable, "-m", "dask"]   # this interpreter: the workers' sandboxes see what the local pool's do
 A = "a01_perceptron"
@@ -45,17 +50,20 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 class Cluster:
-    """A scheduler and its workers on 127.0.0.1, with a client to watch them."""
+    """A scheduler and its workers on 127.0.0.1, with a client to watch them, all with one set of
+    TLS credentials (`scheduler`: the address and the grader's files, for `grade_all`)."""
 
     def __init__(self, root: Path):
         self.root, self.scratch = root, root / "scratch"
         self.scratch.mkdir()
         self.processes: list[subprocess.Popen] = []
+        tls = write_credentials(root / "tls")
+        self.tls_options = ["--tls-ca-file", tls.ca_file, "--tls-cert", tls.cert, "--tls-key", tls.key]
         scheduler_file = root / "scheduler.json"
         # --idle-timeout: a scheduler left behind by a killed test run stops by itself.
-        self.processes.append(_start(["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                                      "--scheduler-file", str(scheduler_file), "--idle-timeout", "900"],
-                                     self.scratch))
+        self.processes.append(_start(["scheduler", "--protocol", "tls", "--host", "127.0.0.1", "--port", "0",
+                                      "--no-dashboard", "--scheduler-file", str(scheduler_file), "--idle-timeout",
+                                      "900", *self.tls_options], self.scratch))
         deadline = time.monotonic() + STARTUP
         while not scheduler_file.exists():
             assert time.monotonic() < deadline, "the dask scheduler did not start"
@@ -63,14 +71,16 @@ class Cluster:
             time.sleep(0.2)
         time.sleep(0.2)  # the file is written in one go, but give it a moment to be complete
         self.address = json.loads(scheduler_file.read_text())["address"]
-        self.client = distributed.Client(self.address, timeout=f"{STARTUP}s", set_as_default=False)
+        self.scheduler = SchedulerAddress(self.address, tls)
+        self.client = distributed.Client(self.address, timeout=f"{STARTUP}s", set_as_default=False,
+                                         security=tls.security())
         for _ in range(2):
             self.add_worker()
         self.wait_for_workers(2)
 
     def add_worker(self, **env) -> subprocess.Popen:
         worker = _start(["worker", self.address, "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard",
-                         "--death-timeout", "60"], self.scratch, **env)
+                         "--death-timeout", "60", *self.tls_options], self.scratch, **env)
         self.processes.append(worker)
         return worker
 
@@ -126,7 +136,7 @@ def test_a_cluster_grades_the_samples_as_the_local_pool_does(cluster, tmp_path, 
     """Do two Dask workers give the local pool's grades.csv rows and per-student results?"""
     root = sample_class(assignment)
     local = grade_all(root, out=tmp_path / "local", jobs=2, progress=False)
-    remote = grade_all(root, out=tmp_path / "cluster", progress=False, scheduler=cluster.address)
+    remote = grade_all(root, out=tmp_path / "cluster", progress=False, scheduler=cluster.scheduler)
     assert _csv_rows(tmp_path / "cluster") == _csv_rows(tmp_path / "local")
     assert [_without_times(d) for d in remote] == [_without_times(d) for d in local]
     assert all(d["isolation"] == "namespaces" for d in remote)
@@ -138,6 +148,15 @@ def test_a_cluster_grades_the_samples_as_the_local_pool_does(cluster, tmp_path, 
     profilers = cluster.client.run(lambda dask_worker: sorted(n for n in dask_worker.periodic_callbacks
                                                               if n.startswith("profile")))
     assert profilers and all(names == [] for names in profilers.values()), profilers
+
+
+def test_a_worker_grades_a_class_whose_folders_it_cannot_see(cluster):
+    """Does the worker's warm zygote (the one for no class folder, as on a worker of another
+    machine) grade? It used to die with the thread that warmed it up: every notebook a broken pipe."""
+    with ClusterExecutor(cluster.scheduler) as pool:
+        result = pool.submit(_grade_one, Submission("ada", A, sample_notebook(A, "ada_perfect")), load_course(),
+                             ()).result()
+    assert result["score"] == 12 and result["isolation"] == "namespaces", result.get("error")
 
 
 def test_the_workers_plugin_leaves_nothing_behind(cluster):
@@ -176,7 +195,7 @@ def _grade_while_killing(cluster, folder: Path, out: Path, kills: int) -> tuple[
     thread = threading.Thread(target=killer)
     thread.start()
     try:
-        results = grade_all(folder, out=out, progress=False, scheduler=cluster.address)
+        results = grade_all(folder, out=out, progress=False, scheduler=cluster.scheduler)
     finally:
         thread.join()
     return results, killed
@@ -222,7 +241,7 @@ def test_a_worker_without_user_namespaces_refuses_to_grade(cluster, tmp_path):
         cluster.wait_for_workers(3)
         nbformat.write(submission(A, {}), tmp_path / "ada.ipynb")
         with pytest.raises(ClusterError) as refused:
-            grade_all(tmp_path, out=tmp_path / "out", assignment=A, progress=False, scheduler=cluster.address)
+            grade_all(tmp_path, out=tmp_path / "out", assignment=A, progress=False, scheduler=cluster.scheduler)
         assert "refuse to grade" in str(refused.value) and "cannot create Linux user namespaces" in str(refused.value)
         assert "AUTOGRADER_ISOLATION=process" in str(refused.value)
         assert not (tmp_path / "out" / "ada").exists()

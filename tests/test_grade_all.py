@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from autograder import nbgrader_course
-from autograder.config import COURSE_ROOT
+from autograder.config import COURSE_ROOT, load_course
 from autograder.grade_all import find_submissions, grade_all
 from autograder.report import summary
 from autograder.results import GradeResult
@@ -172,7 +172,7 @@ def test_a_second_assignment_keeps_the_first_ones_grades(tmp_path):
     assert json.loads((out / A / "ada.json").read_text())["score"] == 12
     summary_text = (out / "summary.txt").read_text()
     assert A in summary_text and "a03_loss" in summary_text
-    assert "1 submissions" in (out / A / "summary.txt").read_text()
+    assert "1 submission:" in (out / A / "summary.txt").read_text()
 
 
 def test_a_rerun_replaces_only_what_it_regraded(tmp_path):
@@ -225,3 +225,134 @@ def test_a_crash_mid_class_keeps_every_finished_result(tmp_path):
     (tmp_path / "zed.ipynb").rename(zed_only / "zed.ipynb")
     grade_all(zed_only, out=out, assignment=A, jobs=1, progress=False)
     assert _rows(out) == {(A, "ada"): 12, (A, "zed"): 0}
+
+
+# -- bad input is one line, a non-zero exit, and nothing written (issue 23) ----------------------
+
+def _cli(capsys, *args) -> tuple[int, str, str]:
+    from autograder.cli import main
+
+    code = main(["grade-all", *map(str, args), "--no-progress"])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize("case", ["missing", "a file", "no notebooks", "unknown assignment", "unknown student",
+                                  "no gradebook"])
+def test_bad_input_is_one_line_a_nonzero_exit_and_nothing_written(tmp_path, capsys, case):
+    """Does a missing folder, a file, a folder without notebooks (only a Mac zip's junk), a mistyped
+    --assignment or --student, or a --gradebook that is no nbgrader course, give one line that says
+    what to give, exit non-zero and write nothing (no empty grades.csv or summary)?"""
+    root, out = tmp_path / "class", tmp_path / "out"
+    (root / "__MACOSX").mkdir(parents=True)
+    (root / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    (root / "README.txt").write_text("the class")
+    args = {"missing": [tmp_path / "nowhere"], "a file": [root / "README.txt"], "no notebooks": [root],
+            "unknown assignment": [SAMPLES, "--assignment", "a01_perceptro"],
+            "unknown student": [SAMPLES, "--student", "zed"],
+            "no gradebook": [SAMPLES, "--gradebook", tmp_path]}[case]
+    code, stdout, stderr = _cli(capsys, *args, "--out", out)
+    assert code == 2 and stdout == ""
+    assert stderr.startswith("error: ") and stderr.count("\n") == 1, stderr
+    expected = {"missing": "does not exist", "a file": "python -m autograder grade", "no notebooks": "no notebook found",
+                "unknown assignment": ", ".join(a.id for a in load_course().assignments),
+                "unknown student": "ada_perfect, bob_stub, cem_slide_typo", "no gradebook": "no gradebook.db"}[case]
+    assert expected in stderr
+    assert not out.exists()
+
+
+def test_one_students_folder_given_directly_is_graded_as_that_student(tmp_path):
+    """Is submitted/<student>/ (or its <assignment>/ folder) given as the class folder graded as that
+    student, not reported empty?"""
+    student = SAMPLES / "submitted" / "cem_slide_typo"
+    for root in (student, student / A):
+        out = tmp_path / root.name
+        results = grade_all(root, out=out, jobs=1, progress=False)
+        assert [(d["student"], d["assignment"], d["score"]) for d in results] == [("cem_slide_typo", A, 10)]
+        assert _rows(out) == {(A, "cem_slide_typo"): 10}
+
+
+def test_student_regrades_one_and_keeps_every_other_result(tmp_path):
+    """Does --student ID grade only that student, keeping every other student's JSON and CSV row?"""
+    root, out = tmp_path / "class", tmp_path / "out"
+    for student, cells in (("ada", {}), ("bob", None), ("cem", None)):
+        folder = root / "submitted" / student / A
+        folder.mkdir(parents=True)
+        nbformat.write(submission(A, cells), folder / f"{A}.ipynb")
+    grade_all(root, out=out, jobs=2, progress=False)
+    ada_before = (out / A / "ada.json").read_text()
+    nbformat.write(submission(A, {}), root / "submitted" / "bob" / A / f"{A}.ipynb")   # bob's late fix
+    results = grade_all(root, out=out, jobs=1, progress=False, student="bob")
+    assert [(d["student"], d["score"]) for d in results] == [("bob", 12)]
+    assert _rows(out) == {(A, "ada"): 12, (A, "bob"): 12, (A, "cem"): 0}
+    assert (out / A / "ada.json").read_text() == ada_before
+
+
+def test_the_console_summary_is_per_assignment(tmp_path, capsys):
+    """Does grade-all's console summary give each assignment its own mean, out of its own total, never
+    one pooled over a01 (of 12) and a06 (of 11)?"""
+    root = tmp_path / "class"
+    for student, aid in (("ada", A), ("ada", "a06_regularization"), ("bob", A)):
+        folder = root / "submitted" / student / aid
+        folder.mkdir(parents=True, exist_ok=True)
+        nbformat.write(submission(aid, {} if student == "ada" and aid == A else None), folder / f"{aid}.ipynb")
+    code, stdout, _ = _cli(capsys, root, "--out", tmp_path / "out", "--jobs", "2")
+    assert code == 0
+    assert "== a01_perceptron ==\n2 submissions: mean 6.00, median 6.00 (of 12)" in stdout
+    assert "== a06_regularization ==\n1 submission: mean 0.00, median 0.00 (of 11)" in stdout
+    assert "3 submissions" not in stdout
+
+
+# -- honest submission folders (issue 22, grade-all's file names) ---------------------------------
+
+def _junk_beside(folder, notebook_name):
+    """What a notebook server, a browser and a Mac's zip leave beside a student's notebook."""
+    checkpoints = folder / ".ipynb_checkpoints"
+    checkpoints.mkdir()
+    nbformat.write(submission(A, None), checkpoints / notebook_name.replace(".ipynb", "-checkpoint.ipynb"))
+    (folder / "__MACOSX").mkdir()
+    (folder / "__MACOSX" / f"._{notebook_name}").write_bytes(b"\0\5\26\7\0\2\0\0Mac OS X        ")
+    (folder / f"._{notebook_name}").write_bytes(b"\0\5\26\7\0\2\0\0Mac OS X        ")
+    (folder / ".DS_Store").write_bytes(b"\0\0\0\1Bud1\0\0")
+
+
+def test_a_perfect_notebook_among_junk_keeps_full_marks(tmp_path):
+    """Does a perfect notebook keep 12/12 when its folder also holds checkpoints, a Mac zip's __MACOSX/
+    and ._ files and .DS_Store, or when it is a browser's "a01_perceptron (1).ipynb", with no note
+    about the junk and no extra student?"""
+    root, out = tmp_path / "class", tmp_path / "out"
+    names = {"ada": f"{A}.ipynb", "bob": f"{A} (1).ipynb"}
+    for student, name in names.items():
+        folder = root / "submitted" / student / A
+        folder.mkdir(parents=True)
+        nbformat.write(submission(A, {}), folder / name)
+        _junk_beside(folder, name)
+    (root / "submitted" / "__MACOSX" / "ada" / A).mkdir(parents=True)   # a zip of the whole class
+    (root / "submitted" / "__MACOSX" / "ada" / A / f"._{A}.ipynb").write_bytes(b"\0\5\26\7")
+    flat = tmp_path / "flat"   # a flat class unzipped on a Mac
+    flat.mkdir()
+    nbformat.write(submission(A, {}), flat / "cem.ipynb")
+    _junk_beside(flat, "cem.ipynb")
+    results = grade_all(root, out=out, jobs=2, progress=False) + grade_all(flat, out=out, assignment=A, jobs=1,
+                                                                            progress=False)
+    assert [(d["student"], d["score"], d["error"], d["notes"]) for d in results] == [
+        ("ada", 12, "", []), ("bob", 12, "", []), ("cem", 12, "", [])]
+
+
+def test_two_real_notebooks_say_which_was_graded_or_refuse(tmp_path):
+    """With a browser's second download beside <assignment>.ipynb, is <assignment>.ipynb graded and the
+    other named; with two notebooks and neither named so, is the student refused with both named?"""
+    root = tmp_path / "class"
+    both = root / "submitted" / "ada" / A
+    both.mkdir(parents=True)
+    nbformat.write(submission(A, {}), both / f"{A}.ipynb")
+    nbformat.write(submission(A, None), both / f"{A} (1).ipynb")
+    neither = root / "submitted" / "bob" / A
+    neither.mkdir(parents=True)
+    nbformat.write(submission(A, {}), neither / f"{A} (1).ipynb")
+    nbformat.write(submission(A, {}), neither / f"{A} (2).ipynb")
+    results = {d["student"]: d for d in grade_all(root, out=tmp_path / "out", jobs=2, progress=False)}
+    assert results["ada"]["score"] == 12
+    assert results["ada"]["notes"] == [f"Only {A}.ipynb was graded; also found, not graded: {A} (1).ipynb."]
+    assert results["bob"]["score"] == 0
+    assert f"{A} (1).ipynb, {A} (2).ipynb" in results["bob"]["error"] and "none was graded" in results["bob"]["error"]

@@ -57,3 +57,55 @@ def test_file_names_are_injective_readable_and_stay_in_their_folder():
     assert file_name("bob smith") == "bob%20smith" and file_name("李雷") == "李雷" and file_name("ada.b") == "ada.b"
     assert all(n and "/" not in n and not n.startswith(".") and len(n.encode()) <= 200 for n in names), names
     assert "grades.csv" not in names
+
+
+# -- what the notebook printed, and the feedback page ---------------------------------------------
+
+HOSTILE = ("<script>alert(1)</script></pre></details><img src=x onerror=alert(2)>\x1b]52;c;cHduZWQ=\x07"
+           "\x1b[2J\u202eevil\n" + "spam line\n" * 20_000)
+
+
+def _printed(output: str) -> GradeResult:
+    checks = [CheckResult("test_a", "is it right?", "sigmoid", 1.0, True),
+              CheckResult("test_b", "is it still right?", "sigmoid", 1.0, False, "Expected 1. Received: 2.")]
+    return GradeResult("n.ipynb", A, [ExerciseResult("sigmoid", 2.0, checks), ExerciseResult("tanh", 1.0, [
+        CheckResult("test_c", "tanh?", "tanh", 1.0, True)])], output=output, isolation="namespaces", student="ada")
+
+
+def test_the_notebooks_output_is_shown_collapsed_escaped_and_bounded_in_every_report():
+    """Does what a notebook printed (HTML, escape sequences, 200 KB of it) appear collapsed in the HTML
+    page, the text report and Gradescope's instructors-only test, escaped and bounded in each?"""
+    result = _printed(HOSTILE)
+    page = feedback_html(result)
+    body = page.split("<details>", 1)[1]
+    assert page.count("<details>") == 1 and "<summary>Your notebook&#x27;s own output (20001 lines" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;/pre&gt;&lt;/details&gt;&lt;img" in body
+    assert "<script" not in page and "<img" not in page and "\x1b" not in page and "\u202e" not in page
+    assert "\\x1b]52;c;cHduZWQ=\\x07" in body and "more characters not shown" in body
+    assert len(page) < 30_000
+
+    text = to_text(result)
+    assert "\x1b" not in text and "\u202e" not in text and "\x07" not in text
+    assert "  | <script>alert(1)</script>" in text and "more lines not shown" in text
+    assert len(text.splitlines()) < 80
+
+    shown = [t for t in to_gradescope(result, student_output_test=True)["tests"] if t["visibility"] == "hidden"]
+    assert len(shown) == 1 and shown[0]["max_score"] == 0 and shown[0]["output_format"] == "text"
+    assert "\x1b" not in shown[0]["output"] and len(shown[0]["output"]) < 21_000
+    assert all(t["visibility"] == "visible" for t in to_gradescope(result)["tests"])   # `grade --format json`
+
+
+def test_a_notebook_that_printed_nothing_gets_no_output_section():
+    """Is the output section left out where the notebook printed nothing?"""
+    result = _printed("")
+    assert "<details>" not in feedback_html(result) and "own output" not in to_text(result)
+    assert len(to_gradescope(result, student_output_test=True)["tests"]) == 3
+
+
+def test_the_feedback_page_has_a_subtotal_per_exercise_and_says_in_plain_words_how_the_notebook_ran():
+    """Does the page give each exercise's subtotal, and describe the sandbox without jargon?"""
+    page = feedback_html(_printed(""))
+    assert "<span>sigmoid</span><span>1 / 2 points</span>" in page and "<span>tanh</span><span>1 / 1 points</span>" in page
+    assert "2 / 3 points" in page
+    assert "sealed sandbox" in page and "namespaces" not in page and "isolation" not in page
+    assert "namespaces" not in to_text(_printed("")) and "sealed sandbox" in to_gradescope(_printed(""))["output"]

@@ -16,6 +16,16 @@ def sgd_update(weights, grads, lr):
 
 def overflow(z):
     return 1 / (1 + np.exp(-z))
+
+class Net:
+    def __init__(self, copy):
+        self.copy, self.weights = copy, []
+
+    def set_weights(self, weights):
+        self.weights = [np.array(w) for w in weights] if self.copy else weights
+
+def make_net(copy):
+    return Net(copy)
 """
 
 
@@ -57,6 +67,18 @@ def test_a_runtime_warning_fails_the_call_on_both_paths(path, request):
     backend = local() if path == "local" else request.getfixturevalue("remote")
     with pytest.raises(ContractViolation, match="RuntimeWarning: overflow"):
         backend.lookup("overflow")(np.array([-1000.0]))
+
+
+@pytest.mark.parametrize("path", ["local", "remote"])
+def test_a_set_weights_that_keeps_the_callers_arrays_is_caught_on_both_paths(path, request):
+    """Does set_weights keeping the caller's list (the contract says it copies) fail the call, named,
+    on both paths, while a copying one passes?"""
+    backend = local() if path == "local" else request.getfixturevalue("remote")
+    make = backend.lookup("make_net")
+    make(True).set_weights([np.ones(2), np.zeros(3)])
+    with pytest.raises(ContractViolation, match=r"kept the caller's weights itself, not a copy") as caught:
+        make(False).set_weights([np.ones(2), np.zeros(3)])
+    assert caught.value.rule == "kept"
 
 
 FRAMEWORK_CODE = """

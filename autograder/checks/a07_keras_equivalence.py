@@ -21,8 +21,8 @@ import numpy as np
 from solutions import a07_keras_equivalence as ref
 
 from ..sandbox.launcher import StudentFailure
-from ..student import describe
-from .kit import CheckFailure, Mistake, exercise, expect, expect_close, fail, load_keras, load_tensorflow
+from ..student import ContractViolation, describe
+from .kit import CausedBy, CheckFailure, Mistake, exercise, expect, expect_close, fail, load_keras, load_tensorflow
 
 STEP_TOL = {"rtol": 1e-4, "atol": 1e-6}
 FIT_TOL = {"rtol": 1e-4, "atol": 1e-5}
@@ -230,8 +230,18 @@ def _new(NumpyMLP, arch, rate=0.0, seed=0):
 
 def _with_weights(NumpyMLP, arch, weights, rate=0.0):
     mlp, text = _new(NumpyMLP, arch, rate)
-    _call(mlp.set_weights, [w.copy() for w in weights], call=f"{text}.set_weights(weights)")
+    _set_weights(mlp, weights, text)
     return mlp, text
+
+
+def _set_weights(mlp, weights, text):
+    """`mlp.set_weights(weights)` for a check of another method: a set_weights that keeps the caller's
+    arrays (no copy) is charged once, in `test_set_weights_copies`; here the weights are set all the same."""
+    try:
+        _call(mlp.set_weights, [w.copy() for w in weights], call=f"{text}.set_weights(weights)")
+    except ContractViolation as exc:
+        if exc.rule != "kept":
+            raise
 
 
 def _weight_name(k):
@@ -276,9 +286,115 @@ def _history_array(got, call):
     return np.asarray([float(v) for v in np.ravel(np.asarray(got, dtype=object))])
 
 
+# -- one mistake, one charge: a method judged by what the student's own other methods return -----
+
+def _note(method, causes, what):
+    named = " and ".join(causes)
+    return (f"Passed given your {named}: your {method} did {what.format(named)}, so the failure came from your "
+            f"{named}, charged in {'its' if len(causes) == 1 else 'their'} own checks.")
+
+
+def _caused_by(causes, method, what, failure):
+    """Run `failure()`; if it fails the check and `causes` (a tuple, or a function computing it only
+    then) names the methods whose results explain it, fail as a `CausedBy` naming them."""
+    try:
+        failure()
+    except CheckFailure as exc:
+        causes = causes() if callable(causes) and not isinstance(exc, CausedBy) else causes
+        if causes and not isinstance(exc, CausedBy):
+            raise CausedBy(exc, causes, _note(method, causes, what)) from None
+        raise
+
+
+def _own(compute):
+    """What the student's own methods give (`compute()`), or None when they fail or raise."""
+    try:
+        return compute()
+    except (CheckFailure, StudentFailure, TypeError, ValueError):
+        return None
+
+
+def _train_step_causes(NumpyMLP, arch, got_weights, got_loss):
+    """The methods whose results explain a failed train_step: the step equals w - lr * (your own
+    gradients) and returns your own loss, and one of those differs from Keras'. None otherwise."""
+    X, y, weights = _data(arch)
+    _, keras_loss, keras_grads = _keras_eval(arch)
+
+    def own():
+        mlp, text = _with_weights(NumpyMLP, arch, weights)
+        grads = _as_list(_call(mlp.gradients, X, y, call=f"{text}.gradients(X, y)"), len(weights), "gradients")
+        return grads, _call(mlp.loss, X, y, call=f"{text}.loss(X, y)")
+
+    found = _own(own)
+    if found is None:
+        return None
+    grads, loss = found
+    stepped = _own(lambda: [w - LR * np.asarray(g, dtype=float) for w, g in zip(weights, grads, strict=True)])
+    if stepped is None or not _matches(got_weights, stepped) or not _matches([got_loss], [loss]):
+        return None   # train_step did something else than one step with your own gradients and loss
+    causes = (("gradients",) if not _matches(grads, keras_grads) else ()) + (
+        ("loss",) if not _matches([loss], [keras_loss]) else ())
+    return causes or None
+
+
+def _own_fit(NumpyMLP, arch, epochs):
+    """(history, weights) of fit(shuffle=False) done with your own train_step, batch after batch."""
+    X, y, weights = _data(arch)
+    mlp, text = _with_weights(NumpyMLP, arch, weights)
+    history = []
+    for _ in range(epochs):
+        total = 0.0
+        for start in range(0, len(X), BATCH):
+            rows = slice(start, start + BATCH)
+            loss = _call(mlp.train_step, X[rows], y[rows], LR, call=f"{text}.train_step(X[rows], y[rows], lr={LR})")
+            total += float(loss) * len(X[rows])
+        history.append(total / len(X))
+    return np.array(history), _as_list(_call(mlp.get_weights, call=f"{text}.get_weights()"), len(weights),
+                                        "get_weights")
+
+
+def _fit_causes(NumpyMLP, arch, got, *, weights: bool):
+    """("train_step",) when a failed fit did what fit should with your own train_step (its history, or
+    its final weights with `weights`), and that differs from Keras'; None otherwise."""
+    found = _own(lambda: _own_fit(NumpyMLP, arch, EPOCHS))
+    if found is None:
+        return None
+    history, final = found
+    expected, keras_final, _ = _keras_fit(arch, EPOCHS, BATCH)
+    if weights:
+        same, right = _matches(got, final, **FIT_TOL), _matches(final, keras_final, **FIT_TOL)
+    else:
+        same = np.shape(got) == history.shape and _matches([got], [history], **FIT_TOL)
+        right = _matches([history], [np.asarray(expected)], **FIT_TOL)
+    return ("train_step",) if same and not right else None
+
+
+def _dropout_causes(NumpyMLP, arch, keras_output, keras_loss, keras_grads):
+    """The methods whose results explain a failed dropout-at-inference check: with dropout_rate=0.4 your
+    network gives at inference exactly what the same network without dropout gives, and that
+    differs from Keras' in these. None otherwise."""
+    X, y, weights = _data(arch)
+
+    def values(rate):
+        mlp, text = _with_weights(NumpyMLP, arch, weights, rate=rate)
+        return [_call(mlp.forward, X, training=False, call=f"{text}.forward(X, training=False)"),
+                _call(mlp.forward, X, call=f"{text}.forward(X)"),
+                _call(mlp.loss, X, y, call=f"{text}.loss(X, y)"),
+                *_as_list(_call(mlp.gradients, X, y, call=f"{text}.gradients(X, y)"), len(weights), "gradients")]
+
+    found = _own(lambda: (values(DROPOUT_RATE), values(0.0)))
+    if found is None or not _matches(*found, rtol=1e-9, atol=1e-12):
+        return None
+    plain = found[1]
+    causes = (("forward",) if not _matches(plain[:1], [keras_output]) else ()) + (
+        ("loss",) if not _matches(plain[2:3], [keras_loss]) else ()) + (
+        ("gradients",) if not _matches(plain[3:], keras_grads) else ())
+    return causes or None
+
+
 # -- construction, get_weights, set_weights ----------------------------------------------------
 
-@exercise("NumpyMLP", weight=2)
+@exercise("NumpyMLP", weight=2, method="__init__")
 def test_initial_weights(NumpyMLP):
     """get_weights returns [W1, b1, ...] in Keras shapes: kernels (inputs, units) Glorot-uniform, biases zero"""
     for arch in ("tanh", "relu-sigmoid"):
@@ -315,7 +431,7 @@ def test_initial_weights(NumpyMLP):
                received="different weights. Draw them from np.random.default_rng(seed).")
 
 
-@exercise("NumpyMLP", weight=2)
+@exercise("NumpyMLP", weight=2, method="set_weights")
 def test_weights_round_trip_through_keras(NumpyMLP):
     """the weights round-trip: your initial weights load into the Keras model (model.set_weights), and Keras' back into yours"""
     arch = "relu-sigmoid"
@@ -332,15 +448,27 @@ def test_weights_round_trip_through_keras(NumpyMLP):
     X, y, weights = _data(arch)
     expect_close(_call(mlp.forward, X, call=f"{text}.forward(X)"), np.array(model(X, training=False)),
                  call=f"{text}.forward(X of shape {X.shape}) against model(X) with your initial weights", **STEP_TOL)
-    _call(mlp.set_weights, [w.copy() for w in weights], call=f"{text}.set_weights(weights)")
+    _set_weights(mlp, weights, text)
     _expect_weights(_call(mlp.get_weights, call=f"{text}.get_weights()"), weights,
                     call=f"{text}.set_weights(weights) then .get_weights()",
                     tol={"rtol": 1e-6, "atol": 0})  # exact, up to storing the weights in float32
 
 
+@exercise("NumpyMLP", method="set_weights")
+def test_set_weights_copies(NumpyMLP):
+    """set_weights stores copies of the arrays it is given, as the contract says (the caller's arrays and the network's stay apart)"""
+    arch = "tanh"
+    X, y, weights = _data(arch)
+    mlp, text = _new(NumpyMLP, arch)
+    # the call's capture sees a set_weights that keeps an argument (a ContractViolation naming it)
+    _call(mlp.set_weights, [w.copy() for w in weights], call=f"{text}.set_weights(weights)")
+    _expect_weights(_call(mlp.get_weights, call=f"{text}.get_weights()"), weights,
+                    call=f"{text}.set_weights(weights) then .get_weights()", tol={"rtol": 1e-6, "atol": 0})
+
+
 # -- predictions --------------------------------------------------------------------------------
 
-@exercise("NumpyMLP", weight=3)
+@exercise("NumpyMLP", weight=3, method="forward")
 def test_forward_equals_keras(NumpyMLP):
     """forward(X) equals model(X) for one and two hidden layers, every hidden activation (tol 1e-4 rel)"""
     for arch in ARCHS:
@@ -360,7 +488,7 @@ def test_forward_equals_keras(NumpyMLP):
         expect_close(got_default, expected, call=f"{text}.forward(X, training=False)", **STEP_TOL)
 
 
-@exercise("NumpyMLP")
+@exercise("NumpyMLP", method="forward")
 def test_forward_float32(NumpyMLP):
     """forward works on float32 inputs and weights (tol 1e-4 rel against Keras in float64)"""
     arch = "tanh-relu"
@@ -376,7 +504,7 @@ def test_forward_float32(NumpyMLP):
 
 # -- loss ---------------------------------------------------------------------------------------
 
-@exercise("NumpyMLP", weight=2)
+@exercise("NumpyMLP", weight=2, method="loss")
 def test_loss_equals_keras(NumpyMLP):
     """loss(X, y) equals BinaryCrossentropy()(y, model(X)) for labels of shape (n,) and (n, 1) (tol 1e-4 rel)"""
     for arch in ("tanh", "relu-sigmoid", "linear"):
@@ -401,7 +529,7 @@ def test_loss_equals_keras(NumpyMLP):
             ])
 
 
-@exercise("NumpyMLP")
+@exercise("NumpyMLP", method="loss")
 def test_loss_with_saturated_outputs(NumpyMLP):
     """loss stays finite, without RuntimeWarning, when the output logits reach +/-40 (Keras' value from the logits, or the clipped-probability value in float64 or float32)"""
     arch = "tanh"
@@ -432,7 +560,7 @@ def test_loss_with_saturated_outputs(NumpyMLP):
 
 # -- gradients ----------------------------------------------------------------------------------
 
-@exercise("NumpyMLP", weight=3)
+@exercise("NumpyMLP", weight=3, method="gradients")
 def test_gradients_equal_gradient_tape(NumpyMLP):
     """gradients(X, y) equal tf.GradientTape on the Keras model's loss, for every layer and weight (tol 1e-4 rel)"""
     for arch in ARCHS:
@@ -450,7 +578,7 @@ def test_gradients_equal_gradient_tape(NumpyMLP):
 
 # -- one step, and fit ----------------------------------------------------------------------------
 
-@exercise("NumpyMLP", weight=2)
+@exercise("NumpyMLP", weight=2, method="train_step")
 def test_train_step_equals_keras_sgd(NumpyMLP):
     """train_step returns the batch's loss before the step, and leaves the weights of one keras.optimizers.SGD step"""
     for arch in ("tanh", "tanh-relu"):
@@ -472,12 +600,18 @@ def test_train_step_equals_keras_sgd(NumpyMLP):
             ("the learning rate is ignored.", [w - g for w, g in zip(weights, grads)]),
             (TANH_TYPO, [w - LR * g for w, g in zip(weights, _variant_grads(weights, activations, X, y, tanh_typo=True))]),
         ]
-        _expect_weights(got_weights, after, call=call + ", then get_weights(), against one SGD step in Keras",
-                        mistakes=wrong)
-        loss_after = _variant_loss(after, activations, X, y)
-        expect_close(got_loss, loss_before, call=call + " (its return value)", **STEP_TOL, mistakes=[
-            Mistake("the loss was taken after the update: return the loss computed in the forward pass "
-                    "that gave the gradients, before the step.", loss_after)])
+        try:
+            _expect_weights(got_weights, after, call=call + ", then get_weights(), against one SGD step in Keras",
+                            mistakes=wrong)
+            loss_after = _variant_loss(after, activations, X, y)
+            expect_close(got_loss, loss_before, call=call + " (its return value)", **STEP_TOL, mistakes=[
+                Mistake("the loss was taken after the update: return the loss computed in the forward pass "
+                        "that gave the gradients, before the step.", loss_after)])
+        except CheckFailure as exc:
+            causes = _train_step_causes(NumpyMLP, arch, got_weights, got_loss)
+            if causes:
+                raise CausedBy(exc, causes, _note("train_step", causes, "one SGD step with what your {} returned"))
+            raise
 
 
 EPOCHS, BATCH = 3, 4  # 10 rows: batches of 4, 4 and a final partial batch of 2
@@ -526,7 +660,7 @@ HISTORY_MISTAKES = {
 }
 
 
-@exercise("NumpyMLP", weight=3)
+@exercise("NumpyMLP", weight=3, method="fit")
 def test_fit_history_equals_keras(NumpyMLP):
     """fit(shuffle=False) over 3 epochs with a final partial batch: the history equals History.history["loss"] (tol 1e-4 rel)"""
     for arch in ("tanh", "relu-sigmoid"):
@@ -547,13 +681,15 @@ def test_fit_history_equals_keras(NumpyMLP):
             e = int(bad[0])
             named = next((text_ for key, text_ in HISTORY_MISTAKES.items()
                           if np.allclose(got, variants[key][0], rtol=1e-4, atol=1e-6)), None)
-            fail(called=call, expected=f"History.history['loss'] = {describe(expected)}",
+            # train_step's mistake when fit only did its loop with it ("the loss after the update" included)
+            causes = _fit_causes(NumpyMLP, arch, got, weights=False)
+            _caused_by(causes, "fit", "the epochs' loop with what your {} returned on each batch", lambda: fail(called=call, expected=f"History.history['loss'] = {describe(expected)}",
                  received=f"{describe(got)}\nFirst difference at epoch {e + 1}: expected {expected[e]:.8g}, "
                           f"received {got[e]:.8g} (by {got[e] - expected[e]:.3g}; tolerance rtol=1e-4, atol=1e-5)",
-                 mistake=named)
+                 mistake=named))
 
 
-@exercise("NumpyMLP", weight=2)
+@exercise("NumpyMLP", weight=2, method="fit")
 def test_fit_final_weights_equal_keras(NumpyMLP):
     """after fit(shuffle=False), the weights equal Keras' after model.fit; a difference is traced to its epoch and batch"""
     arch = "tanh"
@@ -582,17 +718,22 @@ def test_fit_final_weights_equal_keras(NumpyMLP):
         where = "After one epoch your weights equal Keras' after its first batch only: visit every batch."
     else:
         where = "Your weights already differ within the first epoch: check train_step on each batch in order."
-    try:
-        _expect_weights(got, final, call=call + ", then get_weights(), against Keras' model.fit", tol=FIT_TOL)
-    except CheckFailure as exc:
-        fail(called=exc.called, expected=exc.expected, received=f"{exc.received}\n{where}",
-             mistake=mistake or exc.mistake, hint=exc.hint)
-    fail(called=call, expected="the weights after Keras' model.fit", received=where, mistake=mistake)
+    causes = _fit_causes(NumpyMLP, arch, got, weights=True)
+
+    def failure():
+        try:
+            _expect_weights(got, final, call=call + ", then get_weights(), against Keras' model.fit", tol=FIT_TOL)
+        except CheckFailure as exc:
+            fail(called=exc.called, expected=exc.expected, received=f"{exc.received}\n{where}",
+                 mistake=mistake or exc.mistake, hint=exc.hint)
+        fail(called=call, expected="the weights after Keras' model.fit", received=where, mistake=mistake)
+
+    _caused_by(causes, "fit", "the epochs' loop with what your {} returned on each batch", failure)
 
 
 # -- dropout ------------------------------------------------------------------------------------
 
-@exercise("NumpyMLP", weight=2)
+@exercise("NumpyMLP", weight=2, method="dropout")
 def test_dropout_inference_equals_keras(NumpyMLP):
     """with dropout_rate=0.4, inference (training=False) equals the Keras model with Dropout layers: forward, loss and gradients"""
     arch = "dropout"
@@ -602,23 +743,28 @@ def test_dropout_inference_equals_keras(NumpyMLP):
     output, loss, grads = _keras_eval(arch, rate=DROPOUT_RATE)
     call = f"{text}.forward(X of shape {X.shape}, training=False)"
     got = _call(mlp.forward, X, training=False, call=call)
-    # Each dropout mistake is named by its own prediction only: units zeroed at inference, a default
-    # that differs from training=False, or a loss or gradients that change from call to call.
-    active = np.shape(got) == output.shape and np.mean(np.asarray(got) != output) > 0.1
-    _named_if(active, "dropout is active at inference; apply it only when training=True.",
-              expect_close, got, output, call=call, **STEP_TOL)
-    default = _call(mlp.forward, X, call=f"{text}.forward(X)")
-    _named_if(not _matches([default], [got], 0, 0), "training does not default to False: dropout only when asked for.",
-              expect_close, default, output, call=f"{text}.forward(X) (training defaults to False)", **STEP_TOL)
-    losses = [_call(mlp.loss, X, y, call=f"{text}.loss(X, y)") for _ in range(2)]
-    _named_if(not _matches(losses[:1], losses[1:], 0, 0), "loss applies dropout (it changes from call to call): "
-              "it is computed in inference mode.", expect_close, losses[0], loss, call=f"{text}.loss(X, y)", **STEP_TOL)
-    grads_twice = [_call(mlp.gradients, X, y, call=f"{text}.gradients(X, y)") for _ in range(2)]
-    _named_if(not _matches(grads_twice[0], grads_twice[1], 0, 0), "gradients(X, y) applies dropout (they change "
-              "from call to call): they are computed in inference mode (training=False).",
-              _expect_weights, grads_twice[0], grads,
-              call=f"{text}.gradients(X, y) against tf.GradientTape (inference mode)", what="gradient of",
-              mistakes=_gradient_mistakes(weights, activations, X, y))
+
+    def compare():
+        # Each dropout mistake is named by its own prediction only: units zeroed at inference, a default
+        # that differs from training=False, or a loss or gradients that change from call to call.
+        active = np.shape(got) == output.shape and np.mean(np.asarray(got) != output) > 0.1
+        _named_if(active, "dropout is active at inference; apply it only when training=True.",
+                  expect_close, got, output, call=call, **STEP_TOL)
+        default = _call(mlp.forward, X, call=f"{text}.forward(X)")
+        _named_if(not _matches([default], [got], 0, 0), "training does not default to False: dropout only when asked for.",
+                  expect_close, default, output, call=f"{text}.forward(X) (training defaults to False)", **STEP_TOL)
+        losses = [_call(mlp.loss, X, y, call=f"{text}.loss(X, y)") for _ in range(2)]
+        _named_if(not _matches(losses[:1], losses[1:], 0, 0), "loss applies dropout (it changes from call to call): "
+                  "it is computed in inference mode.", expect_close, losses[0], loss, call=f"{text}.loss(X, y)", **STEP_TOL)
+        grads_twice = [_call(mlp.gradients, X, y, call=f"{text}.gradients(X, y)") for _ in range(2)]
+        _named_if(not _matches(grads_twice[0], grads_twice[1], 0, 0), "gradients(X, y) applies dropout (they change "
+                  "from call to call): they are computed in inference mode (training=False).",
+                  _expect_weights, grads_twice[0], grads,
+                  call=f"{text}.gradients(X, y) against tf.GradientTape (inference mode)", what="gradient of",
+                  mistakes=_gradient_mistakes(weights, activations, X, y))
+
+    _caused_by(lambda: _dropout_causes(NumpyMLP, arch, output, loss, grads), f"{text}",
+               "at inference exactly what your network does without dropout", compare)
 
 
 def _named_if(condition, mistake, compare, *args, **kwargs):
@@ -643,12 +789,12 @@ def _probe(NumpyMLP, hidden_layers, rate, seed=7):
         weights += [np.eye(units), np.zeros(units)]
     text = _arch_text(sizes, activations, rate)
     mlp = _call(NumpyMLP, sizes, activations, dropout_rate=rate, seed=seed, call=text)
-    _call(mlp.set_weights, weights, call=f"{text}.set_weights(weights)")
+    _set_weights(mlp, weights, text)
     X = rng.normal(size=(50, 4))
     return mlp, text, X, np.tanh(X @ W1 + b1)
 
 
-@exercise("NumpyMLP", weight=2)
+@exercise("NumpyMLP", weight=2, method="dropout")
 def test_dropout_training_statistics(NumpyMLP):
     """in training, the fraction dropped is close to the rate (+/-0.03 over 10 000 units), kept units are scaled by 1/(1 - rate), so expected activations are preserved (+/-0.04)"""
     for hidden_layers, rate in ((1, 0.3), (2, 0.3)):

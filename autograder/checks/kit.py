@@ -53,6 +53,26 @@ class CheckFailure(AssertionError):
         return self.render()
 
 
+class CausedBy(CheckFailure):
+    """A check's failure that its own method did not cause: the method did what it should with what
+    another method of the student's class returned (train_step with the student's own gradients).
+
+    The engine charges it once (`engine._charge_within`): the check passes, with `note`, when a check
+    of every method in `causes` failed too (so the mistake costs its own method's checks); otherwise
+    the failure stands as it is.
+
+    Args:
+        failure: the check's own finding, kept as it is.
+        causes: the methods (as the checks' `method` tags name them) whose results explain it.
+        note: what the student reads when the check passes for that reason.
+    """
+
+    def __init__(self, failure: CheckFailure, causes: tuple[str, ...], note: str):
+        self.causes, self.note, self.failure = tuple(causes), note, failure
+        super().__init__(failure.message, called=failure.called, expected=failure.expected,
+                         received=failure.received, mistake=failure.mistake, hint=failure.hint)
+
+
 class Mistake(NamedTuple):
     """A known wrong variant: what a classic mistake would have returned, and its explanation."""
 
@@ -84,8 +104,15 @@ def load_tensorflow():
     return module
 
 
-def exercise(name: str, weight: float = 1.0):
-    """Tag a check with its exercise; its parameters name the student's definitions it uses."""
+def exercise(name: str, weight: float = 1.0, method: str | None = None):
+    """Tag a check with its exercise; its parameters name the student's definitions it uses.
+
+    Args:
+        name: the exercise (a function or class of the curriculum).
+        weight: the check's share of the exercise's points, relative to its other checks.
+        method: for a class, the method (or the behaviour, such as "dropout") the check grades; a
+            `CausedBy` failure of another check names it as the cause.
+    """
 
     def decorate(check):
         wanted = list(inspect.signature(check).parameters)
@@ -95,7 +122,7 @@ def exercise(name: str, weight: float = 1.0):
 
         test.__name__, test.__doc__, test.__module__ = check.__name__, check.__doc__, check.__module__
         test.__qualname__ = check.__qualname__
-        test.exercise, test.weight = name, float(weight)
+        test.exercise, test.weight, test.method = name, float(weight), method
         return test
 
     return decorate

@@ -8,17 +8,21 @@ import concurrent.futures as cf
 import contextlib
 import queue
 import re
+import ssl
 import threading
 import time
 import uuid
 from pathlib import Path
 
 from distributed import Client, KilledWorker, LocalCluster
+from distributed.security import Security
 
 from ..config import Course
 from ..notebook import MAX_NOTEBOOK_BYTES
 from ..submissions import refusal
-from . import KILLS_ALLOWED, PLUGIN_NAME, ClusterError
+from ..ungraded import ungraded_result
+from . import KILLS_ALLOWED, PLUGIN_NAME, ClusterError, SchedulerAddress
+from .credentials import RunCredentials
 from .worker import SandboxPlugin, code_fingerprint, grade_remote, worker_status
 
 WORKER_TIMEOUT = 120   # seconds to wait for the scheduler and its first worker
@@ -38,28 +42,34 @@ class ClusterExecutor(cf.Executor):
     so that every submission gets exactly one result.
 
     Args:
-        scheduler: a scheduler's address (``tcp://host:8786``, ``tls://...``: the TLS files come
-            from Dask's configuration), or ``local:N`` for a `LocalCluster` of N single-threaded
-            worker processes on this machine, closed with the executor.
+        scheduler: where to grade (`SchedulerAddress`, or its address alone): ``local:N`` for a
+            `LocalCluster` of N single-threaded worker processes on this machine, secured with
+            TLS credentials made for it and closed with the executor; ``tls://host:port`` with
+            the grader's TLS files; a plain ``tcp://`` address only if marked insecure.
         timeout: seconds to wait for the scheduler and the first worker.
 
     Raises:
-        ClusterError: no scheduler or no worker answered, or a worker refuses to grade.
+        ClusterError: an address refused (plain TCP, TLS without credentials), no scheduler or
+            no worker answered, or a worker refuses to grade.
     """
 
-    def __init__(self, scheduler: str, *, timeout: float = WORKER_TIMEOUT):
+    def __init__(self, scheduler: SchedulerAddress | str, *, timeout: float = WORKER_TIMEOUT):
+        if isinstance(scheduler, str):
+            scheduler = SchedulerAddress(scheduler)
         self._cluster = None
-        if scheduler.startswith("local:"):
-            self._cluster = local_cluster(scheduler)
-            address = self._cluster.scheduler_address
-        else:
-            address = scheduler
+        if scheduler.address.startswith("local:"):
+            self._cluster = local_cluster(scheduler.address)
+            scheduler = self._cluster.scheduler
+        self.scheduler = scheduler   # the address graded on, with the grader's credentials
+        address = scheduler.address
         try:
-            self.client = Client(address, timeout=f"{timeout}s", set_as_default=False)
-        except OSError as exc:
+            self.client = Client(address, timeout=f"{timeout}s", set_as_default=False,
+                                 security=client_security(scheduler))
+        except (OSError, ssl.SSLError, ValueError) as exc:
             self._close_cluster()
             raise ClusterError(f"no Dask scheduler answered at {address} ({exc}). Expected the address of a "
-                               "running `dask scheduler` (tcp://host:8786) or local:N.") from None
+                               "running `dask scheduler` (tls://host:8786, with the TLS files its workers use) "
+                               "or local:N.") from None
         try:
             self._prepare(address, timeout)
         except BaseException:
@@ -196,8 +206,6 @@ def _task_key(student: str) -> str:
 
 def _outcome(remote, submission, course: Course) -> dict:
     """A finished task's result, or an error result for its student when the task failed."""
-    from ..grade_all import _zero
-
     if remote.status == "finished":
         return remote.result()
     try:
@@ -211,18 +219,54 @@ def _outcome(remote, submission, course: Course) -> dict:
         reason = f"not graded: {exc}"
     else:
         reason = f"internal error while grading on the cluster: {type(exc).__name__}: {exc}"
-    data = _zero(submission, course, reason)
+    data = ungraded_result(submission, course, reason)
     data["student"] = submission.student
     data["notebook"] = str(submission.path)
     return data
 
 
-def local_cluster(spec: str) -> LocalCluster:
-    """A `LocalCluster` of N single-threaded worker processes, from ``local:N``."""
+def client_security(scheduler: SchedulerAddress) -> Security | None:
+    """The grader's side of the TLS handshake for `scheduler`: its files, else Dask's configuration
+    (encryption required either way); None for a plain-TCP address the instructor allowed."""
+    if scheduler.tls is not None:
+        return scheduler.tls.security()
+    if scheduler.address.startswith("tls://"):
+        return Security(require_encryption=True)
+    return None
+
+
+class LocalGradingCluster:
+    """A `LocalCluster` on this machine that admits only holders of this run's credentials.
+
+    Attributes:
+        scheduler: its address with the grader's TLS files, for `ClusterExecutor` or `grade_all`.
+    """
+
+    def __init__(self, workers: int):
+        self._credentials = RunCredentials()
+        try:
+            security = self._credentials.files.security()
+            # The sandboxes enforce the memory limits; Dask's own (a share of the machine per worker,
+            # counting TensorFlow in the worker) would restart workers that are within them.
+            self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=0,
+                                         dashboard_address=None, host="127.0.0.1", protocol="tls://",
+                                         security=security)
+        except BaseException:
+            self._credentials.close()
+            raise
+        self.scheduler = SchedulerAddress(self._cluster.scheduler_address, self._credentials.files)
+
+    def close(self) -> None:
+        """Stop the scheduler and the workers, then remove the credentials."""
+        try:
+            self._cluster.close()
+        finally:
+            self._credentials.close()
+
+
+def local_cluster(spec: str) -> LocalGradingCluster:
+    """A secured cluster of N single-threaded worker processes on this machine, from ``local:N``."""
     count = spec.removeprefix("local:")
     if not count.isdigit() or int(count) < 1:
         raise ClusterError(f"Expected --scheduler local:N with N a number of workers >= 1. Received: {spec!r}")
-    # The sandboxes enforce the memory limits; Dask's own (a share of the machine per worker,
-    # counting TensorFlow in the worker) would restart workers that are within them.
-    return LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True, memory_limit=0,
-                        dashboard_address=None)
+    return LocalGradingCluster(int(count))

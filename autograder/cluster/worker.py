@@ -4,6 +4,7 @@ the plugin and the tasks are unpickled there), so the autograder must be install
 from __future__ import annotations
 
 import collections
+import concurrent.futures as cf
 import hashlib
 import logging
 import os
@@ -76,6 +77,11 @@ class SandboxPlugin(WorkerPlugin):
         self.spool = tempfile.mkdtemp(prefix="autograder-spool-")
         self._zygotes: collections.OrderedDict = collections.OrderedDict()
         self._lock = threading.Lock()
+        # Every zygote is started from this one thread, which lives as long as the plugin: a
+        # zygote dies with the thread that started it (PR_SET_PDEATHSIG follows the parent
+        # thread), and one started by the warm-up's own thread, ended, broke the pipe of every
+        # notebook of a class whose folders the worker cannot see (a remote worker's case).
+        self._starter = cf.ThreadPoolExecutor(1, thread_name_prefix="autograder-zygotes")
         if self.refusal:
             logger.error("autograder: this worker refuses to grade: %s", self.refusal)
             return
@@ -86,7 +92,7 @@ class SandboxPlugin(WorkerPlugin):
         """Start the usual zygote, and import the grader (pytest, the engine, NumPy) in this
         process, as a local pool's worker inherits them from grade-all's."""
         self.zygote(load_course().limits, ())
-        from .. import grade_all  # noqa: F401
+        from .. import grade  # noqa: F401  (what grade-all's per-submission function runs; not grade_all: a layer up)
 
     def teardown(self, worker) -> None:
         with self._lock:
@@ -94,6 +100,7 @@ class SandboxPlugin(WorkerPlugin):
                 if zygote is not None:
                     zygote.close()
             self._zygotes.clear()
+        self._starter.shutdown(wait=False, cancel_futures=True)
         shutil.rmtree(self.spool, ignore_errors=True)
 
     def hidden(self, extra: tuple[str, ...]) -> tuple[str, ...]:
@@ -112,7 +119,7 @@ class SandboxPlugin(WorkerPlugin):
         key = (limits, self.hidden(extra))
         with self._lock:
             if key not in self._zygotes:
-                self._zygotes[key] = Zygote(limits, key[1]).start()
+                self._zygotes[key] = self._starter.submit(Zygote(limits, key[1]).start).result()
                 if len(self._zygotes) > _MAX_ZYGOTES:
                     self._zygotes.popitem(last=False)[1].close()
             self._zygotes.move_to_end(key)

@@ -11,9 +11,9 @@ kind of output; none computes a total of its own.
 from .gradescope import to_gradescope
 from .html import feedback_html
 from .safe import csv_cell, printable, score_text
-from .summary import summary
+from .summary import class_summary, summary
 from .table import csv_text, grade_table
 from .text import exercise_feedback, to_text
 
-__all__ = ["to_gradescope", "feedback_html", "csv_cell", "printable", "score_text", "summary", "csv_text",
+__all__ = ["to_gradescope", "feedback_html", "csv_cell", "printable", "score_text", "summary", "class_summary", "csv_text",
            "grade_table", "exercise_feedback", "to_text"]

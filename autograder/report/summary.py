@@ -9,8 +9,21 @@ from ..results import GradeResult
 from .safe import number, printable
 
 
+def class_summary(results: list[GradeResult]) -> str:
+    """One `summary` per assignment, each under its id's heading: scores out of different totals are
+    never pooled (a01 out of 12 and a06 out of 11)."""
+    if not results:
+        return "No submissions found."
+    by_assignment: dict[str | None, list[GradeResult]] = {}
+    for result in results:
+        by_assignment.setdefault(result.assignment, []).append(result)
+    return "\n\n".join(f"== {printable(a or 'unknown assignment', newlines=False)} ==\n{summary(r)}"
+                       for a, r in by_assignment.items())
+
+
 def summary(results: list[GradeResult]) -> str:
-    """The class's summary (one assignment's results, or several's: then its statistics mix them).
+    """One assignment's summary (several assignments': use `class_summary`). Scores are final scores,
+    after any late penalty; late submissions are counted with the points they lost.
 
     The named mistakes come from the checks' own `mistake` fields, never from feedback text (which
     may quote a student's exception), and each counts the students who made it, whatever the number
@@ -18,9 +31,14 @@ def summary(results: list[GradeResult]) -> str:
     """
     if not results:
         return "No submissions found."
-    scores = [r.score for r in results]
-    lines = [f"{len(results)} submissions: mean {statistics.mean(scores):.2f}, "
+    scores = [r.final_score for r in results]
+    lines = [f"{len(results)} submission{'s' if len(results) != 1 else ''}: mean {statistics.mean(scores):.2f}, "
              f"median {statistics.median(scores):.2f} (of {number(max(r.max_score for r in results))})"]
+    late = [r for r in results if r.timestamp and r.duedate and r.timestamp > r.duedate]   # ISO 8601, both UTC
+    if late:
+        taken = sum(r.late_penalty for r in late)
+        lines.append(f"{len(late)} late (after the due date): {number(taken)} points taken off in all; "
+                     f"mean before penalties {statistics.mean(r.score for r in results):.2f}")
     errors = [r for r in results if r.error]
     if errors:
         lines.append(f"{len(errors)} could not be graded (zero):")

@@ -12,15 +12,17 @@ CSV_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", 
 
 
 def csv_text(results: list[GradeResult]) -> str:
-    """The grades CSV: one row per result, exact scores, text cells neutralised for spreadsheets
+    """The grades CSV: one row per result, exact scores (raw, late penalty, final: nbgrader's meaning;
+    times in UTC as nbgrader exports them), text cells neutralised for spreadsheets
     (a student id starting with "=", "+", "-", "@", a tab or CR gets a leading "'")."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS)  # CRLF rows: a CR inside a cell is then quoted
     writer.writeheader()
     for result in results:
-        row = {"assignment": result.assignment or "", "duedate": "", "timestamp": "", "student_id": result.student,
-               "last_name": "", "first_name": "", "email": "", "raw_score": result.score,
-               "late_submission_penalty": 0.0, "score": result.score, "max_score": result.max_score}
+        row = {"assignment": result.assignment or "", "duedate": result.duedate, "timestamp": result.timestamp,
+               "student_id": result.student, "last_name": "", "first_name": "", "email": "",
+               "raw_score": result.score, "late_submission_penalty": result.late_penalty,
+               "score": result.final_score, "max_score": result.max_score}
         writer.writerow({key: csv_cell(value) for key, value in row.items()})
     return buffer.getvalue()
 

@@ -3,7 +3,7 @@
 Where Linux namespaces work, the worker starts under `unshare` (UNSHARE) in a read-only view of the
 machine where the course's files are covered (`protected`), with fresh writable places (WRITABLE),
 no network and a PID namespace of its own. Where they do not and the grader is root, the student's
-code runs as STUDENT_UID and the course's files lose every permission of "others" (`deny_others`).
+code runs as a uid of its own (`identity`) and the course's files lose every permission of "others" (`deny_others`).
 """
 from __future__ import annotations
 
@@ -19,14 +19,13 @@ from ..config import COURSE_ROOT
 
 UNSHARE = ["unshare", "--user", "--map-root-user", "--mount", "--net", "--ipc", "--pid", "--fork",
            "--kill-child", "--mount-proc"]
-STUDENT_UID = 65534   # "nobody": who runs the student's code where namespaces are unavailable and the grader is root
 
 
 @lru_cache(maxsize=1)
 def isolation_level() -> str:
     """How the student's code is isolated here: 'namespaces' where Linux namespaces work (the
-    default); else 'unprivileged-user' when the grader is root (the student's code runs as
-    STUDENT_UID, the course's files unreadable to it); else 'process' (limits only).
+    default); else 'unprivileged-user' when the grader is root (the student's code runs as a
+    uid of its own, `identity`, the course's files unreadable to it); else 'process' (limits only).
     AUTOGRADER_ISOLATION=process skips the namespaces."""
     fallback = "unprivileged-user" if os.geteuid() == 0 else "process"
     if os.environ.get("AUTOGRADER_ISOLATION") == "process" or not shutil.which("unshare"):
@@ -140,7 +139,7 @@ def protected(extra: tuple[str, ...], keep: list[str], writable: tuple[str, ...]
 
 
 def deny_others(paths: list[str], keep_passage: bool = False) -> None:
-    """Remove every permission of "others" (so of STUDENT_UID) from `paths`, for good: where
+    """Remove every permission of "others" (so of the students' uids) from `paths`, for good: where
     namespaces are unavailable, this is what keeps the course's files from the student's code
     (Gradescope's own advice for solutions). The owner and group keep theirs."""
     for path in paths:

@@ -26,7 +26,8 @@ from pathlib import Path
 from ..config import Limits
 from . import wire
 from .channel import Channel, Clock, last_line
-from .isolation import (STUDENT_UID, UNSHARE, WRITABLE, beyond_system, course_copies, deny_others, isolation_level,
+from .identity import Identity, NoIdentity
+from .isolation import (UNSHARE, WRITABLE, beyond_system, course_copies, deny_others, isolation_level,
                         protected, python_paths)
 from .limits import MAX_PROCESSES, Cgroups, cpu_seconds, descendants, memory_cgroups, process_table, set_limits
 
@@ -120,6 +121,7 @@ class Sandbox:
         self._channel: Channel | None = None   # the read end of the process's replies, made once it started
         self._peak_mb = 0.0   # the most memory the watch saw the tree use
         self._tmp: str | None = None   # the scratch folder, made by `start`
+        self.identity: Identity | None = None   # the uid it runs as, in unprivileged-user
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self, *, zygote_fd: int | None = None, preload: list[str] | None = None) -> None:
@@ -127,7 +129,7 @@ class Sandbox:
         self._tmp = tempfile.mkdtemp(prefix="autograder-")
         runner = Path(self._tmp, "runner")
         runner.mkdir()
-        for name in ("worker.py", "wire.py", "protocol.py", "forkserver.py"):
+        for name in ("worker.py", "wire.py", "protocol.py", "shell.py", "forkserver.py", "seccomp.py"):
             shutil.copy(_HERE / name, runner / name)
         workdir = Path(self._tmp, "work")
         workdir.mkdir()
@@ -144,11 +146,20 @@ class Sandbox:
         }
         command = [sys.executable, "-I", "-S", str(runner / "worker.py")]
         home = "/tmp/work"
+        temp: dict[str, str] = {}
         if self.isolation == "unprivileged-user":
-            # the student's user may pass through the scratch folder, and owns only its work folder
+            try:
+                self.identity = Identity(self.limits.student_uid_first, self.limits.student_uids)
+            except NoIdentity as exc:
+                shutil.rmtree(self._tmp, ignore_errors=True)
+                raise SandboxError(f"the sandbox did not start: {exc}") from None
+            uid = self.identity.uid
+            # the student's user may pass through the scratch folder, and owns only its work and temp folders
             os.chmod(self._tmp, 0o711)
-            os.chown(workdir, STUDENT_UID, STUDENT_UID)
-            spec["run_as"] = STUDENT_UID
+            temp = self._private_temp(uid)
+            os.chown(workdir, uid, uid)
+            os.chmod(workdir, 0o700)
+            spec["run_as"] = uid
             home = str(workdir)
             hidden = protected(self.hide, python_paths(), writable=())
             deny_others(hidden)
@@ -163,7 +174,7 @@ class Sandbox:
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8",
             "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONDONTWRITEBYTECODE": "1",
-            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **temp,
         }
         # a fork server runs no student code: each child it forks gets a memory cgroup of its own
         self.cgroups = Cgroups(None if zygote_fd is not None else self.limits.memory_mb)
@@ -177,6 +188,17 @@ class Sandbox:
         for fd in (req_r, resp_w, out_w):
             os.close(fd)
         self._await_ready(out_r)
+
+    def _private_temp(self, uid: int) -> dict[str, str]:
+        """A temporary folder of the student's own (mode 0700, owned by `uid`) in the scratch folder, and
+        the variables that send Python's, matplotlib's and IPython's temporary and cache files there:
+        the machine's /tmp is shared by every sandbox in this mode."""
+        temp = Path(self._tmp, "tmp")
+        temp.mkdir(mode=0o700)
+        os.chown(temp, uid, uid)
+        return {"TMPDIR": str(temp), "TEMP": str(temp), "TMP": str(temp), "MPLCONFIGDIR": str(temp / "matplotlib"),
+                "IPYTHONDIR": str(temp / "ipython"), "XDG_CACHE_HOME": str(temp / "cache"),
+                "XDG_CONFIG_HOME": str(temp / "config")}
 
     def _await_ready(self, out_r: int) -> None:
         """Drain the student's output from `out_r` and wait for the worker's first message."""
@@ -206,6 +228,9 @@ class Sandbox:
                     pass
             if self._tmp is not None:
                 shutil.rmtree(self._tmp, ignore_errors=True)
+        if self.identity is not None:
+            self.identity.release()   # after its processes: what escaped the group is killed by uid
+            self.identity = None
         if self.cgroups is not None:
             self.cgroups.remove(self._kill_all)
         self.proc = None

@@ -80,7 +80,50 @@ def call(function, args, kwargs):
         with FrameworkWatch() as watch:
             value = function(*args, **kwargs)
     return value, {"warnings": [f"{w.category.__name__}: {w.message}" for w in caught][:20],
-                   "mutated": wire.changed_arrays(before), "frameworks": watch.found, "tampered": watch.tampered}
+                   "mutated": wire.changed_arrays(before), "frameworks": watch.found, "tampered": watch.tampered,
+                   "kept": kept_arguments(function, args, kwargs)}
+
+
+def kept_arguments(function, args, kwargs, limit: int = 10_000) -> list[str]:
+    """The arguments (arrays, or the lists, tuples and dicts holding them) that the object of a bound
+    method still holds after the call, itself or through a view of its memory: what a method that
+    must copy its argument (`set_weights`) kept instead. [] for a plain function.
+
+    Labels are `wire.snapshot_arrays`' ("#1[0]": the first entry of the first argument)."""
+    owner = getattr(function, "__self__", None)
+    state = getattr(owner, "__dict__", None)
+    if not isinstance(state, dict) or isinstance(owner, type):
+        return []
+    arrays, containers, todo = [], set(), [(v, 0) for v in list(state.values())[:limit]]
+    while todo and len(arrays) + len(containers) < limit:
+        value, depth = todo.pop()
+        if isinstance(value, np.ndarray):
+            arrays.append(value)
+        elif isinstance(value, (list, tuple, dict)) and depth < 4:
+            containers.add(id(value))
+            items = value.values() if isinstance(value, dict) else value
+            todo.extend((item, depth + 1) for item in list(items)[:limit])
+    kept = []
+
+    def walk(value, label, depth=0):
+        if len(kept) >= 20 or depth > 4:
+            return
+        if isinstance(value, np.ndarray):
+            if any(np.may_share_memory(value, held) for held in arrays):
+                kept.append(label)
+        elif isinstance(value, (list, tuple, dict)):
+            if id(value) in containers and not isinstance(value, tuple):
+                kept.append(label)
+                return
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                walk(item, f"{label}[{key!r}]" if isinstance(value, dict) else f"{label}[{key}]", depth + 1)
+
+    for i, value in enumerate(args):
+        walk(value, f"#{i + 1}")
+    for key, value in kwargs.items():
+        walk(value, str(key))
+    return kept
 
 
 class FrameworkWatch:

@@ -215,6 +215,13 @@ def _become_user(spec):
             path._path[:] = [through_descriptor(p) for p in path._path]
     sys.path_importer_cache.clear()
     uid = int(spec["run_as"])
+    if spec.get("max_processes"):
+        # counted per uid, and the uid is this sandbox's own: one student's processes only
+        import resource
+
+        limit = int(spec["max_processes"])
+        resource.setrlimit(resource.RLIMIT_NPROC, (limit, limit))
+    os.umask(0o077)   # what it writes in the machine's shared /tmp is its own to read
     os.setgroups([])
     os.setgid(uid)
     os.setuid(uid)
@@ -231,6 +238,18 @@ def _after_isolation(spec):
         limit = int(spec["max_processes"])
         resource.setrlimit(resource.RLIMIT_NPROC, (limit, limit))
     _drop_privileges()
+    _no_network(spec)
+
+
+def _no_network(spec):
+    """The student's process and all it starts get no socket (`seccomp`): where no network
+    namespace was made, this is what keeps it from the machine's loopback and the world; under
+    namespaces it is a second wall, and a machine without the filter still has the first."""
+    try:
+        _seccomp.install()
+    except OSError as exc:
+        if not spec.get("root"):
+            raise OSError(exc.errno, f"the sandbox could not cut the student's code off the network ({exc})") from None
 
 
 SPEC = json.loads(sys.argv[1])
@@ -239,6 +258,11 @@ sys.path.extend(p for p in SPEC["site"] if p not in sys.path)
 
 import wire  # noqa: E402
 import protocol  # noqa: E402  (its audit hook sees every import from now on, the zygote's preloads too)
+import seccomp as _seccomp  # noqa: E402
+try:
+    import shell  # noqa: E402  (IPython's machinery: imported while the runner's folder is in sight)
+except ImportError:  # a machine without IPython: cells run as plain Python
+    shell = None
 
 if SPEC.get("zygote_fd") is not None:
     import forkserver  # noqa: E402  (imported now: the runner's folder is out of sight once isolated)
@@ -246,7 +270,7 @@ if SPEC.get("zygote_fd") is not None:
 wire.MAX_MESSAGE = int(SPEC.get("max_message") or wire.MAX_MESSAGE)
 
 sys.path.remove(SPEC["runner_dir"])
-for _name in ("wire", "protocol"):
+for _name in ("wire", "protocol", "seccomp", "shell"):
     sys.modules.pop(_name, None)  # the student's code finds no channel module to patch by name
 if SPEC.get("root"):
     _isolate(SPEC)
@@ -254,6 +278,7 @@ else:
     os.chdir(SPEC["workdir"])
     if SPEC.get("run_as") is not None:
         _become_user(SPEC)
+    _no_network(SPEC)
 REQ, RESP = SPEC["request_fd"], SPEC["response_fd"]
 try:
     # A process group of its own, without `unshare`: the student's os.killpg(0, SIGKILL) killed
@@ -269,16 +294,8 @@ _objects = {}        # id -> object kept on this side
 _ids = {}            # id(object) -> id, so the same object gets the same number
 
 
-class _Shell:
-    """Stands in for `get_ipython()`: magics and shell escapes do nothing while grading."""
-
-    def run_line_magic(self, *args, **kwargs):
-        return None
-
-    run_cell_magic = system = getoutput = run_line_magic
-
-
-NAMESPACE = {"__name__": "__main__", "__builtins__": __builtins__, "get_ipython": _Shell}
+NAMESPACE = {"__name__": "__main__", "__builtins__": __builtins__}
+_SHELL = []          # the process's IPython shell, started by the first cell (in a forked child, not the zygote)
 
 
 def _refer(value):
@@ -384,13 +401,16 @@ def _getattr(message):
 
 
 def _exec(message):
-    code = message["code"]
-    try:
-        from IPython.core.inputtransformer2 import TransformerManager
-        code = TransformerManager().transform_cell(code)
-    except Exception:  # without IPython, plain Python cells still run
-        pass
-    exec(compile(code, f"<cell {message.get('index', '?')}>", "exec"), NAMESPACE)
+    """Run one cell as a Jupyter kernel does (IPython's shell); what it raised is its result."""
+    index = message.get("index", "?")
+    if shell is None:
+        exec(compile(message["code"], f"<cell {index}>", "exec"), NAMESPACE)
+        return {}
+    if not _SHELL:
+        _SHELL.append(shell.start(NAMESPACE))
+    error = _SHELL[0].run(message["code"], index)
+    if error is not None:
+        raise error
     return {}
 
 

@@ -18,7 +18,10 @@ from ..config import Limits
 from .launcher import Sandbox, SandboxError
 from .limits import Cgroups
 
-PRELOAD = ["numpy", "IPython.core.inputtransformer2"]
+# IPython's shell imports these on its first start: imported once here, a forked sandbox starts its
+# shell in ~10 ms (its module `shell.py`, imported by the worker, brings the shell itself)
+PRELOAD = ["numpy", "IPython.core.magics", "IPython.core.completer", "IPython.core.application",
+           "IPython.core.magics.execution", "IPython.utils.text", "matplotlib_inline.backend_inline"]
 HEAVY = ["tensorflow", "keras"]
 
 

@@ -13,6 +13,8 @@ def _layer(init="""
         return dense_forward(X, self.W, self.b, self.activation)
 """, get="""
         return [self.W.copy(), self.b.copy()]
+""", set_="""
+        self.W, self.b = np.array(weights[0]), np.array(weights[1])
 """):
     """A DenseLayer cell with one part replaced by a student's version."""
     return f"""
@@ -28,7 +30,7 @@ class DenseLayer:
 {get.strip(chr(10))}
 
     def set_weights(self, weights):
-        self.W, self.b = np.array(weights[0]), np.array(weights[1])
+{set_.strip(chr(10))}
 """
 
 
@@ -263,7 +265,25 @@ def mlp_forward(X, weights, activations):
 ]
 
 
+ROW_BIAS = _layer(init="""
+        rng = np.random.default_rng(seed)
+        limit = np.sqrt(6 / (input_dim + output_dim))
+        self.W = rng.uniform(-limit, limit, size=(input_dim, output_dim))
+        self.b = np.zeros((1, output_dim))
+""")
+KEEPS_ARRAYS = _layer(set_="""
+        self.W, self.b = weights
+""")
+MISTAKES.append(("DenseLayer", "set_weights keeps the caller's arrays", KEEPS_ARRAYS, "not a copy"))
+
 FINDINGS = [
+    # docs/curriculum.md: the bias is (output_dim,), as Keras'; the lecture's (1, d) row is charged once,
+    # by the attributes check (weight 1 of 7); before, 3 of 5 checks (0.86/3), Glorot's among them
+    Finding("DenseLayer", "the lecture's (1, output_dim) bias: charged by the attributes check alone", ROW_BIAS,
+            kept=(3 - 3 / 7, 3 - 3 / 7), shows=("one-dimensional",), hides=("Glorot",), mistake="one-dimensional"),
+    # the contract's copy rule, charged once by the check of set_weights (weight 2 of 7)
+    Finding("DenseLayer", "set_weights keeps the caller's arrays: charged once", KEEPS_ARRAYS,
+            kept=(3 - 6 / 7, 3 - 6 / 7), shows=("not a copy",)),
     Finding("dense_forward", "its own sigmoid clipped to +/-500 overflows in float32", """
 def dense_forward(X, W, b, activation):
     Z = X @ W + b

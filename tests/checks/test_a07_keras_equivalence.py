@@ -7,12 +7,13 @@ import inspect
 import re
 
 import numpy as np
+import pytest
 
 from solutions import a07_keras_equivalence as ref
 from autograder.config import load_course
 from autograder.engine import run_checks
 from autograder.student import LocalBackend
-from tests.catalogue import Catalogue, Finding, variant_namespace
+from tests.catalogue import Catalogue, Finding, results, variant_namespace
 
 A = "a07_keras_equivalence"
 REFERENCE = inspect.getsource(ref.NumpyMLP)
@@ -355,18 +356,56 @@ FLOAT32_CLIPPED = FLOAT32.replace(old_loss := "        loss = float(np.mean(np.l
     "        loss = float(-np.mean(t * np.log(p) + (1 - t) * np.log(1 - p)))\n"))
 assert old_loss in FLOAT32
 
+TANH_TYPO = edit(("return 1 - np.tanh(z) ** 2", "t = np.tanh(z)\n            return t * (1 - t)"))
+NOT_AVERAGED = edit(
+    ('delta = (self._activate(z_out, "sigmoid") - y) / y.size', 'delta = self._activate(z_out, "sigmoid") - y'))
+UPHILL = edit(("self.weights = [w - lr * g for w, g in zip(self.weights, grads)]",
+               "self.weights = [w + lr * g for w, g in zip(self.weights, grads)]"))
+LOSS_AFTER_STEP = edit(("self.weights = [w - lr * g for w, g in zip(self.weights, grads)]\n        return loss",
+                        "self.weights = [w - lr * g for w, g in zip(self.weights, grads)]\n        return self.loss(X, y)"))
+# gradients' checks are 3 of the 26 weights of NumpyMLP's 20 points; train_step's 2; set_weights' copy rule 1
+GRADIENTS_ONLY, TRAIN_STEP_ONLY, COPY_RULE_ONLY = 20 - 20 * 3 / 26, 20 - 20 * 2 / 26, 20 - 20 * 1 / 26
+KEEPS_ARRAYS = edit(("        self.weights = new\n", "        self.weights = list(weights)\n"),
+                    ("self.weights = [w - lr * g for w, g in zip(self.weights, grads)]",
+                     "for w, g in zip(self.weights, grads):\n            w -= lr * g"))
+MISTAKES.append(("NumpyMLP", "set_weights keeps the caller's arrays", KEEPS_ARRAYS, "not a copy"))
+
 FINDINGS = [
     Finding("NumpyMLP", "float32 throughout, probabilities clipped in float32 (Keras' own float32 value)",
             FLOAT32_CLIPPED, kept=(20, 20)),
-    Finding("NumpyMLP", "the slide's tanh typo: named as in a01, without a dropout hint", edit(
-        ("return 1 - np.tanh(z) ** 2", "t = np.tanh(z)\n            return t * (1 - t)"),
-    ), kept=(0, 19.99), shows=("typo",),
+    # one wrong method costs its own checks only: train_step, fit and dropout at inference did what
+    # they should with the student's own gradients (before: 10.4/20, 5 of 12 checks failed)
+    Finding("NumpyMLP", "the slide's tanh typo: charged in gradients' check only, named as in a01, without a "
+            "dropout hint", TANH_TYPO, kept=(GRADIENTS_ONLY, GRADIENTS_ONLY), shows=("typo",),
             hides=("no dropout", "dropout only when", "applies dropout", "dropout is active"), mistake="typo"),
-    Finding("NumpyMLP", "gradients not averaged: named, without a dropout hint", edit(
-        ('delta = (self._activate(z_out, "sigmoid") - y) / y.size', 'delta = self._activate(z_out, "sigmoid") - y'),
-    ), kept=(0, 19.99), shows=("not averaged",),
+    Finding("NumpyMLP", "gradients not averaged: charged in gradients' check only, named, without a dropout hint",
+            NOT_AVERAGED, kept=(GRADIENTS_ONLY, GRADIENTS_ONLY), shows=("not averaged",),
             hides=("no dropout", "dropout only when", "applies dropout", "dropout is active"), mistake="not averaged"),
+    # a wrong method that is the only bug is still charged, in its own checks
+    Finding("NumpyMLP", "an uphill step: charged in train_step's check only (fit did its loop with it)", UPHILL,
+            kept=(TRAIN_STEP_ONLY, TRAIN_STEP_ONLY), shows=("uphill",), mistake="uphill"),
+    # the contract's copy rule: before, 20/20 (the caller's arrays changed with each in-place step)
+    Finding("NumpyMLP", "set_weights keeps the caller's arrays, train_step updates them in place: charged once",
+            KEEPS_ARRAYS, kept=(COPY_RULE_ONLY, COPY_RULE_ONLY), shows=("kept the caller's weights[0] itself",)),
+    Finding("NumpyMLP", "train_step returns the loss after the step: charged in train_step's check only",
+            LOSS_AFTER_STEP, kept=(TRAIN_STEP_ONLY, TRAIN_STEP_ONLY), shows=("after the update",)),
 ]
+
+
+@pytest.mark.parametrize("code, cause, charged", [
+    (TANH_TYPO, "gradients", {"test_gradients_equal_gradient_tape"}),
+    (NOT_AVERAGED, "gradients", {"test_gradients_equal_gradient_tape"}),
+    (UPHILL, "train_step", {"test_train_step_equals_keras_sgd"}),
+], ids=["tanh typo", "missing 1/n", "uphill step"])
+def test_one_wrong_method_is_charged_in_its_own_checks(code, cause, charged):
+    """Does one wrong method of NumpyMLP fail its own checks only, the others that use it passing
+    with a note that names it as the cause?"""
+    (result,) = results(A, code, frozenset({"NumpyMLP"})).values()
+    assert {c.name for c in result.checks if not c.passed} == charged
+    notes = [c.feedback for c in result.checks if c.passed and c.feedback]
+    assert notes and all(f"the failure came from your {cause}" in n or "from your train_step" in n for n in notes), notes
+    assert any(f"Passed given your {cause}" in n for n in notes), notes
+    assert not any(c.mistake for c in result.checks if c.passed)
 
 
 class TestCatalogue(Catalogue):
