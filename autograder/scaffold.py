@@ -136,7 +136,8 @@ def _add_to_course_yaml(assignment_id: str, title: str, exercise: str, points: f
     end = start + 1
     while end < len(lines) and (not lines[end].strip() or lines[end][0] in " \t#-"):
         end += 1
-    while end > start + 1 and not lines[end - 1].strip():
+    # blank lines and top-level comments at the block's end introduce the next key: the entry goes before them
+    while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].startswith("#")):
         end -= 1
     entry = (f"  - id: {assignment_id}\n    title: {_yaml_string(title)}\n    exercises:\n"
              f"      - {{name: {exercise}, points: {points:g}}}\n")

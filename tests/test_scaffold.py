@@ -12,6 +12,7 @@ import pytest
 from autograder.config import COURSE_ROOT, load_course
 
 pytestmark = pytest.mark.slow
+ENTRY = "  - id: {}\n    title: {}\n    exercises:\n      - {{name: {}, points: {}}}\n"
 
 
 def _run(args: list[str], project: Path) -> subprocess.CompletedProcess:
@@ -36,8 +37,11 @@ def project(tmp_path_factory) -> Path:
 def test_does_build_check_name_the_missing_files_and_the_command(project):
     """After adding a08_cnn to course.yaml by hand, does `build --check a08_cnn` say, in one line,
     which files are missing and which command makes them (it was a FileNotFoundError traceback)?"""
-    with (project / "course.yaml").open("a", encoding="utf-8") as f:
-        f.write("  - id: a08_cnn\n    title: Convolutions\n    exercises:\n      - {name: conv2d, points: 3}\n")
+    yaml = (project / "course.yaml").read_text(encoding="utf-8")
+    last = "      - {name: NumpyMLP, points: 20}\n"   # the end of the assignments' list
+    assert yaml.count(last) == 1
+    (project / "course.yaml").write_text(yaml.replace(last, last + ENTRY.format("a08_cnn", "Convolutions", "conv2d", 3)),
+                                         encoding="utf-8")
     result = _run(["build", "--check", "a08_cnn"], project)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
@@ -67,7 +71,9 @@ def test_does_new_assignment_add_its_course_yaml_entry(project):
                    "--points", "2"], project)
     assert result.returncode == 0, result.stderr
     after = (project / "course.yaml").read_text(encoding="utf-8")
-    assert after.startswith(before.rstrip("\n"))
+    entry = ENTRY.format("a09_rnn", "Recurrent networks", "rnn_step", 2)
+    assert after.count(entry) == 1 and after.replace(entry, "") == before   # comments and other keys kept
+    assert [a.id for a in load_course(project / "course.yaml").assignments][-2:] == ["a08_cnn", "a09_rnn"]
     assignment = load_course(project / "course.yaml").assignment("a09_rnn")
     assert (assignment.title, [(e.name, e.points) for e in assignment.exercises]) == ("Recurrent networks",
                                                                                       [("rnn_step", 2)])
