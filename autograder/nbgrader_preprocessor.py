@@ -79,6 +79,7 @@ class IsolatedGrading(Preprocessor):
             exercises, preamble = future.result()
         else:
             exercises, preamble = grade_submission(path, info["assignment"], course, hide)
+            self.log.info("Graded %s", _graded_text(info["student"], info["assignment"], exercises, preamble))
         first = True
         for cell in nb.cells:
             if cell.cell_type != "code":
@@ -202,19 +203,22 @@ def _log_graded(log, student: str, assignment_id: str, finished, total: int, fut
     """One line on nbgrader's log when the pool has graded a submission (in the pool's thread)."""
     if future.cancelled():
         return
-    who = f"{printable(student, newlines=False)} ({assignment_id})"
     count = f"[{next(finished)} of {total} graded]"
     error = future.exception()
     if error is not None:
-        log.warning("Graded %s: the grader failed (%s); nbgrader reports it when it records this student %s",
-                    who, type(error).__name__, count)
+        log.warning("Graded %s (%s): the grader failed (%s); nbgrader reports it when it records this student %s",
+                    printable(student, newlines=False), assignment_id, type(error).__name__, count)
         return
-    exercises, reason = future.result()
+    log.info("Graded %s %s", _graded_text(student, assignment_id, *future.result()), count)
+
+
+def _graded_text(student: str, assignment_id: str, exercises: dict | None, reason: str) -> str:
+    """'ada_perfect (a01_perceptron): 12 / 12 points', or the engine's reason for a zero."""
+    who = f"{printable(student, newlines=False)} ({assignment_id})"
     if exercises is None:
-        log.info("Graded %s: %s %s", who, printable(reason, newlines=False), count)
-    else:
-        score, points = sum(e.score for e in exercises.values()), sum(e.points for e in exercises.values())
-        log.info("Graded %s: %s / %s points %s", who, f"{score:.4g}", f"{points:g}", count)
+        return f"{who}: {printable(reason, newlines=False)}"
+    score, points = sum(e.score for e in exercises.values()), sum(e.points for e in exercises.values())
+    return f"{who}: {score:.4g} / {points:g} points"
 
 
 def stale_points(coursedir, course: Course, assignment_ids) -> list[str]:

@@ -86,7 +86,8 @@ def regrade(assignment_id: str, *, course_dir: str | Path, course: Course | None
     submitted = sorted(p.parent.parent.name for p in (course_dir / "submitted").glob(f"*/{assignment_id}/*.ipynb"))
     if submitted:
         say(f"nbgrader autograde {assignment_id} --force ({len(submitted)} submissions)")
-        nbgrader(["autograde", assignment_id, "--force", "--create"], course_dir)
+        nbgrader(["autograde", assignment_id, "--force", "--create"], course_dir,
+                 echo=lambda line: say(f"  {line}"))
     feedback = any((course_dir / "feedback").glob(f"*/{assignment_id}"))
     if feedback and submitted:
         say(f"nbgrader generate_feedback {assignment_id} --force")

@@ -15,8 +15,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def autograde_log(tmp_path_factory) -> str:
-    """nbgrader autograde's log for the three sample students and one who edited sigmoid's hidden cell."""
+def course_dir(tmp_path_factory):
+    """An a01 course with the three sample students and one who edited sigmoid's hidden cell."""
     course_dir = tmp_path_factory.mktemp("autograde-log")
     nbgrader_course.create(course_dir, [A])
     for student in STUDENTS:
@@ -28,6 +28,12 @@ def autograde_log(tmp_path_factory) -> str:
     target = course_notebook(course_dir, "submitted", A, "tam_edits_hidden")
     target.parent.mkdir(parents=True)
     nbformat.write(notebook, target)
+    return course_dir
+
+
+@pytest.fixture(scope="module")
+def autograde_log(course_dir) -> str:
+    """nbgrader autograde's log, the pool grading ahead."""
     return nbgrader(["autograde", A, "--create", "--force", "--IsolatedGrading.jobs=2"], course_dir).stderr
 
 
@@ -45,3 +51,12 @@ def test_does_only_a_changed_hidden_cell_draw_a_checksum_warning(autograde_log):
     (seven per student before), while the one a student edited still draws nbgrader's warning?"""
     warnings = [line for line in autograde_log.splitlines() if "Attribute 'checksum'" in line]
     assert len(warnings) == 1 and "sigmoid_hidden" in warnings[0], warnings
+
+
+def test_is_each_student_logged_without_the_pool_too(course_dir, autograde_log):
+    """With one job (no pool: each notebook graded when nbgrader reaches it), is each student still
+    logged once with their score?"""
+    log = nbgrader(["autograde", A, "--force", "--IsolatedGrading.jobs=1"], course_dir).stderr
+    graded = re.findall(r"\| INFO\] Graded (\S+) \(a01_perceptron\): ([\d.]+) / 12 points\n", log)
+    assert sorted(student for student, _ in graded) == sorted([*STUDENTS, "tam_edits_hidden"])
+    assert dict(graded)["ada_perfect"] == "12"
