@@ -8,7 +8,7 @@
     python -m autograder where EXERCISE
     python -m autograder new-assignment ID [--title TITLE --exercise NAME [--points P]]
     python -m autograder gradescope-bundle ID [--out ZIP]
-    python -m autograder nbgrader-config DIR
+    python -m autograder nbgrader-config DIR [--students]
     python -m autograder regrade ID --course DIR      (after course.yaml's points or tolerances change)
     python -m autograder time-reference [ID ...]
     python -m autograder demo
@@ -115,7 +115,7 @@ def cmd_where(args) -> int:
 def cmd_nbgrader_config(args) -> int:
     from . import nbgrader_config
 
-    print(f"wrote {nbgrader_config.write(load_course(), args.directory)}")
+    print(f"wrote {nbgrader_config.write(load_course(), args.directory, students=args.students)}")
     return 0
 
 
@@ -222,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
 
     p = commands.add_parser("nbgrader-config", help="write nbgrader_config.py derived from course.yaml")
     p.add_argument("directory")
+    p.add_argument("--students", action="store_true", help="the students' config instead: what Jupyter's Validate "
+                                                           "button needs, for the folder their Jupyter reads")
     p.set_defaults(run=cmd_nbgrader_config)
 
     p = commands.add_parser("regrade", help="after course.yaml's points or tolerances change: build the assignment, "
