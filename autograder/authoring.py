@@ -34,7 +34,11 @@ grade_exercise("{aid}", "{name}", globals())
 ### END HIDDEN TESTS'''
 
 
-def _meta(grade_id: str, *, grade: bool, solution: bool, locked: bool, points: float | None = None) -> dict:
+HELPERS_CELL_ID = "visible-checks-helpers"   # the visible checks' helper cell, the same in every notebook
+
+
+def cell_metadata(grade_id: str, *, grade: bool, solution: bool, locked: bool, points: float | None = None) -> dict:
+    """A cell's nbgrader metadata (schema 3)."""
     meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3, "solution": solution}
     if points is not None:
         meta["points"] = points
@@ -49,12 +53,12 @@ def solution_source(assignment_id: str, name: str) -> str:
 
 def solution_cell(assignment_id: str, name: str):
     return nbformat.v4.new_code_cell(solution_source(assignment_id, name),
-                                     metadata=_meta(name, grade=False, solution=True, locked=False))
+                                     metadata=cell_metadata(name, grade=False, solution=True, locked=False))
 
 
 def hidden_cell(assignment_id: str, name: str, points: float):
     return nbformat.v4.new_code_cell(HIDDEN_TEMPLATE.format(aid=assignment_id, name=name),
-                                     metadata=_meta(f"{name}_hidden", grade=True, solution=False, locked=True,
+                                     metadata=cell_metadata(f"{name}_hidden", grade=True, solution=False, locked=True,
                                                     points=points))
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import registry
-from .config import Course, load_course
+from .config import ConfigError, Course, load_course
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,16 @@ def _samples(assignment_id: str, check: bool, course: Course) -> list[Path]:
     from .samples import CLASSES, write_samples
 
     return write_samples([assignment_id], check=check) if assignment_id in CLASSES else []
+
+
+def _require_files(assignment_id: str) -> None:
+    """An assignment of course.yaml whose files the build starts from are missing: say which, and how to make them."""
+    missing = [registry.relative(p) for p in (registry.source_notebook(assignment_id), registry.solution_file(assignment_id),
+                                              registry.checks_file(assignment_id)) if not p.exists()]
+    if missing:
+        raise ConfigError(f"{assignment_id} is in course.yaml but has no {' or '.join(missing)}: the build makes the "
+                          f"rest from them. Create them with: python -m autograder new-assignment {assignment_id} "
+                          f"(docs/authoring.md, \"A new assignment\").")
 
 
 STEPS = (Step("sync", "source/<aid>/<aid>.ipynb's solution and hidden test cells", _sync),
@@ -91,6 +101,8 @@ def build(assignment_ids: list[str] | None = None, *, check: bool = False, steps
         raise ValueError(f"Unknown build step {unknown[0]!r}. Expected some of: {', '.join(known)}.")
     if assignment_ids:
         ids = [course.assignment(a).id for a in assignment_ids]
+        for assignment_id in ids:
+            _require_files(assignment_id)
     else:
         ids = [a.id for a in course.assignments if registry.source_notebook(a.id).exists()]
     outdated = []

@@ -6,8 +6,9 @@
     python -m autograder sync [ID ...] [--check]      (build's sync step alone)
     python -m autograder release [ID ...]             (build's release step alone)
     python -m autograder where EXERCISE
+    python -m autograder new-assignment ID [--title TITLE --exercise NAME [--points P]]
     python -m autograder gradescope-bundle ID [--out ZIP]
-    python -m autograder nbgrader-config DIR
+    python -m autograder nbgrader-config DIR [--students]
     python -m autograder regrade ID --course DIR      (after course.yaml's points or tolerances change)
     python -m autograder time-reference [ID ...]
     python -m autograder demo
@@ -83,6 +84,19 @@ def cmd_build(args) -> int:
     return 1 if args.check and outdated else 0
 
 
+def cmd_new_assignment(args) -> int:
+    from .registry import relative
+    from .scaffold import new_assignment
+
+    done = new_assignment(args.assignment, title=args.title or "", exercise=args.exercise or "", points=args.points)
+    for path in done.written:
+        print(f"wrote {relative(path)}")
+    print(f"next: write the lesson and the visible checks in source/{done.assignment}/{done.assignment}.ipynb, the "
+          f"reference in solutions/ and the checks in autograder/checks/, then run: python -m autograder build "
+          f"{done.assignment} (docs/authoring.md)")
+    return 0
+
+
 def cmd_where(args) -> int:
     from .where import UnknownExercise, describe, exercise_places
 
@@ -97,7 +111,7 @@ def cmd_where(args) -> int:
 def cmd_nbgrader_config(args) -> int:
     from . import nbgrader_config
 
-    print(f"wrote {nbgrader_config.write(load_course(), args.directory)}")
+    print(f"wrote {nbgrader_config.write(load_course(), args.directory, students=args.students)}")
     return 0
 
 
@@ -189,6 +203,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("assignments", nargs="*")
     p.set_defaults(run=cmd_build, steps=["release"], check=False)
 
+    p = commands.add_parser("new-assignment", help="scaffold a new assignment: its course.yaml entry, source notebook, "
+                                                   "reference and checks, with a first exercise; then build it")
+    p.add_argument("assignment", help="the new id, e.g. a08_cnn")
+    p.add_argument("--title", help="the title students see (when course.yaml does not list it yet)")
+    p.add_argument("--exercise", help="its first exercise's name, a Python function name (likewise)")
+    p.add_argument("--points", type=float, default=1, help="that exercise's points (default 1)")
+    p.set_defaults(run=cmd_new_assignment)
+
     p = commands.add_parser("where", help="every place of one exercise: contract, reference, checks, cells, "
                                           "points, catalogue")
     p.add_argument("exercise", help="the exercise's name, e.g. adam_update")
@@ -196,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
 
     p = commands.add_parser("nbgrader-config", help="write nbgrader_config.py derived from course.yaml")
     p.add_argument("directory")
+    p.add_argument("--students", action="store_true", help="the students' config instead: what Jupyter's Validate "
+                                                           "button needs, for the folder their Jupyter reads")
     p.set_defaults(run=cmd_nbgrader_config)
 
     p = commands.add_parser("regrade", help="after course.yaml's points or tolerances change: build the assignment, "

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .config import COURSE_ROOT, Course
+from .config import COURSE_ROOT, ConfigError, Course
 
 ISOLATED = '''# nbgrader imports the grader from the project's checkout when it is not installed.
 if {project!r} not in sys.path:
@@ -21,11 +21,14 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "autograder.nbgrader_metadata.CheckCellMetadata",
 ]
-# nbgrader's own sanitizing list, with its metadata check's schema compiled once per run (same checks).
+# nbgrader's own sanitizing list, with its metadata check's schema compiled once per run (same checks),
+# and the untouched hidden test cells restored before OverwriteCells checks them: it warned "checksum
+# has changed" for every one (autograder/nbgrader_hidden.py), and now only for cells a student changed.
 c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
+    "autograder.nbgrader_hidden.RestoreHiddenTests",
     "nbgrader.preprocessors.OverwriteCells",
     "autograder.nbgrader_metadata.CheckCellMetadata",
 ]
@@ -86,11 +89,34 @@ def render(course: Course, root: str | Path, *, stock: bool = False) -> str:
                            validate=VALIDATE, cell_timeout=int(course.nbgrader.cell_timeout))
 
 
-def write(course: Course, root: str | Path, *, stock: bool = False) -> Path:
+STUDENTS = '''# Students' nbgrader_config.py, generated from course.yaml by `python -m autograder nbgrader-config
+# --students`: what Jupyter's Validate button needs (put it where the students' Jupyter reads its
+# config, e.g. /etc/jupyter/ on a JupyterHub). It names no course folder and no grader.
+c = get_config()  # noqa: F821 (nbgrader provides it)
+c.Execute.timeout = {cell_timeout}
+{validate}'''
+
+
+def render_students(course: Course) -> str:
+    """The text of the students' nbgrader_config.py: the Validate button's settings only."""
+    return STUDENTS.format(cell_timeout=int(course.nbgrader.cell_timeout), validate=VALIDATE)
+
+
+def write(course: Course, root: str | Path, *, stock: bool = False, students: bool = False) -> Path:
     """Write nbgrader_config.py into the course directory `root` (created if needed); `stock` as
-    for `render`."""
+    for `render`; `students`: the students' config (`render_students`) instead.
+
+    Raises:
+        ConfigError: `students`, and `root` holds an instructor's nbgrader_config.py (never overwritten by it).
+    """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     path = root / "nbgrader_config.py"
+    if students:
+        if path.is_file() and "c.CourseDirectory.root" in path.read_text(encoding="utf-8", errors="replace"):
+            raise ConfigError(f"{path} is a course's own nbgrader config: the students' config would replace it. "
+                              "Write the students' config into another folder (e.g. /etc/jupyter).")
+        path.write_text(render_students(course), encoding="utf-8")
+        return path
     path.write_text(render(course, root, stock=stock), encoding="utf-8")
     return path

@@ -18,6 +18,7 @@ one-line refusal.
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 from multiprocessing.util import Finalize
 from pathlib import Path
@@ -28,7 +29,7 @@ from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool, Int
 
 from .config import Course, load_course
-from .report import exercise_feedback
+from .report import exercise_feedback, printable
 from .notebook import NotebookError
 
 # The course directory's parts the student's process must not see (besides the whole directory,
@@ -78,6 +79,7 @@ class IsolatedGrading(Preprocessor):
             exercises, preamble = future.result()
         else:
             exercises, preamble = grade_submission(path, info["assignment"], course, hide)
+            self.log.info("Graded %s", _graded_text(info["student"], info["assignment"], exercises, preamble))
         first = True
         for cell in nb.cells:
             if cell.cell_type != "code":
@@ -186,10 +188,37 @@ def _graded_ahead(preprocessor: IsolatedGrading, coursedir, course: Course, hide
     from .grade_all import local_pool
 
     pool = local_pool(min(jobs, len(todo)))   # its workers die with nbgrader, even SIGKILLed
+    finished = itertools.count(1)
     for notebook, assignment_id in sorted(todo, key=lambda item: str(item[0])):   # nbgrader's order
-        _AHEAD["futures"][notebook] = pool.submit(grade_submission, notebook, assignment_id, course, hide)
+        future = pool.submit(grade_submission, notebook, assignment_id, course, hide)
+        # nbgrader logs a student when it records them, long after the pool graded them: say so at once
+        future.add_done_callback(functools.partial(_log_graded, preprocessor.log, notebook.parent.parent.name,
+                                                   assignment_id, finished, len(todo)))
+        _AHEAD["futures"][notebook] = future
     pool.shutdown(wait=False)   # the workers exit once the queue is done
     return _AHEAD["futures"]
+
+
+def _log_graded(log, student: str, assignment_id: str, finished, total: int, future) -> None:
+    """One line on nbgrader's log when the pool has graded a submission (in the pool's thread)."""
+    if future.cancelled():
+        return
+    count = f"[{next(finished)} of {total} graded]"
+    error = future.exception()
+    if error is not None:
+        log.warning("Graded %s (%s): the grader failed (%s); nbgrader reports it when it records this student %s",
+                    printable(student, newlines=False), assignment_id, type(error).__name__, count)
+        return
+    log.info("Graded %s %s", _graded_text(student, assignment_id, *future.result()), count)
+
+
+def _graded_text(student: str, assignment_id: str, exercises: dict | None, reason: str) -> str:
+    """'ada_perfect (a01_perceptron): 12 / 12 points', or the engine's reason for a zero."""
+    who = f"{printable(student, newlines=False)} ({assignment_id})"
+    if exercises is None:
+        return f"{who}: {printable(reason, newlines=False)}"
+    score, points = sum(e.score for e in exercises.values()), sum(e.points for e in exercises.values())
+    return f"{who}: {score:.4g} / {points:g} points"
 
 
 def stale_points(coursedir, course: Course, assignment_ids) -> list[str]:

@@ -17,7 +17,9 @@ it removes anything. `regrade` does the whole sequence with nbgrader's own comma
 """
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -84,7 +86,8 @@ def regrade(assignment_id: str, *, course_dir: str | Path, course: Course | None
     submitted = sorted(p.parent.parent.name for p in (course_dir / "submitted").glob(f"*/{assignment_id}/*.ipynb"))
     if submitted:
         say(f"nbgrader autograde {assignment_id} --force ({len(submitted)} submissions)")
-        nbgrader(["autograde", assignment_id, "--force", "--create"], course_dir)
+        nbgrader(["autograde", assignment_id, "--force", "--create"], course_dir,
+                 echo=lambda line: say(f"  {line}"))
     feedback = any((course_dir / "feedback").glob(f"*/{assignment_id}"))
     if feedback and submitted:
         say(f"nbgrader generate_feedback {assignment_id} --force")
@@ -97,6 +100,10 @@ def _gradebook(course_dir: Path, assignment_id: str) -> tuple[float | None, dict
     """(the assignment's max score, {student: score}) from nbgrader's gradebook; (None, {}) if absent."""
     from nbgrader.api import Gradebook, MissingEntry
 
+    # nbgrader runs `alembic` from PATH when it meets a gradebook without its tables: this environment's
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
     with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gradebook:
         try:
             assignment = gradebook.find_assignment(assignment_id)

@@ -5,7 +5,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
+from typing import Callable
 
 from . import nbgrader_config, registry
 from .config import COURSE_ROOT, Course, load_course
@@ -21,11 +23,33 @@ class ReleaseError(RuntimeError):
             self.add_note(log[-3000:])
 
 
-def nbgrader(args: list[str], course_dir: Path, timeout: float = 1800) -> subprocess.CompletedProcess:
-    """Run one nbgrader command in a course directory, with this project importable by its kernels."""
+def nbgrader(args: list[str], course_dir: Path, timeout: float = 1800,
+             echo: Callable[[str], None] | None = None) -> subprocess.CompletedProcess:
+    """Run one nbgrader command in a course directory, with this project importable by its kernels.
+
+    `echo`, if given, receives each "Graded ..." line of nbgrader's log as it comes (autograde's
+    progress, `nbgrader_preprocessor`), without nbgrader's prefix.
+    """
     env = _env()
-    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir, env=env,
-                            capture_output=True, text=True, timeout=timeout)
+    command = [sys.executable, "-m", "nbgrader", *args]
+    if echo is None:
+        result = subprocess.run(command, cwd=course_dir, env=env, capture_output=True, text=True, timeout=timeout)
+    else:
+        with tempfile.TemporaryFile("w+", encoding="utf-8") as out:
+            with subprocess.Popen(command, cwd=course_dir, env=env, stdout=out, stderr=subprocess.PIPE,
+                                  text=True) as process:
+                timer = threading.Timer(timeout, process.kill)
+                timer.start()
+                lines = []
+                try:
+                    for line in process.stderr:
+                        lines.append(line)
+                        if "| INFO] Graded " in line:
+                            echo(line.split("] ", 1)[1].rstrip("\n"))
+                finally:
+                    timer.cancel()
+            out.seek(0)
+            result = subprocess.CompletedProcess(command, process.returncode, out.read(), "".join(lines))
     if result.returncode != 0:
         raise ReleaseError(f"nbgrader {' '.join(args)} failed in {course_dir} (exit {result.returncode}): "
                            f"{_last_error(result.stderr)}. Run that command there to see its whole log.",

@@ -10,6 +10,7 @@ from traitlets.utils.importstring import import_item
 
 from autograder import nbgrader_config
 from autograder.config import load_course
+from autograder.nbgrader_hidden import RestoreHiddenTests
 from autograder.nbgrader_metadata import CheckCellMetadata
 from autograder.nbgrader_preprocessor import IsolatedGrading, SubmissionExporter, grade_cell_outputs
 
@@ -28,7 +29,10 @@ def test_the_derived_config_runs_the_isolated_engine_in_place_of_execute(tmp_pat
     assert stock[0].__name__ == "Execute" and ours[0] is IsolatedGrading
     assert ours[1:] == [_ours(p) for p in stock[1:]]
     sanitize = [import_item(name) for name in settings.sanitize_preprocessors]
-    assert sanitize == [_ours(p) for p in Autograde.class_traits()["sanitize_preprocessors"].default()]
+    stock = [_ours(p) for p in Autograde.class_traits()["sanitize_preprocessors"].default()]
+    # nbgrader's list, with the untouched hidden test cells restored just before OverwriteCells checks them
+    at = [p.__name__ for p in stock].index("OverwriteCells")
+    assert sanitize == stock[:at] + [RestoreHiddenTests] + stock[at:]
     assert import_item(settings.exporter_class) is SubmissionExporter
     assert IsolatedGrading().enabled   # nbconvert skips a disabled preprocessor: full marks for all
 

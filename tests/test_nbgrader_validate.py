@@ -79,3 +79,11 @@ def test_does_a_scratch_cell_that_raises_fail_validation(course_dir, tmp_path):
     assert "VALIDATION FAILED ON 1 CELL(S)" in out
     assert "ValueError: trying something" in out
     assert "costs nothing by itself" in " ".join(out.split())
+
+
+def test_does_the_students_config_fail_the_stub_too(tmp_path):
+    """With only the students' config (`nbgrader-config --students`) in the folder, as a student's
+    Jupyter would read it, does Validate fail the untouched stub with a visible check's message?"""
+    nbgrader_config.write(COURSE, tmp_path, students=True)
+    out = _validate(tmp_path, sample_notebook(A, "bob_stub"))
+    assert "VALIDATION FAILED ON" in out and "Visible check failed:" in out

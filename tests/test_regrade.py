@@ -87,6 +87,7 @@ def test_does_regrade_release_again_and_rescore_every_submission(course):
     result = _run(["-m", "autograder", "regrade", A, "--course", str(course_dir)], project, project)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "max score 12 -> 13" in result.stdout
+    assert "Graded ada_perfect (a01_perceptron): 13 / 13 points" in result.stdout   # nbgrader's progress, as it comes
     after = _export(course_dir, project)
     assert after["ada_perfect"] == (13.0, 13.0)
     assert after["bob_stub"] == (0.0, 13.0)
