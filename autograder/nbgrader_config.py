@@ -34,6 +34,7 @@ c.Autograde.exporter_class = "autograder.nbgrader_preprocessor.SubmissionExporte
 '''
 
 TEMPLATE = '''# Generated from course.yaml by `python -m autograder nbgrader-config`; edit course.yaml instead.
+import os
 import sys
 
 c = get_config()  # noqa: F821 (nbgrader provides it)
@@ -49,7 +50,16 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "autograder.report.mathml.MathMLPreprocessor",
 ]
+# The feedback page reads offline: its maths are MathML (above), and its template (nbgrader's, with
+# long lines wrapped) loads no MathJax from a CDN (autograder/report/templates/offline_feedback).
+if {project!r} not in sys.path:
+    sys.path.append({project!r})
+import nbgrader as _nbgrader
+c.HTMLExporter.template_name = "offline_feedback"
+c.HTMLExporter.extra_template_basedirs = [
+    {templates!r}, os.path.join(os.path.dirname(_nbgrader.__file__), "server_extensions", "formgrader", "templates")]
 c.ClearHiddenTests.enforce_metadata = False
 '''
 
@@ -65,7 +75,8 @@ def render(course: Course, root: str | Path, *, stock: bool = False) -> str:
     """
     isolated = "" if stock else ISOLATED.format(project=str(COURSE_ROOT))
     return TEMPLATE.format(course_id=course.course_id, root=str(Path(root).resolve()), isolated=isolated,
-                           cell_timeout=int(course.nbgrader.cell_timeout))
+                           cell_timeout=int(course.nbgrader.cell_timeout), project=str(COURSE_ROOT),
+                           templates=str(COURSE_ROOT / "autograder" / "report" / "templates"))
 
 
 def write(course: Course, root: str | Path, *, stock: bool = False) -> Path:
