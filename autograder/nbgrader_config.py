@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .config import COURSE_ROOT, ConfigError, Course
+from .config import COURSE_FILE, COURSE_ROOT, ConfigError, Course
 
 ISOLATED = '''# nbgrader imports the grader from the project's checkout when it is not installed.
 if {project!r} not in sys.path:
@@ -37,6 +37,7 @@ c.Autograde.exporter_class = "autograder.nbgrader_preprocessor.SubmissionExporte
 '''
 
 TEMPLATE = '''# Generated from course.yaml by `python -m autograder nbgrader-config`; edit course.yaml instead.
+import os
 import sys
 
 c = get_config()  # noqa: F821 (nbgrader provides it)
@@ -52,8 +53,24 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "autograder.report.mathml.MathMLPreprocessor",
 ]
+# The feedback page reads offline: its maths are MathML (above), and its template (nbgrader's, with
+# long lines wrapped) loads no MathJax from a CDN (autograder/report/templates/offline_feedback).
+if {project!r} not in sys.path:
+    sys.path.append({project!r})
+import nbgrader as _nbgrader
+c.HTMLExporter.template_name = "offline_feedback"
+c.HTMLExporter.extra_template_basedirs = [
+    {templates!r}, os.path.join(os.path.dirname(_nbgrader.__file__), "server_extensions", "formgrader", "templates")]
 c.ClearHiddenTests.enforce_metadata = False
+{late}'''
+
+# course.yaml's late policy, the same in nbgrader autograde as in grade-all (the due dates are
+# nbgrader's own: `nbgrader db assignment add ID --duedate=...` or formgrader).
+LATE = '''# Late work costs what course.yaml's `late` block says (autograder/nbgrader_late.py).
+c.AssignLatePenalties.plugin_class = "autograder.nbgrader_late.CourseLatePolicy"
+c.CourseLatePolicy.course_file = {course_file!r}
 '''
 
 # `nbgrader validate` and Jupyter's Validate button read these lines (students' Jupyter must see them too:
@@ -86,7 +103,9 @@ def render(course: Course, root: str | Path, *, stock: bool = False) -> str:
     """
     isolated = "" if stock else ISOLATED.format(project=str(COURSE_ROOT))
     return TEMPLATE.format(course_id=course.course_id, root=str(Path(root).resolve()), isolated=isolated,
-                           validate=VALIDATE, cell_timeout=int(course.nbgrader.cell_timeout))
+                           validate=VALIDATE, cell_timeout=int(course.nbgrader.cell_timeout), project=str(COURSE_ROOT),
+                           templates=str(COURSE_ROOT / "autograder" / "report" / "templates"),
+                           late="" if course.late.penalty_method == "none" else LATE.format(course_file=str(COURSE_FILE)))
 
 
 STUDENTS = '''# Students' nbgrader_config.py, generated from course.yaml by `python -m autograder nbgrader-config

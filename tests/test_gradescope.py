@@ -14,6 +14,7 @@ import nbformat
 import pytest
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
 
 from autograder.config import COURSE_ROOT, ConfigError, GradescopeSettings, load_course
 from autograder.gradescope import build_bundle
@@ -76,7 +77,7 @@ def test_the_bundles_requirements_resolve_on_gradescopes_python(tmp_path, image)
     refused = [f"{i['metadata']['name']} {i['metadata']['version']} requires Python {i['metadata']['requires_python']}"
                for i in installs if not SpecifierSet(i["metadata"].get("requires_python") or "").contains(version)]
     assert refused == [], f"Python {version}: {refused}"
-    assert {"numpy", "tensorflow-cpu", "nbgrader"} <= {i["metadata"]["name"].lower() for i in installs}
+    assert {"numpy", "tensorflow-cpu", "nbgrader"} <= {canonicalize_name(i["metadata"]["name"]) for i in installs}
 
 
 @pytest.mark.parametrize("image", sorted(IMAGE_PYTHONS))
@@ -153,10 +154,12 @@ def test_a_notebook_the_grader_cannot_read_gets_a_zero_with_a_one_line_reason(tm
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("GRADESCOPE_IMAGE_TEST"), reason="installs TensorFlow into a new venv per "
+                    "Python (about 5 minutes each with pip's cache warm, 10 without): GRADESCOPE_IMAGE_TEST=1 runs it")
 @pytest.mark.parametrize("image", sorted(IMAGE_PYTHONS))
 def test_the_bundle_installs_and_grades_with_gradescopes_python(tmp_path, image):
     """Does the bundle's setup.sh install it with the image's python3 as `python3`, and its
-    run_autograder give the reference full marks? (Minutes with pip's cache warm; more without.)"""
+    run_autograder give the reference full marks?"""
     python = _interpreter(IMAGE_PYTHONS[image])
     if python is None:
         pytest.skip(f"no Python {IMAGE_PYTHONS[image]} here (pyenv or python3.X on PATH)")

@@ -37,3 +37,19 @@ def test_is_a_course_config_never_replaced_by_the_students(tmp_path):
     with pytest.raises(ConfigError, match="course's own nbgrader config"):
         nbgrader_config.write(COURSE, tmp_path, students=True)
     assert path.read_text(encoding="utf-8") == before
+
+
+def test_does_nbgrader_charge_course_yamls_late_policy(tmp_path):
+    """With a late policy in course.yaml, does the course's config make nbgrader's AssignLatePenalties use it
+    (grade-all and nbgrader autograde charge the same), and without one leave nbgrader's default?"""
+    import dataclasses
+
+    late = dataclasses.replace(COURSE.late, penalty_method="per_hour", penalty_points=2)
+    config = _load(nbgrader_config.write(dataclasses.replace(COURSE, late=late), tmp_path / "late").parent)
+    assert config.AssignLatePenalties.plugin_class == "autograder.nbgrader_late.CourseLatePolicy"
+    from autograder.nbgrader_late import CourseLatePolicy
+
+    assert CourseLatePolicy(config=config).course_file == str(COURSE_ROOT / "course.yaml")
+    none = dataclasses.replace(COURSE.late, penalty_method="none")
+    config = _load(nbgrader_config.write(dataclasses.replace(COURSE, late=none), tmp_path / "none").parent)
+    assert "AssignLatePenalties" not in config

@@ -50,7 +50,7 @@ def feedback_html(result: GradeResult) -> str:
 <title>Feedback: {title}</title>
 <style>{_STYLE}</style></head>
 <body><h1>{title}: {score_text(result.score, result.max_score)} points</h1>
-<p>Student: {e(result.student)}</p><pre>{html.escape(headline(result))}</pre>
+<p>Student: {e(result.student)}</p><pre>{html.escape(headline(result).split(chr(10), 1)[1])}</pre>
 {chr(10).join(sections)}
 {output}
 </body></html>
