@@ -8,8 +8,10 @@ cell runs again, and the reference definition is restored.
 """
 import importlib
 import os
+import re
 
 import nbformat
+import numpy as np
 import pytest
 from nbclient import NotebookClient
 
@@ -470,6 +472,23 @@ def _outcomes(kernel, code, assignment_id):
     return outcomes
 
 
+PLURALS = "rows|batches|steps|losses|gradients|values|epochs|units|weights|arrays|examples|entries|kernels|columns|calls"
+
+
+def _unreadable(message):
+    """What makes a visible check's own words hard to read at a glance: NumPy's reprs, a plural noun after 1, or an
+    expected and a received value printed alike (rounded until they read the same). The student's line of code and
+    the text of the error it raised are quoted as they are, and not judged."""
+    own = re.sub(r"`[^`]*`", "`...`", message)
+    own = re.sub(r" raised .*?(?= in [\w.<>]+, at the line|\. Likely mistake|$)", " raised ...", own)
+    problems = [f"NumPy's repr {r!r}" for r in ("np.float", "np.int", "array(", "dtype=") if r in own]
+    problems += [f"plural after 1: {m.group(0)!r}" for m in re.finditer(rf"(?<![\d.,])1 ({PLURALS})\b", own)]
+    for shown, back in re.findall(r"expected (.+?), received (.+?)(?=\. |\.$|$)", own):
+        if shown == back:
+            problems.append(f"expected and received both read {shown!r}")
+    return problems
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("aid, exercise, what, code, correct", ENTRIES,
                          ids=[f"{e[0][:3]}-{e[1]}-{e[2]}" for e in ENTRIES])
@@ -487,6 +506,8 @@ def test_catalogue_entry_through_the_visible_checks(aid, exercise, what, code, c
         others = {name: text for name, text in outcomes.items() if text}
         assert not others, (f"{what}: a mistake in {exercise} its visible checks miss fails the visible checks of "
                             f"{sorted(others)}, correct functions:\n{shown}")
+    for name, text in outcomes.items():
+        assert not _unreadable(text), f"{what}: the message of {name}'s visible check: {_unreadable(text)}\n{text}"
     named = {name: text.split("Likely mistake: ", 1)[1] for name, text in outcomes.items() if "Likely mistake: " in text}
     expected = VISIBLE_NAMES.get((aid, exercise, what), {})
     assert set(named) == set(expected), f"{what}: named {named}, expected names in {sorted(expected)}:\n{shown}"
@@ -539,3 +560,41 @@ def test_visible_checks_accept_every_form_of_a_correct_result(aid, form, kernels
     outcomes = _outcomes(kernels(aid), RESULT_FORMS.replace("__NAMES__", repr(names)).replace("__FORM__", repr(form)), aid)
     rejected = {name: text for name, text in outcomes.items() if text}
     assert not rejected, f"correct results in {form} rejected:\n" + "\n".join(f"  {n}: {t}" for n, t in rejected.items())
+
+
+def _helpers():
+    """The visible checks' helpers, as the released notebooks define them."""
+    notebook = submission(COURSE.assignments[0].id, None)
+    namespace = {"np": np}
+    exec(next(c.source for c in notebook.cells if c.get("id") == "visible-checks-helpers"), namespace)
+    return namespace
+
+
+def _failure(helpers, received, expected, **kwargs):
+    with pytest.raises(helpers["CheckFailed"]) as failed:
+        helpers["expect_close"](received, expected, "f(x)", **kwargs)
+    return str(failed.value)
+
+
+def test_helpers_show_values_as_a_student_reads_them():
+    """Do the visible checks' messages show numbers to the digits that differ, integers as integers, arrays as their
+    shape then a few values, NumPy scalars without their type, and counts with the right plural?"""
+    h = _helpers()
+    assert _failure(h, 1216.6666667, 2433.3333333) == "f(x): expected 2433.3, received 1216.7."
+    assert _failure(h, np.float32(19.7384), 20.0) == "f(x): expected 20.0, received 19.74."
+    assert _failure(h, 4, 1) == "f(x): expected 1, received 4."
+    assert _failure(h, np.array([0.90002, 1.1, 1.0]), [0.9, 1.1, 1.0], atol=1e-6) == \
+        "f(x): expected shape (3,) [0.9, 1.1, 1.0], received shape (3,) [0.90002, 1.1, 1.0]."
+    big = _failure(h, np.arange(12.0).reshape(4, 3), np.ones((4, 3)))
+    assert big.startswith("f(x): expected shape (4, 3) [1.0, 1.0, 1.0, 1.0, ...], received shape (4, 3) [0.0, 1.0, 2.0, 3.0, ...].")
+    assert "First difference at index (0, 0): expected 1.0, received 0.0 (11 of 12 values differ)." in big
+    assert _failure(h, np.array([0.5]), 0.25).endswith("A single number is expected, not an array of shape (1,).")
+    assert _failure(h, np.ones((3, 2)), np.ones((2, 3))).endswith("The shape is transposed.")
+    assert _failure(h, np.ones((3, 2)), np.ones((3, 2)) * 2, mistakes=[(np.ones((3, 2)), "half.")]).endswith(
+        "Likely mistake: half.")
+    assert h["show"](np.ones(3, np.float32)) == "shape (3,) float32 [1.0, 1.0, 1.0]"
+    assert [h["plural"](n, w) for n, w in [(1, "row"), (2, "row"), (1, "batch"), (3, "batch")]] == \
+        ["1 row", "2 rows", "1 batch", "3 batches"]
+    # float32 results are compared within float32's precision, as the grader compares them
+    h["expect_close"](np.float32(1.00002), 1.0, "f(x)")
+    assert _failure(h, 1.00002, 1.0) == "f(x): expected 1.0, received 1.00002."
