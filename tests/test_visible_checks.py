@@ -7,6 +7,7 @@ runs once without its plots, then each mistake is defined in that kernel, its ex
 cell runs again, and the reference definition is restored.
 """
 import importlib
+import json
 import os
 import re
 
@@ -598,3 +599,69 @@ def test_helpers_show_values_as_a_student_reads_them():
     # float32 results are compared within float32's precision, as the grader compares them
     h["expect_close"](np.float32(1.00002), 1.0, "f(x)")
     assert _failure(h, 1.00002, 1.0) == "f(x): expected 1.0, received 1.00002."
+
+
+# Every figure a notebook shows, described when plt.show() is called: per panel, its title and axis labels (a shared
+# axis counts as labelled when a panel sharing it is), whether its ticks are words, and its coloured marks.
+FIGURE_PROBE = '''
+import matplotlib.pyplot as _plt
+from matplotlib.collections import PathCollection as _Scatter
+
+_figures = []
+_show = _plt.show
+
+def _describe_and_show(*args, **kwargs):
+    for number in _plt.get_fignums():
+        figure = _plt.figure(number)
+        bars = [a for a in figure.axes if a.get_label() == "<colorbar>"]
+        panels = []
+        for ax in [a for a in figure.axes if a.get_label() != "<colorbar>"]:
+            def labelled(axis, shared):
+                return bool(axis.get_label_text()) or any(s.get_xlabel() if axis is ax.xaxis else s.get_ylabel()
+                                                          for s in shared.get_siblings(ax) if s is not ax)
+            words = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+            panels.append({
+                "title": ax.get_title() or figure._suptitle and figure._suptitle.get_text() or "",
+                "x": labelled(ax.xaxis, ax.get_shared_x_axes()) or any(not w.lstrip("-\\u2212").replace(".", "").isdigit() for w in words),
+                "y": labelled(ax.yaxis, ax.get_shared_y_axes()) or ax.images != [] and bool(ax.get_ylabel()),
+                "colour-mapped marks": any(isinstance(c, _Scatter) and c.get_array() is not None for c in ax.collections),
+                "legend": ax.get_legend() is not None or bool(figure.legends),
+                "colour bar": bool(bars),
+            })
+        _figures.append(panels)
+    return _show(*args, **kwargs)
+
+_plt.show = _describe_and_show
+'''
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("aid", [a.id for a in COURSE.assignments])
+def test_every_figure_panel_is_labelled_and_its_colours_explained(aid):
+    """Does every panel of every figure of the notebook (run in a real kernel, reference solutions) label both axes,
+    and explain by a legend or a colour bar the colours its points are given?"""
+    notebook = submission(aid, {})
+    first_code = next(i for i, c in enumerate(notebook.cells) if c.cell_type == "code")
+    notebook.cells.insert(first_code + 1, nbformat.v4.new_code_cell(FIGURE_PROBE))
+    notebook.cells.append(nbformat.v4.new_code_cell("import json; print(json.dumps(_figures))"))
+    NotebookClient(notebook, kernel_name="python3", timeout=900, allow_errors=True).execute()
+    errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors, [f"{e.ename}: {e.evalue}" for e in errors]
+    figures = json.loads(notebook.cells[-1].outputs[0].text)
+    assert figures, "no figure was shown"
+    for number, panels in enumerate(figures, 1):
+        for panel in panels:
+            where = f"figure {number}, panel {panel['title']!r}"
+            assert panel["x"] and panel["y"], f"{where}: an axis without a label ({panel})"
+            if panel["colour-mapped marks"]:
+                assert panel["legend"] or panel["colour bar"], f"{where}: coloured points without a legend or a colour bar"
+
+
+def test_a03_text_says_where_the_plot_shows_clipping_flatten_the_loss():
+    """Does a03's text put the flat part of the clipped loss where its plot shows it: from the z at which sigmoid(z)
+    falls below the clipping bound eps = 1e-7 (about -16), long before sigmoid(z) rounds to 0?"""
+    notebook = submission("a03_loss", None)
+    text = next(c.source for c in notebook.cells if c.get("id") == "3c270e65")
+    flat_from = np.log(1e-7 / (1 - 1e-7))   # sigmoid(z) = eps
+    assert f"$z \\approx {round(flat_from)}$" in text, text
+    assert f"{-np.log(1e-7):.1f}" in text and "rounds\nto 0 or 1" not in text and "rounds to 0 or 1" not in text, text
