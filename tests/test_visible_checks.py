@@ -136,6 +136,10 @@ def iterate_minibatches(X, y, batch_size, shuffle=True, seed=None):
     for start in range(0, len(X) - batch_size + 1, batch_size):
         yield X[order[start:start + batch_size]], y[order[start:start + batch_size]]''',
      ["your iterate_minibatches(5 rows, batch_size=3, shuffle=False) gives batch sizes [3], not [3, 2]"]),
+    ("a05_sgd", "train_minibatch_sgd", "correct, while sgd_update divides the gradient by lr", '''
+def sgd_update(weights, grads, lr):
+    return [w - g / lr for w, g in zip(weights, grads)]''',
+     ["one step w - lr * g (your sgd_update does not step to w - lr * g: make its visible checks pass first)"]),
     ("a05_sgd", "adam_update", "the paper's epsilon", '''
 def adam_update(weights, grads, state, lr=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
     t = state["t"] + 1
