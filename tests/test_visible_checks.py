@@ -451,6 +451,8 @@ VISIBLE_NAMES = {
     ('a06_regularization', 'early_stopping_epoch', '1-based epochs'): {'early_stopping_epoch': 'a 1-based epoch'},
     ('a06_regularization', 'dropout_forward', 'rate taken as the keep fraction: named as such, not as one mask for every row'): {'dropout_forward': "rate is the fraction DROPPED, not kept (Keras' Dropout(rate))."},
     ('a07_keras_equivalence', 'NumpyMLP', 'gradients not averaged over the batch'): {'NumpyMLP': 'the gradient is n times too large'},
+    ('a07_keras_equivalence', 'NumpyMLP', 'activation derivative taken of the output'): {'NumpyMLP': "the derivative was taken of the layer's output"},
+    ('a07_keras_equivalence', 'NumpyMLP', "the slide's tanh typo: named as in a01, without a dropout hint"): {'NumpyMLP': "the lecture slide's typo tanh(z) * (1 - tanh(z))"},
     ('a07_keras_equivalence', 'NumpyMLP', 'history averaged without batch-size weights'): {'NumpyMLP': "the batches' losses were averaged without weights"},
     ('a07_keras_equivalence', 'NumpyMLP', 'gradients not averaged: named, without a dropout hint'): {'NumpyMLP': 'the gradient is n times too large'},
 }
