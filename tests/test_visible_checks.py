@@ -236,7 +236,7 @@ class NotebookKernel:
         last = max(i for i, c in enumerate(self.notebook.cells)
                    if c.metadata.get("nbgrader", {}).get("grade_id", "").endswith("_visible"))
         for index, cell in enumerate(self.notebook.cells[:last + 1]):
-            # Plot cells define nothing the checks use; they are run by test_lessons' full executions.
+            # Plot cells define nothing the checks use; the figure test below runs every notebook whole.
             if cell.cell_type == "code" and "plt." not in cell.source:
                 self.client.execute_cell(cell, index)
 
