@@ -4,7 +4,12 @@ A Jupyter kernel gives every catalogue entry full marks (stock nbgrader, below, 
 truth), so `grade`, `grade-all` and `nbgrader autograde` with the derived config must too; and
 every path gives every entry and every bundled sample the same score.
 """
+import json
+import os
 import shutil
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +18,7 @@ from autograder import nbgrader_config, nbgrader_course
 from autograder.config import load_course
 from autograder.grade import grade_notebook
 from autograder.grade_all import grade_all
+from autograder.gradescope import build_bundle
 from autograder.samples import CLASSES, submission_path
 from tests.honest import CATALOGUE, write_entry
 
@@ -77,6 +83,23 @@ def test_a_cell_magic_keeps_its_definitions_and_a_failed_scratch_cell_is_reporte
     assert scratch.score == 12
     assert any("raised NameError: name 'some_variable_i_never_defined'" in n for n in scratch.notes), scratch.notes
     assert "`%pip install tqdm` was not run" in scratch.output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("entry", ["magics", "colab", "scratch"])
+def test_gradescope_gives_an_honest_notebook_full_marks(tmp_path, entry):
+    """Does Gradescope's run_autograder, from the bundle, give the honest a01 entry full marks?"""
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(build_bundle("a01_perceptron", tmp_path / "bundle.zip")) as bundle:
+        bundle.extractall(root / "source")
+    write_entry(root / "submission", "a01_perceptron", entry)
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable}
+    run = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True,
+                         text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == MAX["a01_perceptron"], [t["output"][:200] for t in results["tests"]
+                                                        if t["score"] < t["max_score"]]
 
 
 SAMPLED = ("a01_perceptron", "a05_sgd")   # the samples every path grades here (a01's flawed ones too)
