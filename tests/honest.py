@@ -69,10 +69,10 @@ def colab(notebook: dict) -> dict:
     """Saved by Google Colab: nbformat 4.0, its "colab" and "accelerator" metadata, cell ids in the
     cells' metadata, outputs with Colab's own metadata."""
     notebook["nbformat_minor"] = 0
+    kept = {k: v for k, v in notebook["metadata"].items() if k not in ("kernelspec", "language_info")}
     notebook["metadata"] = {"colab": {"provenance": [], "collapsed_sections": [], "toc_visible": True},
                             "kernelspec": {"name": "python3", "display_name": "Python 3"},
-                            "language_info": {"name": "python"}, "accelerator": "GPU", "gpuClass": "standard",
-                            **{k: v for k, v in notebook["metadata"].items() if k not in ("kernelspec", "language_info")}}
+                            "language_info": {"name": "python"}, "accelerator": "GPU", "gpuClass": "standard", **kept}
     for i, cell in enumerate(notebook["cells"]):
         cell.pop("id", None)
         cell.setdefault("metadata", {})["id"] = f"c0lAb{i:05d}"

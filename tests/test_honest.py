@@ -4,16 +4,24 @@ A Jupyter kernel gives every catalogue entry full marks (stock nbgrader, below, 
 truth), so `grade`, `grade-all` and `nbgrader autograde` with the derived config must too; and
 every path gives every entry and every bundled sample the same score.
 """
+import json
+import os
 import shutil
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from autograder import nbgrader_config, nbgrader_course
 from autograder.config import load_course
 from autograder.grade import grade_notebook
 from autograder.grade_all import grade_all
-from autograder.samples import CLASSES, submission_path
+from autograder.gradescope import build_bundle
+from autograder.samples import CLASSES, submission, submission_path
+from tests.checks.test_a05_sgd import MISTAKES
 from tests.honest import CATALOGUE, write_entry
 
 COURSE = load_course()
@@ -79,6 +87,24 @@ def test_a_cell_magic_keeps_its_definitions_and_a_failed_scratch_cell_is_reporte
     assert "`%pip install tqdm` was not run" in scratch.output
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("entry", ["magics", "colab", "scratch"])
+def test_gradescope_gives_an_honest_notebook_full_marks(tmp_path, entry):
+    """Does Gradescope's run_autograder, from the bundle, give the honest a01 entry full marks?"""
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(build_bundle("a01_perceptron", tmp_path / "bundle.zip")) as bundle:
+        bundle.extractall(root / "source")
+    write_entry(root / "submission", "a01_perceptron", entry)
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable}
+    run = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True,
+                         text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == MAX["a01_perceptron"], [t["output"][:200] for t in results["tests"]
+                                                        if t["score"] < t["max_score"]]
+
+
+KNOWN = ("known_sgd_update_over_lr", "a05_sgd")
 SAMPLED = ("a01_perceptron", "a05_sgd")   # the samples every path grades here (a01's flawed ones too)
 
 
@@ -91,6 +117,12 @@ def every_path(tmp_path_factory):
     assignments = sorted({a for a, _ in CATALOGUE} | set(SAMPLED))
     nbgrader_course.create(root, assignments, COURSE)
     expected = _write_class(root / "submitted", samples=SAMPLED)
+    # the issue's known difference: a05's sgd_update dividing the gradient by lr
+    (code,) = [m[2] for m in MISTAKES if m[0] == "sgd_update" and m[1] == "gradient divided by the learning rate"]
+    known = root / "submitted" / KNOWN[0] / KNOWN[1] / f"{KNOWN[1]}.ipynb"
+    known.parent.mkdir(parents=True)
+    nbformat.write(submission(KNOWN[1], {"sgd_update": code.strip("\n")}), known)
+    expected[KNOWN] = None
     scores: dict[tuple[str, str], dict[str, float]] = {key: {} for key in expected}
     for path, stock in (("stock nbgrader", True), ("isolated nbgrader", False)):
         nbgrader_config.write(COURSE, root, stock=stock)
@@ -117,6 +149,16 @@ def test_every_path_gives_every_honest_notebook_full_marks(every_path):
 def test_every_path_gives_every_sample_the_same_score(every_path):
     """Do grade-all and both nbgrader paths give every bundled sample the same score?"""
     expected, scores = every_path
-    differ = {key: by_path for key, by_path in scores.items() if expected[key] is None
+    differ = {key: by_path for key, by_path in scores.items() if expected[key] is None and key != KNOWN
               and (len(by_path) != 3 or len({round(s, 6) for s in by_path.values()}) != 1)}
     assert not differ, differ
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="issue 22: stock nbgrader's in-kernel hidden cells charge train_minibatch_sgd "
+                                       "for sgd_update's mistake (16.0 on the isolated paths, 12.0 in a kernel)")
+def test_the_known_difference_of_the_in_kernel_hidden_cells(every_path):
+    """Does a05's sgd_update that divides the gradient by lr score the same on every path? (Not yet:
+    the in-kernel bridge, autograder/nbgrader_bridge.py, does not charge it once.)"""
+    _, scores = every_path
+    assert len({round(s, 6) for s in scores[KNOWN].values()}) == 1, scores[KNOWN]

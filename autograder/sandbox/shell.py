@@ -82,6 +82,10 @@ class GradingShell(InteractiveShell):
         Returns:
             The exception the cell raised (or one a magic in it caught and showed), or None.
         """
+        if not os.path.isdir(self.profile_dir.location):
+            # started in a fork server: this forked sandbox's scratch folder is a fresh one
+            os.makedirs(self.profile_dir.location, exist_ok=True)
+            self.profile_dir.check_dirs()
         self.compile.index = index
         self.shown_errors = []
         result = self.run_cell(source, store_history=True)

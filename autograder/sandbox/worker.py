@@ -295,7 +295,7 @@ _ids = {}            # id(object) -> id, so the same object gets the same number
 
 
 NAMESPACE = {"__name__": "__main__", "__builtins__": __builtins__}
-_SHELL = []          # the process's IPython shell, started by the first cell (in a forked child, not the zygote)
+_SHELL = []          # the process's IPython shell: started by the first cell, or by a fork server before it forks
 
 
 def _refer(value):
@@ -406,12 +406,16 @@ def _exec(message):
     if shell is None:
         exec(compile(message["code"], f"<cell {index}>", "exec"), NAMESPACE)
         return {}
-    if not _SHELL:
-        _SHELL.append(shell.start(NAMESPACE))
-    error = _SHELL[0].run(message["code"], index)
+    error = _shell().run(message["code"], index)
     if error is not None:
         raise error
     return {}
+
+
+def _shell():
+    if not _SHELL:
+        _SHELL.append(shell.start(NAMESPACE))
+    return _SHELL[0]
 
 
 _RESTORE = []     # what puts the student's own values back, while the grader lends its functions
@@ -482,6 +486,8 @@ def serve():
 if __name__ == "__main__":
     if SPEC.get("zygote_fd") is not None:
         wire.send(RESP, {"op": "ready", "pid": os.getpid()})
+        if shell is not None:
+            _shell()  # once, not per forked sandbox (~50 ms each); no student code has run
         forkserver.run(globals(), SPEC["zygote_fd"], SPEC)
     else:
         serve()
