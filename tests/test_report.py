@@ -109,3 +109,14 @@ def test_the_feedback_page_has_a_subtotal_per_exercise_and_says_in_plain_words_h
     assert "2 / 3 points" in page
     assert "sealed sandbox" in page and "namespaces" not in page and "isolation" not in page
     assert "namespaces" not in to_text(_printed("")) and "sealed sandbox" in to_gradescope(_printed(""))["output"]
+
+
+def test_the_feedback_pages_title_shows_the_score_after_a_late_penalty():
+    """Does a late student's page head with the score that counts, and say what the penalty took?"""
+    result = _student("ada", [None])
+    result.late_penalty = 1.0
+    page = feedback_html(result)
+    heading = page.split("<h1>", 1)[1].split("</h1>", 1)[0]
+    assert f"{result.score - 1:g} / {result.max_score:g} points" in heading
+    assert "minus 1 for late work" in heading
+    assert "late work" not in feedback_html(_student("bob", [None])).split("</h1>", 1)[0]

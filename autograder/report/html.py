@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 
 from ..results import GradeResult
-from .safe import printable, score_text
+from .safe import number, printable, score_text
 from .text import OUTPUT_TITLE, headline, student_output
 
 _STYLE = """
@@ -45,11 +45,13 @@ def feedback_html(result: GradeResult) -> str:
         output = (f"<details><summary>{e(OUTPUT_TITLE)} ({lines} line{'s' if lines != 1 else ''}: what its cells "
                   f"printed)</summary><pre class=output>{html.escape(student_output(result))}</pre></details>")
     title = e(result.assignment or "unknown assignment")
+    late = (f" ({number(result.score)} for the checks, minus {number(result.late_penalty)} for late work)"
+            if result.late_penalty else "")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Feedback: {title}</title>
 <style>{_STYLE}</style></head>
-<body><h1>{title}: {score_text(result.score, result.max_score)} points</h1>
+<body><h1>{title}: {score_text(result.final_score, result.max_score)} points{late}</h1>
 <p>Student: {e(result.student)}</p><pre>{html.escape(headline(result).split(chr(10), 1)[1])}</pre>
 {chr(10).join(sections)}
 {output}
