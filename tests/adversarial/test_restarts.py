@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 def test_the_document_promises_what_the_code_does():
     """Does docs/threat-model.md state the restart bound by the constant the grader uses?"""
     text = (COURSE_ROOT / "docs" / "threat-model.md").read_text()
-    assert f"at most one restart per exercise plus {EXTRA_RESTARTS} (`student.py: EXTRA_RESTARTS`)" in text
+    assert f"at most one restart per exercise plus {EXTRA_RESTARTS} (`student/remote.py: EXTRA_RESTARTS`)" in text
     exercises = len(load_course().assignment("a01_perceptron").exercises)
     assert f"{restart_limit(exercises)} for a01" in text
 
