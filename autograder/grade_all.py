@@ -177,17 +177,15 @@ def local_pool(jobs: int) -> Executor:
 
     Workers are forked from this process, which is fast, unless TensorFlow is loaded here: its runtime
     does not survive a fork (a worker forked after a Keras `fit` hung in its first Keras call, for
-    ever), so they then start from a fresh fork server instead (which imports this module once; as
-    with any fork server, a calling script guards its top level with `if __name__ == "__main__"`).
+    ever), so they are then started afresh ("spawn"; as with any such start, a calling script guards
+    its top level with `if __name__ == "__main__"`).
     """
-    forked = "tensorflow" not in sys.modules
-    context = multiprocessing.get_context("fork" if forked else "forkserver")
-    if not forked:
-        context.set_forkserver_preload([__name__])
-    return ProcessPoolExecutor(jobs, mp_context=context, initializer=_die_with, initargs=(os.getpid(), forked))
+    start = "fork" if "tensorflow" not in sys.modules else "spawn"
+    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(start), initializer=_die_with,
+                               initargs=(os.getpid(),))
 
 
-def _die_with(grader: int, forked: bool = True) -> None:
+def _die_with(grader: int) -> None:
     """A pool worker's first step: when the grader dies, even by SIGKILL, which leaves it no
     clean-up of its own, the kernel sends this worker SIGTERM (parent-death signal), and the worker
     kills its fork server and sandboxes, removes their files and exits. Without it, a killed
@@ -200,18 +198,8 @@ def _die_with(grader: int, forked: bool = True) -> None:
     gc.freeze()
     signal.signal(signal.SIGTERM, terminate)
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
-    # it died before the line above. A worker started by a fork server is that server's child: the
-    # server exits when the grader's end of its pipe closes, and its death signals the worker.
-    if (os.getppid() != grader) if forked else not _alive(grader):
+    if os.getppid() != grader:  # it died before the line above
         terminate(signal.SIGTERM, None)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 # What an executor raises for every task it held when one of its workers died.
