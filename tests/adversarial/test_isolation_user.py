@@ -53,7 +53,7 @@ def test_process_isolation_as_root_runs_the_student_unprivileged(tmp_path):
     assert "raised" not in result["output"], result["output"]
     assert result["score"] == result["max_score"], [t["output"][:300] for t in result["tests"] if t["score"] < t["max_score"]]
     assert result["isolation"] == "unprivileged-user"
-    assert "unprivileged-user" in result["output"]
+    assert "as a separate user with no rights to the course's files" in result["output"]   # said in plain words
 
 
 

@@ -27,8 +27,9 @@ def run(sandbox, code):
 def test_each_student_gets_a_private_tmp_and_process_tree(zygote):
     """Does a file or a process left by one student stay invisible to, and not outlive, the next?"""
     first = zygote.spawn()
+    seconds = f"300.{os.getpid()}"   # this test's own sleep: other tests running beside it sleep too
     assert run(first, "open('/tmp/secret.txt', 'w').write('answers')\n"
-                      "import subprocess; subprocess.Popen(['sleep', '300'])")["ok"]
+                      f"import subprocess; subprocess.Popen(['sleep', {seconds!r}])")["ok"]
     host_pids = [first.proc.pid]
     first.close()
     second = zygote.spawn()
@@ -38,7 +39,7 @@ def test_each_student_gets_a_private_tmp_and_process_tree(zygote):
     second.close()
     deadline = time.monotonic() + 10  # SIGKILL is asynchronous: on a loaded machine it takes a moment
     while True:
-        leftover = [p for p in os.listdir("/proc") if p.isdigit() and _cmdline(p).startswith("sleep\x00300")]
+        leftover = [p for p in os.listdir("/proc") if p.isdigit() and _cmdline(p) == f"sleep\x00{seconds}\x00"]
         alive = [pid for pid in host_pids if os.path.exists(f"/proc/{pid}") and _cmdline(str(pid))]
         if not leftover and not alive or time.monotonic() > deadline:
             break
