@@ -8,7 +8,7 @@ For each submission it forks, and the child:
 1. enters new mount, PID, IPC and network namespaces (forking once more, so that the
    student's process is the init of its own PID namespace: when it dies, everything it
    started dies with it, and so do its shared memory, message queues and sockets);
-2. mounts fresh, private writable places (`worker._fresh_scratch`, the rule every sandbox
+2. mounts fresh, private writable places (`confine.fresh_scratch`, the rule every sandbox
    follows) and a /proc of its own;
 3. keeps only its own channel and output descriptors, drops every capability, and serves
    the grader exactly like a single sandbox.
@@ -21,6 +21,8 @@ import os
 import signal
 import socket
 import struct
+
+import confine   # the runner's folder is in sight while worker.py imports this module
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWPID = 0x20000000
@@ -68,10 +70,10 @@ def _read_only_file(fd: int) -> bool:
 
 def _child(worker, req_r, resp_w, out_w, report_w, spec):
     """In the forked child: new namespaces, private writable places, then the student's process."""
-    libc = worker["_libc"]()
+    libc = confine.c_library()
     # Its own System V IPC and POSIX message queues, and its own network (abstract Unix sockets
     # live there): nothing one student makes is seen by the next, and it all dies with the child.
-    worker["_sys"](libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET), "unshare")
+    confine.syscall_ok(libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET), "unshare")
     pid = os.fork()
     if pid:
         os.write(report_w, struct.pack(">i", pid))
@@ -80,10 +82,10 @@ def _child(worker, req_r, resp_w, out_w, report_w, spec):
     # own: it would otherwise share the fork server's, and `os.killpg(0, SIGKILL)` in a student's
     # function killed the fork server and so every notebook graded after it by that worker.
     os.setsid()
-    mount = worker["_mount"]
-    worker["_fresh_scratch"]("", spec)  # the same writable places, with Python's files, as every sandbox
+    mount = confine.mount
+    confine.fresh_scratch("", spec)  # the same writable places, with Python's files, as every sandbox
     try:
-        mount("proc", "/proc", "proc", worker["MS_NOSUID"] | worker["MS_NODEV"] | worker["MS_NOEXEC"])
+        mount("proc", "/proc", "proc", confine.MS_NOSUID | confine.MS_NODEV | confine.MS_NOEXEC)
     except Exception:
         pass
     os.makedirs("/tmp/work", exist_ok=True)
@@ -102,7 +104,7 @@ def _child(worker, req_r, resp_w, out_w, report_w, spec):
             pass
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     worker["REQ"], worker["RESP"] = req_r, resp_w
-    worker["_after_isolation"](spec)
+    confine.after_isolation(spec)
     worker["serve"]()
     os._exit(0)
 

@@ -21,12 +21,12 @@ import tempfile
 import threading
 import time
 import weakref
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Limits
 from . import wire
 from .channel import Channel, Clock, last_line
+from .failures import CallTimeout, Output, SandboxError, StudentFailure  # noqa: F401 (imported from here too)
 from .identity import Identity, NoIdentity
 from .isolation import (UNSHARE, WRITABLE, beyond_system, course_copies, deny_others, isolation_level,
                         protected, python_paths)
@@ -46,53 +46,6 @@ def _scratch_parent(isolation: str) -> str | None:
     if all(os.stat(f).st_mode & stat.S_IXOTH for f in (folder, *folder.parents)):
         return None
     return "/tmp"
-
-class SandboxError(Exception):
-    """The student's process died, timed out or broke the channel."""
-
-
-class CallTimeout(SandboxError):
-    """A cell or a call overran its budget.
-
-    Attributes:
-        limit: what ran out, for the student ("2 s of CPU time", "8 s").
-        interrupted: True when the student's process answered the interrupt and lives on
-            (with everything it defined); False when it had to be stopped.
-        where: the student's line the interrupt stopped (``cell 3, line 2, in sigmoid``), or "".
-    """
-
-    def __init__(self, message: str = "timed out", *, limit: str = "", interrupted: bool = False, where: str = ""):
-        super().__init__(message)
-        self.limit, self.interrupted, self.where = limit, interrupted, where
-
-
-@dataclass
-class StudentFailure(Exception):
-    """The student's code raised: the exception's type, message and the cells' traceback; `call`
-    is the call that raised (as the student would write it) and `hint` what the check knows of
-    the cause (a Python scalar the function did not convert)."""
-
-    type: str
-    message: str
-    traceback: str = ""
-    call: str = ""
-    hint: str = ""
-
-    def __str__(self):
-        return f"{self.type}: {self.message}" if self.message else self.type
-
-
-@dataclass
-class Output:
-    """What the student's process printed, capped."""
-
-    limit: int
-    kept: bytearray = field(default_factory=bytearray)
-    dropped: int = 0
-
-    def text(self) -> str:
-        tail = f"\n[... {self.dropped} more bytes of output not kept]" if self.dropped else ""
-        return self.kept.decode("utf-8", "replace") + tail
 
 
 _LIVE: "weakref.WeakSet[Sandbox]" = weakref.WeakSet()   # started and not yet closed
@@ -142,7 +95,7 @@ class Sandbox:
         self._tmp = tempfile.mkdtemp(prefix="autograder-", dir=_scratch_parent(self.isolation))
         runner = Path(self._tmp, "runner")
         runner.mkdir()
-        for name in ("worker.py", "wire.py", "protocol.py", "shell.py", "forkserver.py", "seccomp.py"):
+        for name in ("worker.py", "wire.py", "protocol.py", "shell.py", "forkserver.py", "seccomp.py", "confine.py"):
             shutil.copy(_HERE / name, runner / name)
         workdir = Path(self._tmp, "work")
         workdir.mkdir()
