@@ -18,7 +18,6 @@ import sys
 
 from IPython.core.compilerop import CachingCompiler
 from IPython.core.interactiveshell import InteractiveShell
-from IPython.core.magic import Magics, line_magic, magics_class
 from traitlets.config import Config
 
 # Installing packages needs the network, which the sandbox does not have.
@@ -40,29 +39,8 @@ class _CellCompiler(CachingCompiler):
         return f"<cell {self.index}>"
 
 
-@magics_class
-class _GradingMagics(Magics):
-    """Magics that cannot do what they do in a kernel while grading: they say so and do nothing."""
-
-    @line_magic
-    def pip(self, line):
-        _not_installed(f"%pip {line}")
-
-    @line_magic
-    def conda(self, line):
-        _not_installed(f"%conda {line}")
-
-    @line_magic
-    def mamba(self, line):
-        _not_installed(f"%mamba {line}")
-
-    @line_magic
-    def micromamba(self, line):
-        _not_installed(f"%micromamba {line}")
-
-    @line_magic
-    def uv(self, line):
-        _not_installed(f"%uv {line}")
+# Line magics that install packages: they say so and do nothing.
+_PACKAGE_MAGICS = ("pip", "conda", "mamba", "micromamba", "uv")
 
 
 class GradingShell(InteractiveShell):
@@ -74,7 +52,8 @@ class GradingShell(InteractiveShell):
         super().__init__(**kwargs)
         self.shown_errors = []   # exceptions a magic caught and showed (`%%capture` keeps its cell's)
         self.display_formatter.active_types = ["text/plain"]   # the output is text: no PNG made per figure
-        self.register_magics(_GradingMagics)
+        for name in _PACKAGE_MAGICS:
+            self.register_magic_function(lambda line, name=name: _not_installed(f"%{name} {line}"), "line", name)
 
     def run(self, source: str, index) -> BaseException | None:
         """Run one cell as a kernel does (history, `Out`, displays, post-execute hooks).
