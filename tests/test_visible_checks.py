@@ -22,6 +22,13 @@ from tests.catalogue import Catalogue
 
 COURSE = load_course()
 
+
+def _catalogued(assignment_id, exercise, what):
+    """The cell of a mistake the catalogue (tests/checks/test_<aid>.py) already holds: one copy of its code."""
+    mistakes = importlib.import_module(f"tests.checks.test_{assignment_id}").MISTAKES
+    return next(code for ex, name, code, _ in mistakes if (ex, name) == (exercise, what)).strip("\n")
+
+
 # (assignment, exercise, mistake's name, its code, fragments the visible check's message must contain);
 # fragments None: a correct alternative, the visible checks must pass.
 MISTAKES = [
@@ -167,15 +174,8 @@ def dropout_forward(A, rate, training=True, rng=None):
     A *= mask / (1 - rate)
     return A, mask''',
      ["dropout_forward(A, 0.5) changed its argument A in place"]),
-    ("a06_regularization", "early_stopping_epoch", "waits one epoch too many", '''
-def early_stopping_epoch(val_losses, patience):
-    best = 0
-    for epoch in range(1, len(val_losses)):
-        if val_losses[epoch] < val_losses[best]:
-            best = epoch
-        elif epoch - best > patience:
-            break
-    return best''',
+    ("a06_regularization", "early_stopping_epoch", "waits one epoch too many",
+     _catalogued("a06_regularization", "early_stopping_epoch", "waits one epoch too many"),
      ["expected 1, received 4", "Likely mistake: training waited one epoch too many"]),
     ("a06_regularization", "early_stopping_epoch", "a tie improves", '''
 def early_stopping_epoch(val_losses, patience):
