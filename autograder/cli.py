@@ -11,6 +11,7 @@
     python -m autograder nbgrader-config DIR [--students]
     python -m autograder regrade ID --course DIR      (after course.yaml's points or tolerances change)
     python -m autograder time-reference [ID ...]
+    python -m autograder record-keras [ID ...] [--stale]
     python -m autograder demo
 """
 from __future__ import annotations
@@ -146,6 +147,16 @@ def cmd_time_reference(args) -> int:
     return 0
 
 
+def cmd_record_keras(args) -> int:
+    from .keras_reference import record_keras_results
+
+    course = load_course()
+    ids = [course.assignment(a).id for a in args.assignments] or [a.id for a in course.assignments]
+    for path in record_keras_results(ids, stale_only=args.stale, course=course):
+        print(f"wrote {path}")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -238,6 +249,13 @@ def main(argv: list[str] | None = None) -> int:
                                                    "calls' budgets derive from it)")
     p.add_argument("assignments", nargs="*")
     p.set_defaults(run=cmd_time_reference)
+
+    p = commands.add_parser("record-keras", help="record Keras' results for the hidden checks (grading then "
+                                                 "need not import TensorFlow)")
+    p.add_argument("assignments", nargs="*")
+    p.add_argument("--stale", action="store_true", help="only records that are missing or were made for other "
+                                                        "code or versions")
+    p.set_defaults(run=cmd_record_keras)
 
     p = commands.add_parser("demo", help="release a01 and grade the bundled sample class")
     p.add_argument("--out", default="out/demo", help="where to write the demo's results")

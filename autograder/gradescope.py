@@ -43,6 +43,10 @@ cd "$ROOT/source"
 "$ROOT/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e .
 "$ROOT/venv/bin/python" -c 'import autograder.gradescope'   # fails the image build, not the first student
 """
+# Appended per bundle: Keras' results for the checks, recorded again if the bundle's record was made for
+# other versions than this image's Python installs (grading then never imports TensorFlow).
+SETUP_RECORD = """"$ROOT/venv/bin/python" -m autograder record-keras {aid} --stale
+"""
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Gradescope runs this for every submission: grade the notebook in isolation, write results.json.
@@ -73,7 +77,7 @@ mv "$RESULTS.tmp" "$RESULTS"
 # What the bundle carries: the grader, the hidden checks, the reference solutions, the configuration.
 CONTENTS = ["autograder", "solutions", "course.yaml", "requirements.txt", "pyproject.toml"]
 # Folders holding one file per assignment: a bundle keeps only its own assignment's.
-_PER_ASSIGNMENT = ("autograder/checks", "solutions")
+_PER_ASSIGNMENT = ("autograder/checks", "autograder/checks/recorded", "solutions")
 
 
 def bundle_files(assignment_id: str, *, course: Course | None = None) -> list[str]:
@@ -125,7 +129,7 @@ def build_bundle(assignment_id: str, out: str | Path) -> Path:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bundle:
         for name in names:
             bundle.write(COURSE_ROOT / name, name)
-        for name, text in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER.format(aid=assignment_id))):
+        for name, text in (("setup.sh", SETUP_SH + SETUP_RECORD.format(aid=assignment_id)), ("run_autograder", RUN_AUTOGRADER.format(aid=assignment_id))):
             info = zipfile.ZipInfo(name)
             info.external_attr = 0o755 << 16
             bundle.writestr(info, text)

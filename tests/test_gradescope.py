@@ -42,6 +42,8 @@ def test_a_bundle_holds_only_its_own_assignments_checks_and_references(tmp_path,
     assert {"setup.sh", "run_autograder", f"autograder/checks/{aid}.py", f"solutions/{aid}.py",
             "autograder/checks/kit.py", "course.yaml", "requirements.txt"} <= names
     others = [a.id for a in load_course().assignments if a.id != aid]
+    # its own record of Keras' results, where its checks have one (a01's use no Keras)
+    assert (f"autograder/checks/recorded/{aid}.json" in names) == (aid != "a01_perceptron")
     leaked = sorted(n for n in names for other in others if other in n)
     assert leaked == [], leaked
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)

@@ -20,6 +20,7 @@ from solutions import a03_loss as ref
 
 from ..student import ContractViolation, describe
 from .kit import Mistake, close, exercise, expect_close, fail, load_keras, tolerance
+from .recorded import keras_result
 
 KERAS64 = {"rtol": 1e-10, "atol": 1e-12}   # float64 results against Keras computing in float64
 
@@ -79,6 +80,7 @@ def _keras_loss(kind, dtype):
     return keras.losses.MeanSquaredError(dtype=dtype)
 
 
+@keras_result
 def _keras(kind, y_true, y_pred, dtype):
     value = np.asarray(_keras_loss(kind, dtype)(y_true, y_pred))
     return value.astype(dtype)

@@ -6,14 +6,13 @@ touched), so the Keras comparisons can use tolerances near 1e-10. Every cache a 
 built from a real forward pass of the inputs it passes; kernels are never square, so a
 transposed kernel cannot pass.
 """
-from functools import lru_cache
-
 import numpy as np
 
 from solutions import a04_backprop as ref
 
 from ..student import StudentFailure, describe
 from .kit import Mistake, exercise, expect, expect_close, fail, load_keras, load_tensorflow, plural
+from .recorded import keras_result
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 
@@ -107,7 +106,7 @@ def test_perceptron_gradients_batches(perceptron_gradients):
                               f"w0={float(w0):.4g}, w of shape ({m},))")
 
 
-@lru_cache(maxsize=None)
+@keras_result
 def _keras_perceptron_case():
     keras, tf = load_keras(), load_tensorflow()
     rng = np.random.default_rng(420)
@@ -258,7 +257,7 @@ def test_dense_backward_every_activation(dense_backward):
                              f"in {np.dtype(dtype)}")
 
 
-@lru_cache(maxsize=None)
+@keras_result
 def _keras_dense_case(activation):
     keras, tf = load_keras(), load_tensorflow()
     dA, X, W, b = _dense_case(6, 3, 5, np.float64, seed=530)
@@ -378,7 +377,7 @@ def _check_mlp(got, expected, X, y, weights, activations, call, tolerances=None)
                      **(tolerances or {}))
 
 
-@lru_cache(maxsize=None)
+@keras_result
 def _keras_network_gradients(case):
     keras, tf = load_keras(), load_tensorflow()
     X, y, weights, activations = _network(case)

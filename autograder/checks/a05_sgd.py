@@ -13,6 +13,7 @@ from solutions import a05_sgd as ref
 
 from ..student import describe
 from .kit import Mistake, exercise, expect, expect_close, fail, load_keras, plural
+from .recorded import keras_result
 
 # Keras in float64 still rounds lr, momentum and the betas to float32 (it casts them from float32
 # tensors); hyper-parameters exact in float32 (0.125, 0.875, 1 - 2**-10) make it agree to ~1e-12.
@@ -324,7 +325,7 @@ def _optimizer_case(dtype_name, scale=1.0, steps=4, seed=0):
     return weights, grads
 
 
-@lru_cache(maxsize=None)
+@keras_result
 def _keras_trajectory(kind, dtype_name, scale=1.0, **options):
     """Keras' weights (and optimizer slots) after each step, on _optimizer_case's data."""
     keras = load_keras()
@@ -612,7 +613,7 @@ def _training_data(network, n=11, dtype_name="float32", seed=1):
     return X, y, weights, activations
 
 
-@lru_cache(maxsize=None)
+@keras_result
 def _keras_fit(network, batch_size, lr, epochs):
     """The weights and History.history["loss"] of model.fit(..., shuffle=False) from the same start."""
     keras = load_keras()

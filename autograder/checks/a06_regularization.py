@@ -7,8 +7,6 @@ one such test with probability below 1e-6), and a sample variance must lie withi
 VARIANCE_BAND times the binomial variance (its own relative standard deviation is below 10%
 for the sample sizes used here).
 """
-from functools import lru_cache
-
 import numpy as np
 
 from solutions import a06_regularization as ref
@@ -16,6 +14,7 @@ from solutions import a06_regularization as ref
 from ..sandbox.wire import Rng
 from ..student import describe
 from .kit import Mistake, exercise, expect, expect_close, fail, load_keras, plural
+from .recorded import keras_result
 
 SIGMAS = 5.0
 VARIANCE_BAND = (0.5, 1.6)
@@ -257,7 +256,7 @@ def test_dropout_forward_uses_rng(dropout_forward):
            received=f"{dropped:.3f}")
 
 
-@lru_cache(maxsize=None)
+@keras_result
 def _keras_dropout(rate, shape, dtype, seed, training):
     """Keras' Dropout(rate) applied to the seeded positive array used by the Keras check."""
     keras = load_keras()
@@ -391,7 +390,7 @@ def test_l2_penalty_hand_values(l2_penalty):
         expect_close(got, expected, call=call, mistakes=_l2_mistakes(kernels, lam) if lam else ())
 
 
-@lru_cache(maxsize=None)
+@keras_result
 def _keras_l2(seed, lam, dtype):
     """sum of keras.regularizers.L2(lam)(kernel) over the kernels of _l2_kernels(seed, dtype)."""
     keras = load_keras()
@@ -517,7 +516,7 @@ def _random_curves(count=120, seed=80):
     return tuple(curves)
 
 
-@lru_cache(maxsize=None)
+@keras_result
 def _keras_restored_epochs(curves):
     """The epoch EarlyStopping(patience, restore_best_weights=True) restores, driven directly with each curve."""
     keras = load_keras()

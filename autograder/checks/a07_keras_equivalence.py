@@ -1,7 +1,8 @@
 """Hidden checks of a07_keras_equivalence: the student's NumpyMLP against the same Keras model.
 
 Every Keras reference is built in float64 (`dtype="float64"` on the layers and the loss, so
-no global Keras setting is touched), once per process (`functools.lru_cache`). The student's
+no global Keras setting is touched), from the case's fixed data, and recorded (`recorded.py`):
+grading reads Keras' results without importing TensorFlow. The student's
 results are compared with it at tolerances that a network computing in float32 meets:
 
 - forward, loss, gradients, one SGD step: rtol=1e-4, atol=1e-6 (`STEP_TOL`);
@@ -23,6 +24,7 @@ from solutions import a07_keras_equivalence as ref
 from ..sandbox.launcher import StudentFailure
 from ..student import ContractViolation, describe
 from .kit import CausedBy, CheckFailure, Mistake, exercise, expect, expect_close, fail, load_keras, load_tensorflow
+from .recorded import keras_result
 
 STEP_TOL = {"rtol": 1e-4, "atol": 1e-6}
 FIT_TOL = {"rtol": 1e-4, "atol": 1e-5}
@@ -86,7 +88,7 @@ def _keras_model(sizes, activations, rate=0.0):
     return _build(sizes, activations, rate)
 
 
-@lru_cache(maxsize=None)
+@keras_result
 def _keras_eval(arch, rate=0.0, label_shape="(n,)"):
     """Keras' output, loss and tf.GradientTape gradients at the case's weights (inference)."""
     tf = load_tensorflow()
@@ -103,7 +105,7 @@ def _keras_eval(arch, rate=0.0, label_shape="(n,)"):
     return np.array(output), float(loss), [np.array(g) for g in grads]
 
 
-@lru_cache(maxsize=None)
+@keras_result
 def _keras_step(arch, lr=LR):
     """The weights after one `train_on_batch` with SGD(lr) on the whole case (one batch)."""
     keras = load_keras()
@@ -116,7 +118,7 @@ def _keras_step(arch, lr=LR):
     return [np.array(w) for w in model.get_weights()]
 
 
-@lru_cache(maxsize=None)
+@keras_result
 def _keras_fit(arch, epochs, batch_size, lr=LR):
     """(history, final weights, weights after every batch) of model.fit(shuffle=False)."""
     keras = load_keras()
@@ -134,6 +136,31 @@ def _keras_fit(arch, epochs, batch_size, lr=LR):
     history = model.fit(X, y, epochs=epochs, batch_size=batch_size, shuffle=False, verbose=0,
                         callbacks=[_Snapshots()])
     return list(history.history["loss"]), [np.array(w) for w in model.get_weights()], snapshots
+
+
+@keras_result
+def _keras_weight_shapes(arch):
+    """The shapes of the Keras model's weights, in its order: what its set_weights accepts (exactly these)."""
+    return [tuple(w.shape) for w in _keras_model(*_arch(arch)).get_weights()]
+
+
+@keras_result
+def _keras_forward(arch, weights, X):
+    """model(X, training=False) with these weights."""
+    model = _keras_model(*_arch(arch))
+    model.set_weights(weights)
+    return np.array(model(X, training=False))
+
+
+@keras_result
+def _keras_saturated_loss(arch, weights, X, y):
+    """(Keras' loss from the output's logits, Keras' float32 loss from the probabilities) with these weights."""
+    model = _keras_model(*_arch(arch))
+    model.set_weights(weights)
+    output_tensor = model(X, training=False)   # a tensor that keeps its logits: Keras' loss uses them
+    output = np.asarray(output_tensor)
+    keras32 = load_keras().losses.BinaryCrossentropy()(y.astype(np.float32).reshape(-1, 1), output.astype(np.float32))
+    return float(_bce()(y, output_tensor)), float(keras32)
 
 
 # -- a plain NumPy network for the wrong variants (the named mistakes) -------------------------
@@ -460,15 +487,25 @@ def test_weights_round_trip_through_keras(NumpyMLP):
     sizes, activations = _arch(arch)
     mlp, text = _new(NumpyMLP, arch, seed=5)
     mine = _as_list(_call(mlp.get_weights, call=f"{text}.get_weights()"), 6, f"{text}.get_weights()")
-    model = _keras_model(sizes, activations)
+    keras_shapes = _keras_weight_shapes(arch)
     try:
-        model.set_weights([np.asarray(w, dtype=np.float64) for w in mine])
-    except Exception as exc:  # Keras names the shape it wanted
+        loaded = [np.asarray(w, dtype=np.float64) for w in mine]
+    except Exception as exc:
+        loaded, why = None, f"{type(exc).__name__}: {str(exc)[:300]}"
+    else:   # Keras' set_weights takes float arrays of exactly its own shapes (tests/checks show it refuses others)
+        wrong = [k for k, (w, shape) in enumerate(zip(loaded, keras_shapes)) if w.shape != shape]
+        why = "; ".join(f"{_weight_name(k)}: Keras' shape {keras_shapes[k]}, yours {loaded[k].shape}" for k in wrong)
+    if loaded is None or why:
         fail(called=f"model.set_weights({text}.get_weights()) on the Keras twin",
-             expected=f"the weights in Keras order and shapes {[tuple(w.shape) for w in model.get_weights()]}",
-             received=f"shapes {[np.shape(w) for w in mine]}\nKeras said: {str(exc)[:300]}")
+             expected=f"the weights in Keras order and shapes {keras_shapes}",
+             received=f"shapes {[np.shape(w) for w in mine]}\n{why}")
     X, y, weights = _data(arch)
-    expect_close(_call(mlp.forward, X, call=f"{text}.forward(X)"), np.array(model(X, training=False)),
+    # The Keras twin's forward with your weights is the reference's (equal to Keras' model(X): tests/checks)
+    twin = ref.NumpyMLP(list(sizes), list(activations))
+    twin.set_weights(loaded)
+    with np.errstate(all="ignore"):
+        expected = twin.forward(X)
+    expect_close(_call(mlp.forward, X, call=f"{text}.forward(X)"), expected,
                  call=f"{text}.forward(X of shape {X.shape}) against model(X) with your initial weights", **STEP_TOL)
     _set_weights(mlp, weights, text)
     _expect_weights(_call(mlp.get_weights, call=f"{text}.get_weights()"), weights,
@@ -517,9 +554,7 @@ def test_forward_float32(NumpyMLP):
     X, _, weights = _data(arch)
     mlp, text = _with_weights(NumpyMLP, arch, [w.astype(np.float32) for w in weights])
     X32 = X.astype(np.float32)
-    model = _keras_model(*_arch(arch))
-    model.set_weights([w.astype(np.float32).astype(np.float64) for w in weights])
-    expected = np.array(model(X32.astype(np.float64), training=False))
+    expected = _keras_forward(arch, [w.astype(np.float32).astype(np.float64) for w in weights], X32.astype(np.float64))
     expect_close(_call(mlp.forward, X32, call=f"{text}.forward(X float32)"), expected,
                  call=f"{text}.forward(X float32 of shape {X.shape}) with float32 weights", **STEP_TOL)
 
@@ -562,14 +597,10 @@ def test_loss_with_saturated_outputs(NumpyMLP):
     big[2] = np.sign(big[2]) * 12.0
     big[3] = np.array([4.0])
     mlp, text = _with_weights(NumpyMLP, arch, big)
-    model = _keras_model(*_arch(arch))
-    model.set_weights(big)
-    output_tensor = model(X, training=False)   # a tensor that keeps its logits: Keras' loss uses them
-    keras_value = float(_bce()(y, output_tensor))
-    output = np.asarray(output_tensor)
+    # Keras' loss from the logits, and what Keras computes in float32 from the probabilities (1 - 1e-7
+    # rounds to 1 - 1.19e-7 there)
+    keras_value, keras32 = _keras_saturated_loss(arch, big, X, y)
     clipped = _variant_loss(big, _arch(arch)[1], X, y)
-    # What Keras itself computes in float32 from the probabilities: 1 - 1e-7 rounds to 1 - 1.19e-7 there.
-    keras32 = float(load_keras().losses.BinaryCrossentropy()(y.astype(np.float32).reshape(-1, 1), output.astype(np.float32)))
     accepted = {"Keras, from the logits": keras_value, "probabilities clipped to [1e-7, 1 - 1e-7]": clipped,
                 "Keras in float32, from probabilities clipped in float32": keras32}
     call = f"{text}.loss(X, y) with output logits up to +/-40"
