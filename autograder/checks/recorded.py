@@ -202,7 +202,8 @@ def keras_result(function):
     the record (or this process's memory) by its inputs' digest, and computed by Keras otherwise.
     Each call returns its own copy, so a check may change what it gets."""
     module_name = function.__module__
-    name = f"{module_name}.{function.__qualname__}"
+    # by the checks module's file name, however it was imported (pytest, a test, an installed package)
+    name = f"{module_name.rsplit('.', 1)[-1]}.{function.__qualname__}"
 
     @functools.wraps(function)
     def lookup(*args, **kwargs):
