@@ -55,9 +55,10 @@ def grade_exercise(assignment_id: str, exercise: str, namespace: dict) -> float:
               "Do not patch numpy, builtins, pytest or the grader's modules; remove that cell and submit again.")
         return 0.0
     assignment = load_course().assignment(assignment_id)
-    # the checks and the reference are imported afresh from their files, never from sys.modules
-    # entries a student's cell could have planted
-    for name in [m for m in sys.modules if m == f"autograder.checks.{assignment_id}" or m.split(".")[0] == "solutions"]:
+    # the checks, Keras' recorded results and the reference are imported afresh from their files,
+    # never from sys.modules entries a student's cell could have planted or filled
+    fresh = (f"autograder.checks.{assignment_id}", "autograder.checks.recorded")
+    for name in [m for m in sys.modules if m in fresh or m.split(".")[0] == "solutions"]:
         del sys.modules[name]
     with _no_native_stderr():
         (result,) = run_checks(assignment, LocalBackend(dict(namespace)), {exercise})

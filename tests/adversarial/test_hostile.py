@@ -572,3 +572,33 @@ def test_nbgrader_bridge_ignores_planted_check_modules(capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "solutions.a01_perceptron", reference)
     assert grade_exercise(A, "relu", _kernel_namespace(WRONG_RELU)) == 0
     assert grade_exercise(A, "relu", _kernel_namespace("def relu(z):\n    return np.maximum(z, 0.0)\n")) == 1
+
+
+def test_nbgrader_bridge_ignores_a_planted_keras_record(monkeypatch):
+    """On the nbgrader path, is a fake `autograder.checks.recorded` planted in sys.modules (its file
+    name genuine, its Keras results the student's own) ignored, so the checks compare with Keras?"""
+    import types
+
+    import numpy as np
+
+    from autograder.checks import recorded
+    from autograder.nbgrader_bridge import grade_exercise
+
+    wrong = "def mean_squared_error(y_true, y_pred):\n    return np.sum((np.reshape(y_true, np.shape(y_pred)) - y_pred) ** 2)\n"
+    honest = grade_exercise("a03_loss", "mean_squared_error", _kernel_namespace(wrong))
+    used = []
+
+    def keras_result(function):   # every Keras result becomes what the wrong formula computes
+        def lookup(kind, y_true, y_pred, dtype):
+            used.append(kind)
+            return np.asarray(np.sum((np.reshape(y_true, np.shape(y_pred)) - y_pred) ** 2), dtype=dtype)
+        return lookup
+
+    fake = types.ModuleType("autograder.checks.recorded")
+    fake.__file__ = recorded.__file__
+    fake.keras_result = keras_result
+    monkeypatch.setitem(sys.modules, "autograder.checks.recorded", fake)
+    monkeypatch.delitem(sys.modules, "autograder.checks.a03_loss", raising=False)
+    assert grade_exercise("a03_loss", "mean_squared_error", _kernel_namespace(wrong)) == honest
+    assert used == []
+
