@@ -1,5 +1,9 @@
 """Keras' results recorded for the hidden checks (autograder/checks/recorded.py): current, equal to
-what Keras computes, used when the inputs match, and never used for other inputs or other code."""
+what Keras computes, used when the inputs match, and never used for other inputs or other code.
+
+The nbgrader bridge imports `recorded` afresh for every hidden cell, so a test process that ran it
+holds more than one copy: each test here works on the copy its checks module's functions use.
+"""
 import importlib
 import json
 import subprocess
@@ -11,7 +15,6 @@ import pytest
 
 from autograder.checks import recorded
 from autograder.config import load_course
-from autograder.keras_reference import record_keras_results
 
 ROOT = Path(__file__).resolve().parents[2]
 # The assignments whose checks compute a Keras result: each must have a current record.
@@ -23,14 +26,28 @@ def _checks(assignment_id):
     return importlib.import_module(f"autograder.checks.{assignment_id}")
 
 
+class _Record:
+    """The `recorded` module (its globals) that a checks module's tagged functions use."""
+
+    def __init__(self, tagged):
+        self.names = tagged.__globals__
+
+    def __getattr__(self, name):
+        return self.names[name]
+
+    def forget(self):
+        self._memory.clear()
+        self._stored.cache_clear()
+
+
 @pytest.fixture
-def fresh_memory():
-    """This process forgets every result and record before and after the test."""
-    recorded._memory.clear()
-    recorded._stored.cache_clear()
-    yield
-    recorded._memory.clear()
-    recorded._stored.cache_clear()
+def a03():
+    """a03's checks module and its record, which forgets every result before and after the test."""
+    module = _checks("a03_loss")
+    record = _Record(module._keras)
+    record.forget()
+    yield module, record
+    record.forget()
 
 
 def test_the_assignments_with_keras_results_are_the_recorded_ones():
@@ -60,10 +77,18 @@ def _same(a, b) -> bool:
 
 
 @pytest.mark.slow
-def test_each_record_is_what_keras_computes_now(tmp_path, monkeypatch, fresh_memory):
-    """Recorded again here, with Keras: does every record hold the same calls and the same results?"""
-    monkeypatch.setattr(recorded, "RECORDS", tmp_path)
-    record_keras_results(RECORDED)
+def test_each_record_is_what_keras_computes_now(tmp_path):
+    """Recorded again here, with Keras, in a fresh process: does every record hold the same calls and
+    the same results?"""
+    script = f"""
+from pathlib import Path
+from autograder.checks import recorded
+from autograder.keras_reference import record_keras_results
+recorded.RECORDS = Path({str(tmp_path)!r})
+record_keras_results({RECORDED!r})
+"""
+    run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-2000:]
     for assignment_id in RECORDED:
         kept = json.loads((ROOT / "autograder/checks/recorded" / f"{assignment_id}.json").read_text())
         now = json.loads((tmp_path / f"{assignment_id}.json").read_text())
@@ -89,47 +114,49 @@ for a in {RECORDED!r}:
     assert run.stdout.split("\n")[:-1] == [f"{a} True False False" for a in RECORDED]
 
 
-def test_inputs_not_recorded_are_computed_by_keras(fresh_memory):
+def test_inputs_not_recorded_are_computed_by_keras(a03):
     """Is a call whose inputs were never recorded (a student's own values) computed by Keras itself?"""
-    a03 = _checks("a03_loss")
+    module, record = a03
     rng = np.random.default_rng(12345)
     y, p = rng.integers(0, 2, size=7).astype(float), rng.uniform(0.05, 0.95, size=7)
-    key = recorded.digest("a03_loss._keras", ("bce", y, p, "float64"), {})
-    assert key not in recorded._stored(a03.__name__)
+    key = record.digest("a03_loss._keras", ("bce", y, p, "float64"), {})
+    assert key not in record._stored(module.__name__)
     expected = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
-    assert np.isclose(a03._keras("bce", y, p, "float64"), expected, rtol=1e-12)
+    assert np.isclose(module._keras("bce", y, p, "float64"), expected, rtol=1e-12)
 
 
-def _tampered_record(tmp_path, monkeypatch, fingerprint):
-    """A copy of a03's record with the result of one recorded call changed to 123.0."""
-    a03 = _checks("a03_loss")
+def _tampered_record(tmp_path, monkeypatch, a03, fingerprint):
+    """A copy of a03's record, where grading reads it, with the result of one call changed to 123.0."""
+    module, record = a03
     kept = json.loads((ROOT / "autograder/checks/recorded/a03_loss.json").read_text())
     y, p = np.array([1.0, 0.0, 1.0]), np.array([0.9, 0.2, 0.6])
-    key = recorded.digest("a03_loss._keras", ("bce", y, p, "float64"), {})
-    kept["results"][key] = recorded.encode(np.float64(123.0))
+    key = record.digest("a03_loss._keras", ("bce", y, p, "float64"), {})
+    kept["results"][key] = record.encode(np.float64(123.0))
     kept["fingerprint"] = fingerprint
     (tmp_path / "a03_loss.json").write_text(json.dumps(kept))
-    monkeypatch.setattr(recorded, "RECORDS", tmp_path)
-    return a03, y, p
+    monkeypatch.setitem(record.names, "RECORDS", tmp_path)
+    record.forget()
+    return y, p
 
 
-def test_a_recorded_call_is_answered_from_the_record(tmp_path, monkeypatch, fresh_memory):
+def test_a_recorded_call_is_answered_from_the_record(tmp_path, monkeypatch, a03):
     """Does a call whose inputs are recorded get the recorded result (so the record is what grading uses)?"""
-    a03, y, p = _tampered_record(tmp_path, monkeypatch, recorded.fingerprint("autograder.checks.a03_loss"))
-    assert a03._keras("bce", y, p, "float64") == 123.0
+    module, record = a03
+    y, p = _tampered_record(tmp_path, monkeypatch, a03, record.fingerprint(module.__name__))
+    assert module._keras("bce", y, p, "float64") == 123.0
 
 
 @pytest.mark.parametrize("changed", ["checks", "keras", "tensorflow", "numpy"])
-def test_a_record_made_for_other_code_or_versions_is_not_used(tmp_path, monkeypatch, fresh_memory, changed):
+def test_a_record_made_for_other_code_or_versions_is_not_used(tmp_path, monkeypatch, a03, changed):
     """Is a record made for another checks module, Keras, TensorFlow or NumPy ignored (Keras computes)?"""
-    fingerprint = dict(recorded.fingerprint("autograder.checks.a03_loss"), **{changed: "another"})
-    a03, y, p = _tampered_record(tmp_path, monkeypatch, fingerprint)
-    assert recorded.record_state("autograder.checks.a03_loss") == "stale"
+    module, record = a03
+    y, p = _tampered_record(tmp_path, monkeypatch, a03, dict(record.fingerprint(module.__name__), **{changed: "another"}))
+    assert record.record_state(module.__name__) == "stale"
     expected = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
-    assert np.isclose(a03._keras("bce", y, p, "float64"), expected, rtol=1e-12)
+    assert np.isclose(module._keras("bce", y, p, "float64"), expected, rtol=1e-12)
 
 
-def test_each_call_gets_its_own_copy(fresh_memory):
+def test_each_call_gets_its_own_copy():
     """Can a check change the arrays it got without changing what the next call gets?"""
     a07 = _checks("a07_keras_equivalence")
     output, _, grads = a07._keras_eval("tanh")
