@@ -37,7 +37,15 @@ def cmd_grade(args) -> int:
         print(json.dumps(to_gradescope(result), indent=2))
     else:
         print(to_text(result))
+    _note_stale_records([result.assignment])
     return 0
+
+
+def _note_stale_records(assignment_ids) -> None:
+    from .keras_reference import stale_records
+
+    for line in stale_records(assignment_ids):
+        print(line, file=sys.stderr)
 
 
 def cmd_grade_all(args) -> int:
@@ -68,6 +76,7 @@ def cmd_grade_all(args) -> int:
         keep_results(args.out, results)
     print(class_summary([GradeResult.from_dict(data) for data in results]))
     print(f"\nresults and feedback in {args.out}/<assignment>/, all grades in {args.out}/grades.csv")
+    _note_stale_records({data["assignment"] for data in results})
     return 0
 
 

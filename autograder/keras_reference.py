@@ -51,3 +51,30 @@ def record_keras_results(assignment_ids: list[str], *, stale_only: bool = False,
     finally:
         seen = recorded.stop_recording()
     return recorded.write_records(seen, assignment_ids)
+
+
+def stale_records(assignment_ids) -> list[str]:
+    """A line for the instructor per assignment whose checks use Keras results that grading could
+    not read from a record (missing, or made for other code or versions), saying how to fix it.
+
+    Args:
+        assignment_ids: the assignments just graded.
+
+    Returns:
+        The lines (none when every record is current).
+    """
+    lines = []
+    for assignment_id in sorted(set(assignment_ids)):
+        if not check_file(assignment_id).exists():
+            continue
+        module = importlib.import_module(f"{recorded.__package__}.{assignment_id}")
+        if not any(hasattr(value, "computed") for value in vars(module).values()):
+            continue   # its checks use no Keras result
+        state = recorded.record_state(module.__name__)
+        if state != "current":
+            why = "missing" if state == "missing" else "made for other code or versions"
+            lines.append(f"note: the record of Keras' results for {assignment_id} is {why}, so its checks computed "
+                         f"them with Keras (the same grades, about 5 s more per process); to record them: "
+                         f"python -m autograder record-keras {assignment_id}")
+    return lines
+

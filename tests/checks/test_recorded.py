@@ -114,6 +114,38 @@ for a in {RECORDED!r}:
     assert run.stdout.split("\n")[:-1] == [f"{a} True False False" for a in RECORDED]
 
 
+def test_the_command_line_says_when_grading_could_not_use_a_record(tmp_path):
+    """Does `grade` (and `grade-all`) tell the instructor, on stderr, when an assignment's record was
+    missing or stale and Keras computed instead, naming the command that records it; and say nothing
+    when the record is current?"""
+    notebook = "samples/a03_loss/submitted/ada_perfect/a03_loss/a03_loss.ipynb"
+    script = f"""
+import sys
+from pathlib import Path
+from autograder.checks import recorded
+if sys.argv[1] == "empty":
+    recorded.RECORDS = Path({str(tmp_path)!r})
+from autograder.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+    for records, command in (("empty", ["grade", notebook, "--format", "json"]),
+                             ("empty", ["grade-all", "samples/a03_loss/submitted", "--out", str(tmp_path / "out"),
+                                        "--no-progress", "--jobs", "1"]),
+                             ("kept", ["grade", notebook, "--format", "json"])):
+        run = subprocess.run([sys.executable, "-c", script, records, *command], cwd=ROOT, capture_output=True,
+                             text=True, timeout=900)
+        assert run.returncode == 0, run.stderr[-2000:]
+        if command[0] == "grade":   # the same full marks, with or without the record
+            assert json.loads(run.stdout)["score"] == 10
+        noted = [line for line in run.stderr.splitlines() if line.startswith("note: the record of Keras' results")]
+        if records == "kept":
+            assert noted == []
+            continue
+        assert noted == ["note: the record of Keras' results for a03_loss is missing, so its checks computed them "
+                         "with Keras (the same grades, about 5 s more per process); to record them: "
+                         "python -m autograder record-keras a03_loss"], (command, run.stderr[-2000:])
+
+
 def test_inputs_not_recorded_are_computed_by_keras(a03):
     """Is a call whose inputs were never recorded (a student's own values) computed by Keras itself?"""
     module, record = a03
