@@ -37,8 +37,7 @@ def record_keras_results(assignment_ids: list[str], *, stale_only: bool = False,
     """
     course = course or load_course()
     if stale_only:
-        assignment_ids = [a for a in assignment_ids if check_file(a).exists()
-                          and recorded.record_state(f"{recorded.__package__}.{a}") != "current"]
+        assignment_ids = [a for a in assignment_ids if _unusable_record(a)]
     recorded.start_recording()
     try:
         for assignment_id in assignment_ids:
@@ -65,16 +64,23 @@ def stale_records(assignment_ids) -> list[str]:
     """
     lines = []
     for assignment_id in sorted(set(assignment_ids)):
-        if not check_file(assignment_id).exists():
-            continue
-        module = importlib.import_module(f"{recorded.__package__}.{assignment_id}")
-        if not any(hasattr(value, "computed") for value in vars(module).values()):
-            continue   # its checks use no Keras result
-        state = recorded.record_state(module.__name__)
-        if state != "current":
+        state = _unusable_record(assignment_id)
+        if state:
             why = "missing" if state == "missing" else "made for other code or versions"
             lines.append(f"note: the record of Keras' results for {assignment_id} is {why}, so its checks computed "
                          f"them with Keras (the same grades, about 5 s more per process); to record them: "
                          f"python -m autograder record-keras {assignment_id}")
     return lines
+
+
+def _unusable_record(assignment_id: str) -> str | None:
+    """"missing" or "stale" when the assignment's checks (here: a Gradescope bundle holds one
+    assignment's) use Keras results that their record cannot give; None otherwise."""
+    if not check_file(assignment_id).exists():
+        return None
+    module = importlib.import_module(f"{recorded.__package__}.{assignment_id}")
+    if not recorded.uses_keras_results(module):
+        return None
+    state = recorded.record_state(module.__name__)
+    return None if state == "current" else state
 

@@ -117,9 +117,7 @@ def decode(data):
 def fingerprint(module_name: str) -> dict:
     """What a record is valid for: the checks module's code and the versions Keras' results depend on."""
     source = Path(importlib.import_module(module_name).__file__).read_bytes()
-    versions = {}
-    for package, names in _VERSIONED.items():
-        versions[package] = next((_version(name) for name in names if _version(name)), None)
+    versions = {package: next(filter(None, map(_version, names)), None) for package, names in _VERSIONED.items()}
     return {"checks": hashlib.sha256(source).hexdigest(), **versions}
 
 
@@ -131,7 +129,13 @@ def _version(distribution: str) -> str | None:
 
 
 def record_path(module_name: str) -> Path:
+    """The record of a checks module (its name, or its assignment's id)."""
     return RECORDS / f"{module_name.rsplit('.', 1)[-1]}.json"
+
+
+def uses_keras_results(module) -> bool:
+    """Whether a checks module has functions tagged `@keras_result` (and so a record to keep)."""
+    return any(hasattr(value, "computed") for value in vars(module).values())
 
 
 @functools.lru_cache(maxsize=None)
@@ -184,7 +188,7 @@ def write_records(seen: dict[str, dict], assignment_ids: list[str]) -> list[Path
     """
     written = []
     for assignment_id in assignment_ids:
-        path = RECORDS / f"{assignment_id}.json"
+        path = record_path(assignment_id)
         if not seen.get(assignment_id):
             path.unlink(missing_ok=True)
             continue
